@@ -1,0 +1,27 @@
+import type { CommandModule } from 'yargs';
+import { loadConfig } from '../../config/index.ts';
+import { ANSI, FORMATS, formatValidation, PLAIN, type Format } from '../../config/format.ts';
+import { EXIT } from '../../errors.ts';
+import { useColor } from '../main.ts';
+
+interface Args {
+  dir: string;
+  ref?: string;
+  format: Format;
+  color?: boolean;
+}
+
+export const validateCommand: CommandModule<object, Args> = {
+  command: 'validate',
+  describe: 'Check a config repo and print every problem with its file, line and column',
+  builder: (y) =>
+    y
+      .option('ref', { type: 'string', describe: 'Validate this git ref (branch, tag, SHA, origin/main) instead of the working tree' })
+      .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'text for people, json for tools, github for pull-request annotations' })
+      .epilog('Exit status: 0 valid, 1 invalid, 64 usage error.') as never,
+  handler: async (argv) => {
+    const { source, result } = await loadConfig({ dir: argv.dir, ref: argv.ref });
+    process.stdout.write(formatValidation(argv.format, source, result, useColor(argv.color) && argv.format === 'text' ? ANSI : PLAIN));
+    process.exitCode = result.state ? EXIT.ok : EXIT.error;
+  },
+};

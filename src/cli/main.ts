@@ -1,0 +1,65 @@
+// The coder-git command line: parses flags and calls the library. Every command lives in
+// commands/; errors reach the one handler at the bottom, which maps them to exit codes.
+
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CoderGitError, describeError, EXIT, exitCodeFor } from '../errors.ts';
+import { validateCommand } from './commands/validate.ts';
+import { initCommand } from './commands/init.ts';
+import { schemaCommand } from './commands/schema.ts';
+
+export { VERSION } from '../version.ts';
+import { VERSION } from '../version.ts';
+
+export function buildCli(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('coder-git')
+    .usage('$0 <command> [options]\n\nGitOps for remote development workspaces: templates, users and workspaces live in a git repo.')
+    .env('CODER_GIT')
+    .option('dir', {
+      alias: 'C',
+      type: 'string',
+      default: '.',
+      defaultDescription: 'the current directory',
+      describe: 'Config repo directory',
+      global: true,
+    })
+    .option('color', { type: 'boolean', describe: 'Colour output (default: when stdout is a terminal and NO_COLOR is unset)', global: true })
+    .command(validateCommand)
+    .command(initCommand)
+    .command(schemaCommand)
+    .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
+    .demandCommand(1, 'Name a command; see coder-git --help')
+    .recommendCommands()
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias('help', 'h')
+    .wrap(100)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new CoderGitError('CG_USAGE', msg);
+    });
+}
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  try {
+    await buildCli(argv).parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    process.stderr.write(`coder-git: ${describeError(err)}\n`);
+    if (err instanceof CoderGitError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    if (code === EXIT.usage) process.stderr.write('See coder-git --help.\n');
+    if (code === EXIT.internal && err instanceof Error) process.stderr.write(`This is a bug in coder-git; please report it with this trace:\n${err.stack}\n`);
+    return code;
+  }
+}
+
+/** Colour only on a terminal, unless --color/--no-color or NO_COLOR/FORCE_COLOR say otherwise. */
+export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (flag !== undefined) return flag;
+  if (process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}

@@ -1,0 +1,211 @@
+// Validation, stage two: how the files fit together. Users have unique emails; templates declare a
+// Terraform variable for every parameter and nothing Terraform would have to ask for; workspaces
+// name an active owner and an existing template, set only declared parameters with valid values,
+// and keep their schedule within the template's limits.
+
+import type { ErrorObject } from 'ajv';
+import type { Diagnostic } from './diagnostics.ts';
+import type { FileSet, Loaded } from './validate.ts';
+import type { SourceFile } from './source.ts';
+import { parameterValidator } from './schemas.ts';
+import { didYouMean, schemaDiagnostics, show } from './messages.ts';
+import { scanVariables, type TfVariable } from './hcl.ts';
+import { parseCron } from './cron.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { BUILTIN_VARIABLES, type ParameterSpec, type Template } from './types.ts';
+import type { ParsedFile, PathSeg } from './yaml.ts';
+
+const MIN_TTL_MS = 60_000;
+
+export function crossCheck(set: FileSet): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (file: string, parsed: ParsedFile | undefined, path: PathSeg[], message: string, code: Diagnostic['code'], key = false, severity: Diagnostic['severity'] = 'error') => {
+    const p = parsed ? parsed.locate(path, key) : { line: 1, col: 1 };
+    out.push({ file, line: p.line, col: p.col, severity, code, message });
+  };
+  checkUsers(set, at);
+  const deploymentVars = new Set(Object.keys(set.deployment?.value.terraform.variables ?? {}));
+  if (set.deployment) {
+    for (const v of deploymentVars) {
+      if (v.startsWith('coder_')) at('coder-git.yaml', set.deployment.parsed, ['terraform', 'variables', v], `terraform.variables: "${v}" is a built-in variable that coder-git sets itself; remove it`, 'reference', true);
+    }
+  }
+  for (const [name, files] of set.templateFiles) {
+    const t = set.templates.get(name);
+    if (!files.has('template.yaml')) {
+      const first = [...files.keys()].sort()[0]!;
+      out.push({ file: `templates/${name}/${first}`, line: 1, col: 1, severity: 'error', code: 'location', message: `templates/${name}/ has no template.yaml; add one (apiVersion: coder-git/v1, kind: Template) or move these files out of templates/` });
+    }
+    if (t) checkTemplate(t, files, deploymentVars, at, out);
+  }
+  for (const ws of set.workspaces.values()) checkWorkspace(ws, set, at);
+  return out;
+}
+
+type At = (file: string, parsed: ParsedFile | undefined, path: PathSeg[], message: string, code: Diagnostic['code'], key?: boolean, severity?: Diagnostic['severity']) => void;
+
+function checkUsers(set: FileSet, at: At): void {
+  const byEmail = new Map<string, Loaded<import('./types.ts').User>>();
+  const oidc = set.deployment?.value.auth.oidc;
+  const passwords = set.deployment?.value.auth.password.enabled ?? true;
+  for (const u of set.users.values()) {
+    const { value: user, parsed } = u;
+    const key = user.email.toLowerCase();
+    const first = byEmail.get(key);
+    if (first) {
+      const p = first.parsed.locate(['email']);
+      at(user.file, parsed, ['email'], `email: "${user.email}" is already the email of ${first.value.file}:${p.line}; each user needs their own`, 'reference');
+    } else byEmail.set(key, u);
+    if (user.password_hash !== undefined && user.login !== 'password') {
+      at(user.file, parsed, ['password_hash'], `password_hash is only used with login: password (this user has login: ${user.login}); remove it or change login`, 'reference', true);
+    }
+    if (user.login === 'oidc' && !oidc) {
+      at(user.file, parsed, ['login'], 'login: oidc, but coder-git.yaml configures no auth.oidc; this user cannot sign in until it does', 'reference', false, 'warning');
+    }
+    if (user.login === 'password' && !passwords) {
+      at(user.file, parsed, ['login'], 'login: password, but coder-git.yaml sets auth.password.enabled: false; this user cannot sign in', 'reference', false, 'warning');
+    }
+  }
+}
+
+const TF_TYPES: Record<ParameterSpec['type'], string> = { string: 'string', number: 'number', integer: 'number', boolean: 'bool' };
+
+function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>, deploymentVars: Set<string>, at: At, out: Diagnostic[]): void {
+  const { value: t, parsed } = loaded;
+  for (const [rel, f] of files) if (f.content) t.files.set(rel, f.content);
+  const dir = `templates/${t.name}`;
+  const tfFiles = [...files.entries()].filter(([rel]) => !rel.includes('/') && (rel.endsWith('.tf') || rel.endsWith('.tf.json')));
+  if (tfFiles.length === 0) {
+    at(t.file, parsed, [], `${dir}/ has no .tf files; a template is a Terraform module beside template.yaml`, 'terraform');
+  }
+  const vars = new Map<string, TfVariable>();
+  let scanned = true;
+  for (const [rel, f] of tfFiles) {
+    if (rel.endsWith('.tf.json') || !f.content) continue;
+    const file = `${dir}/${rel}`;
+    const scan = scanVariables(file, f.content.toString('utf8'));
+    if (scan.error) {
+      out.push({ file, line: scan.error.line, col: scan.error.col, severity: 'error', code: 'terraform', message: scan.error.message });
+      scanned = false;
+    }
+    for (const v of scan.variables) {
+      const prev = vars.get(v.name);
+      if (prev) out.push({ file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is declared twice (first at ${prev.file}:${prev.line})` });
+      else vars.set(v.name, v);
+    }
+  }
+  // .tf.json modules are left to `terraform validate`: this scan reads only HCL.
+  const checkVariables = scanned && !tfFiles.some(([rel]) => rel.endsWith('.tf.json'));
+
+  for (const [pname, spec] of Object.entries(t.parameters)) {
+    checkParameterSpec(t, parsed, pname, spec, at);
+    if (!checkVariables || tfFiles.length === 0) continue;
+    const v = vars.get(pname);
+    if (!v) {
+      at(t.file, parsed, ['parameters', pname], `parameters.${pname}: no variable "${pname}" in ${dir}/*.tf; declare it: variable "${pname}" { type = ${TF_TYPES[spec.type]} }`, 'terraform', true);
+    } else if (v.type !== undefined && v.type !== 'any' && v.type !== TF_TYPES[spec.type]) {
+      out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${pname}" has type ${v.type}, but parameter ${pname} in template.yaml is ${spec.type} (Terraform type ${TF_TYPES[spec.type]})` });
+    }
+  }
+  if (checkVariables) {
+    for (const v of vars.values()) {
+      if (v.name.startsWith('coder_')) {
+        if (!(BUILTIN_VARIABLES as readonly string[]).includes(v.name)) {
+          out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is not a coder-git built-in${didYouMean(v.name, BUILTIN_VARIABLES)}; built-ins: ${BUILTIN_VARIABLES.join(', ')}` });
+        }
+      } else if (!v.hasDefault && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
+        out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" has no default and no value: declare it as a parameter in template.yaml, give it a default, or set it in coder-git.yaml terraform.variables; otherwise Terraform would stop to ask for it` });
+      }
+    }
+  }
+  const { default_ttl, max_ttl } = t.schedule;
+  for (const [k, v] of [['default_ttl', default_ttl], ['max_ttl', max_ttl]] as const) {
+    if (v !== undefined && parseDuration(v) < MIN_TTL_MS) at(t.file, parsed, ['schedule', k], `schedule.${k}: ${v} is too short; at least 1m`, 'schedule');
+  }
+  if (default_ttl && max_ttl && parseDuration(default_ttl) > parseDuration(max_ttl)) {
+    at(t.file, parsed, ['schedule', 'default_ttl'], `schedule.default_ttl: ${default_ttl} is longer than max_ttl ${max_ttl}`, 'schedule');
+  }
+}
+
+function checkParameterSpec(t: Template, parsed: ParsedFile, pname: string, spec: ParameterSpec, at: At): void {
+  const base = ['parameters', pname];
+  const isNum = spec.type === 'number' || spec.type === 'integer';
+  for (const k of ['minimum', 'maximum'] as const) {
+    if (spec[k] !== undefined && !isNum) at(t.file, parsed, [...base, k], `parameters.${pname}.${k} applies only to number and integer parameters`, 'schema', true);
+  }
+  for (const k of ['minLength', 'maxLength', 'pattern'] as const) {
+    if (spec[k] !== undefined && spec.type !== 'string') at(t.file, parsed, [...base, k], `parameters.${pname}.${k} applies only to string parameters`, 'schema', true);
+  }
+  if (spec.minimum !== undefined && spec.maximum !== undefined && spec.minimum > spec.maximum) {
+    at(t.file, parsed, [...base, 'minimum'], `parameters.${pname}: minimum ${spec.minimum} is more than maximum ${spec.maximum}`, 'schema');
+  }
+  const typeOnly = parameterValidator({ type: spec.type });
+  spec.enum?.forEach((v, i) => {
+    if (!typeOnly(v)) at(t.file, parsed, [...base, 'enum', i], `parameters.${pname}.enum[${i}]: ${show(v)} is not ${articled(spec.type)}`, 'schema');
+  });
+  if (spec.default !== undefined) {
+    const errors = parameterErrors(spec, spec.default);
+    for (const d of schemaDiagnostics(t.file, prefixed(errors, `/parameters/${pname}/default`), parsed)) at(t.file, parsed, [...base, 'default'], `${d.message} (the parameter's own default)`, 'schema');
+  }
+}
+
+function articled(type: string): string {
+  return type === 'integer' ? 'a whole number' : type === 'boolean' ? 'true or false' : `a ${type}`;
+}
+
+function parameterErrors(spec: ParameterSpec, value: unknown): ErrorObject[] {
+  const v = parameterValidator(spec as unknown as Record<string, unknown>);
+  return v(value) ? [] : [...(v.errors ?? [])];
+}
+
+function prefixed(errors: ErrorObject[], prefix: string): ErrorObject[] {
+  return errors.map((e) => ({ ...e, instancePath: prefix + e.instancePath }));
+}
+
+function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: FileSet, at: At): void {
+  const { value: ws, parsed } = loaded;
+  const owner = set.users.get(ws.owner);
+  const ownerPath = 'owner' in (parsed.value as object) ? ['owner'] : [];
+  if (!owner) {
+    const hint = didYouMean(ws.owner, [...set.users.keys()]);
+    at(ws.file, parsed, ownerPath, `owner "${ws.owner}" (the folder name) has no users/${ws.owner}.yaml${hint}; add the user or move the workspace`, 'reference');
+  } else if (owner.value.status !== 'active') {
+    const p = owner.parsed.locate(['status']);
+    at(ws.file, parsed, ownerPath, `owner "${ws.owner}" is suspended (${owner.value.file}:${p.line}); a workspace needs an active owner: remove the workspace or reactivate the user`, 'reference');
+  }
+  const tl = set.templates.get(ws.template);
+  if (!tl) {
+    const known = [...set.templates.keys()];
+    const list = known.length ? `; templates: ${known.join(', ')}` : '; there are no templates yet';
+    at(ws.file, parsed, ['template'], `template: "${ws.template}" does not exist${didYouMean(ws.template, known)}${list}`, 'reference');
+  } else {
+    const t = tl.value;
+    const declared = Object.keys(t.parameters);
+    for (const [pname, value] of Object.entries(ws.parameters)) {
+      const spec = t.parameters[pname];
+      if (!spec) {
+        const which = declared.length ? `; it declares: ${declared.join(', ')}` : '; it declares none';
+        at(ws.file, parsed, ['parameters', pname], `parameters.${pname}: template "${t.name}" has no parameter "${pname}"${didYouMean(pname, declared)}${which}`, 'reference', true);
+        continue;
+      }
+      const errors = parameterErrors(spec, value);
+      for (const d of schemaDiagnostics(ws.file, prefixed(errors, `/parameters/${pname}`), parsed)) at(ws.file, parsed, ['parameters', pname], `${d.message} (template "${t.name}")`, 'reference');
+    }
+    for (const [pname, spec] of Object.entries(t.parameters)) {
+      if (spec.default === undefined && !(pname in ws.parameters)) {
+        at(ws.file, parsed, 'parameters' in (parsed.value as object) ? ['parameters'] : ['template'], `parameters.${pname}: template "${t.name}" requires a value for "${pname}" (${spec.type}, no default)`, 'reference', true);
+      }
+    }
+    const max = t.schedule.max_ttl;
+    if (ws.schedule.ttl !== undefined && max !== undefined && parseDuration(ws.schedule.ttl) > parseDuration(max)) {
+      at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${ws.schedule.ttl} is longer than template "${t.name}" allows (max_ttl ${formatDuration(parseDuration(max))})`, 'schedule');
+    }
+  }
+  if (ws.schedule.ttl !== undefined && parseDuration(ws.schedule.ttl) < MIN_TTL_MS) {
+    at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${ws.schedule.ttl} is too short; at least 1m`, 'schedule');
+  }
+  if (ws.schedule.autostart !== undefined) {
+    const c = parseCron(ws.schedule.autostart);
+    if (!c.ok) at(ws.file, parsed, ['schedule', 'autostart'], `schedule.autostart: ${c.message}`, 'schedule');
+  }
+}

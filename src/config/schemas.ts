@@ -1,0 +1,70 @@
+// The JSON Schemas in schemas/ and their compiled validators. Editors use the same files
+// (through the yaml-language-server modeline that scaffolded files start with).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import formatsModule from 'ajv-formats';
+
+export const SCHEMA_KINDS = ['deployment', 'user', 'template', 'workspace'] as const;
+export type SchemaKind = (typeof SCHEMA_KINDS)[number];
+
+export const KIND_NAMES: Record<SchemaKind, string> = {
+  deployment: 'Deployment',
+  user: 'User',
+  template: 'Template',
+  workspace: 'Workspace',
+};
+
+// ajv-formats is CommonJS with its function on `default` as well as on module.exports.
+type FormatsPlugin = (ajv: Ajv2020, formats: string[]) => Ajv2020;
+const addFormats: FormatsPlugin = (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
+
+const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+export function schemaText(kind: SchemaKind): string {
+  return readFileSync(`${schemaDir}${kind}.json`, 'utf8');
+}
+
+type Ajv = Ajv2020;
+
+function makeAjv(): Ajv {
+  // verbose: errors carry their schema, so a pattern's patternErrorMessage can be shown.
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true, allowUnionTypes: true });
+  ajv.addVocabulary(['patternErrorMessage']);
+  addFormats(ajv, ['email', 'uri', 'hostname', 'regex']);
+  return ajv;
+}
+
+let compiled: { ajv: Ajv; validators: Record<SchemaKind, ValidateFunction> } | undefined;
+
+function load() {
+  if (!compiled) {
+    const ajv = makeAjv();
+    const validators = {} as Record<SchemaKind, ValidateFunction>;
+    for (const kind of SCHEMA_KINDS) validators[kind] = ajv.compile(JSON.parse(schemaText(kind)));
+    compiled = { ajv, validators };
+  }
+  return compiled;
+}
+
+/** Validates and fills in defaults (mutates value). */
+export function validateSchema(kind: SchemaKind, value: unknown): ErrorObject[] {
+  const v = load().validators[kind]!;
+  return v(value) ? [] : [...(v.errors ?? [])];
+}
+
+const paramValidators = new Map<string, ValidateFunction>();
+
+/** A validator for one template parameter's values, cached by the parameter's declaration. */
+export function parameterValidator(spec: Record<string, unknown>): ValidateFunction {
+  const schema: Record<string, unknown> = {};
+  for (const k of ['type', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern']) if (spec[k] !== undefined) schema[k] = spec[k];
+  const key = JSON.stringify(schema);
+  let v = paramValidators.get(key);
+  if (!v) {
+    v = load().ajv.compile(schema);
+    paramValidators.set(key, v);
+  }
+  return v;
+}

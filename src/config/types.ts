@@ -1,0 +1,99 @@
+// The desired state: what a valid config repo declares, typed and with every default filled in.
+// The plan is computed from this and the applied state.
+
+export type Role = 'owner' | 'template-admin' | 'user-admin' | 'auditor' | 'member';
+export type ParameterType = 'string' | 'number' | 'integer' | 'boolean';
+export type Scalar = string | number | boolean;
+
+export interface Deployment {
+  access_url: string;
+  auth: {
+    password: { enabled: boolean };
+    oidc?: {
+      issuer_url: string;
+      client_id: string;
+      client_secret_env: string;
+      allowed_domains?: string[];
+      scopes: string[];
+      button_text: string;
+    };
+  };
+  terraform: {
+    binary: 'terraform' | 'tofu';
+    path?: string;
+    parallelism: number;
+    timeout: string;
+    env: string[];
+    variables: Record<string, Scalar>;
+  };
+}
+
+export interface User {
+  name: string;
+  file: string;
+  email: string;
+  full_name?: string;
+  roles: Role[];
+  login: 'password' | 'oidc' | 'none';
+  status: 'active' | 'suspended';
+  password_hash?: string;
+}
+
+export interface ParameterSpec {
+  type: ParameterType;
+  display_name?: string;
+  description?: string;
+  default?: Scalar;
+  enum?: Scalar[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  mutable: boolean;
+}
+
+export interface Template {
+  name: string;
+  /** templates/<name>/template.yaml */
+  file: string;
+  display_name?: string;
+  description?: string;
+  icon?: string;
+  parameters: Record<string, ParameterSpec>;
+  agent: { startup_script?: string; shutdown_script?: string; connection_timeout: string; env?: Record<string, string> };
+  schedule: { default_ttl?: string; max_ttl?: string };
+  /** every file of the module, path relative to the template folder → bytes (template.yaml included) */
+  files: Map<string, Buffer>;
+}
+
+export interface Workspace {
+  owner: string;
+  name: string;
+  file: string;
+  template: string;
+  /** as written in the file; the template's defaults are not merged in */
+  parameters: Record<string, Scalar>;
+  state: 'running' | 'stopped';
+  schedule: { autostart?: string; ttl?: string };
+}
+
+export interface DesiredState {
+  deployment: Deployment;
+  users: Map<string, User>;
+  templates: Map<string, Template>;
+  /** keyed "<owner>/<name>" */
+  workspaces: Map<string, Workspace>;
+}
+
+/** Built-in variables coder-git passes to every template that declares them (README: Terraform contract). */
+export const BUILTIN_VARIABLES = [
+  'coder_workspace_id',
+  'coder_workspace_name',
+  'coder_workspace_owner',
+  'coder_workspace_owner_email',
+  'coder_workspace_transition',
+  'coder_access_url',
+  'coder_agent_token',
+  'coder_agent_command',
+] as const;

@@ -1,0 +1,162 @@
+// Validation, stage one: each file on its own. Raw bytes → YAML → kind and apiVersion → JSON Schema
+// (with defaults) → a typed object whose name comes from its path. Then crossref.ts checks how the
+// files fit together. Every problem is collected; the desired state exists only when there is none.
+
+import type { ConfigSource, SourceFile } from './source.ts';
+import { MAX_FILE_BYTES } from './source.ts';
+import { byPosition, type Diagnostic } from './diagnostics.ts';
+import { place, NAME_RE, NAME_RULE } from './layout.ts';
+import { expectedKind, parseConfigFile, type ParsedFile } from './yaml.ts';
+import { validateSchema, type SchemaKind } from './schemas.ts';
+import { schemaDiagnostics, show } from './messages.ts';
+import { crossCheck } from './crossref.ts';
+import type { Deployment, DesiredState, Template, User, Workspace } from './types.ts';
+
+export interface Loaded<T> {
+  value: T;
+  parsed: ParsedFile;
+}
+
+/** What stage one hands to the cross-reference checks. */
+export interface FileSet {
+  deployment: Loaded<Deployment> | undefined;
+  users: Map<string, Loaded<User>>;
+  templates: Map<string, Loaded<Template>>;
+  workspaces: Map<string, Loaded<Workspace>>;
+  /** templates/<name>/… files, by template name, including folders that have no valid template.yaml */
+  templateFiles: Map<string, Map<string, SourceFile>>;
+}
+
+export interface ValidationResult {
+  /** present only when there are no errors */
+  state: DesiredState | undefined;
+  diagnostics: Diagnostic[];
+  counts: { users: number; templates: number; workspaces: number };
+}
+
+export function validateSource(source: ConfigSource): ValidationResult {
+  const diags: Diagnostic[] = [];
+  const set: FileSet = { deployment: undefined, users: new Map(), templates: new Map(), workspaces: new Map(), templateFiles: new Map() };
+  const err = (file: string, message: string, code: Diagnostic['code'], line = 1, col = 1) =>
+    diags.push({ file, line, col, severity: 'error', code, message });
+
+  for (const f of source.files) {
+    const where = place(f.path);
+    switch (where.kind) {
+      case 'ignored':
+        continue;
+      case 'misplaced':
+        err(f.path, where.message, 'location');
+        continue;
+      case 'template-file': {
+        let files = set.templateFiles.get(where.template);
+        if (!files) set.templateFiles.set(where.template, (files = new Map()));
+        files.set(where.rel, f);
+        if (f.kind !== 'file') err(f.path, `${f.kind === 'symlink' ? 'a symbolic link' : 'a git submodule'} is not allowed in a template; put the file itself here`, 'file');
+        else if (f.size > MAX_FILE_BYTES) err(f.path, tooLarge(f.size), 'file');
+        continue;
+      }
+      default:
+        break;
+    }
+    // A config YAML file.
+    if (where.kind === 'template') {
+      let files = set.templateFiles.get(where.name);
+      if (!files) set.templateFiles.set(where.name, (files = new Map()));
+      files.set('template.yaml', f);
+    }
+    const name = where.kind === 'deployment' ? undefined : where.name;
+    if (where.kind === 'workspace' && !NAME_RE.test(where.owner)) {
+      err(f.path, `"${where.owner}" (the folder name) is not a valid username: it must be ${NAME_RULE}`, 'identity');
+    }
+    if (name !== undefined && !NAME_RE.test(name)) {
+      const what = where.kind === 'template' ? 'template name (the folder name)' : `${where.kind} name (the file name)`;
+      err(f.path, `"${name}" is not a valid ${what}: it must be ${NAME_RULE}`, 'identity');
+    }
+    if (f.kind !== 'file') {
+      err(f.path, `${f.kind === 'symlink' ? 'a symbolic link' : 'a git submodule'} is not followed; put the file itself here`, 'file');
+      continue;
+    }
+    if (f.size > MAX_FILE_BYTES || !f.content) {
+      err(f.path, tooLarge(f.size), 'file');
+      continue;
+    }
+    const res = parseConfigFile(f.path, f.content);
+    if (!res.ok) {
+      diags.push(...res.diagnostics);
+      continue;
+    }
+    const parsed = res.parsed;
+    const kind = (where.kind === 'deployment' ? 'deployment' : where.kind) as SchemaKind;
+    if (!checkHeader(f.path, parsed, diags)) continue;
+    const schemaErrors = validateSchema(kind, parsed.value);
+    if (schemaErrors.length) {
+      diags.push(...schemaDiagnostics(f.path, schemaErrors, parsed));
+      continue;
+    }
+    const doc = parsed.value as Record<string, unknown>;
+    if (where.kind === 'deployment') {
+      set.deployment = { value: doc as unknown as Deployment, parsed };
+      continue;
+    }
+    // The path is the identity; a name/owner field may repeat it but must agree.
+    const agree = (field: string, expected: string, from: string) => {
+      if (doc[field] !== undefined && doc[field] !== expected) {
+        const p = parsed.locate([field]);
+        err(f.path, `${field}: ${show(doc[field])} disagrees with the ${from} "${expected}"; remove the field or make them equal`, 'identity', p.line, p.col);
+      }
+    };
+    agree('name', where.name, where.kind === 'template' ? 'folder name' : 'file name');
+    if (where.kind === 'workspace') agree('owner', where.owner, 'folder name');
+    const { apiVersion: _a, kind: _k, name: _n, owner: _o, ...rest } = doc;
+    if (where.kind === 'user') set.users.set(where.name, { value: { ...rest, name: where.name, file: f.path } as unknown as User, parsed });
+    else if (where.kind === 'template') {
+      set.templates.set(where.name, { value: { ...rest, name: where.name, file: f.path, files: new Map() } as unknown as Template, parsed });
+    } else {
+      const ws = { ...rest, owner: where.owner, name: where.name, file: f.path } as unknown as Workspace;
+      set.workspaces.set(`${where.owner}/${where.name}`, { value: ws, parsed });
+    }
+  }
+
+  if (!set.deployment) {
+    err('coder-git.yaml', 'missing: a config repo has coder-git.yaml at its root (apiVersion: coder-git/v1, kind: Deployment); `coder-git init` makes one', 'file');
+  }
+  diags.push(...crossCheck(set));
+  diags.sort(byPosition);
+  const counts = { users: set.users.size, templates: set.templates.size, workspaces: set.workspaces.size };
+  if (diags.some((d) => d.severity === 'error') || !set.deployment) return { state: undefined, diagnostics: diags, counts };
+  const pick = <T>(m: Map<string, Loaded<T>>) => new Map([...m].map(([k, v]) => [k, v.value]));
+  return {
+    state: { deployment: set.deployment.value, users: pick(set.users), templates: pick(set.templates), workspaces: pick(set.workspaces) },
+    diagnostics: diags,
+    counts,
+  };
+}
+
+function tooLarge(size: number): string {
+  return `the file is ${(size / 1048576).toFixed(1)} MiB; config files may be at most 1 MiB`;
+}
+
+/** apiVersion and kind first: a file of the wrong kind would otherwise drown in schema errors. */
+function checkHeader(file: string, parsed: ParsedFile, diags: Diagnostic[]): boolean {
+  const v = parsed.value;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    diags.push({ file, line: 1, col: 1, severity: 'error', code: 'schema', message: `expected a mapping (key: value lines) starting with apiVersion: coder-git/v1 and kind: ${expectedKind(file)}, got ${Array.isArray(v) ? 'a list' : show(v)}` });
+    return false;
+  }
+  const doc = v as Record<string, unknown>;
+  const want = expectedKind(file);
+  if (typeof doc.apiVersion === 'string' && doc.apiVersion !== 'coder-git/v1') {
+    const p = parsed.locate(['apiVersion']);
+    const hint = /^coder-git\/v\d+$/.test(doc.apiVersion) ? 'this coder-git reads coder-git/v1' : 'use apiVersion: coder-git/v1';
+    diags.push({ file, line: p.line, col: p.col, severity: 'error', code: 'schema', message: `apiVersion: ${show(doc.apiVersion)} is not supported; ${hint}` });
+    return false;
+  }
+  if (typeof doc.kind === 'string' && doc.kind !== want) {
+    const p = parsed.locate(['kind']);
+    const folder = want === 'Deployment' ? 'coder-git.yaml' : `a file in ${file.split('/')[0]}/`;
+    diags.push({ file, line: p.line, col: p.col, severity: 'error', code: 'schema', message: `kind: ${show(doc.kind)} does not belong here; ${folder} is kind: ${want}` });
+    return false;
+  }
+  return true;
+}
