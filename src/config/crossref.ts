@@ -23,11 +23,13 @@ export function crossCheck(set: FileSet): Diagnostic[] {
     const p = parsed ? parsed.locate(path, key) : { line: 1, col: 1 };
     out.push({ file, line: p.line, col: p.col, severity, code, message });
   };
+  const deployment = set.deployment && !set.deployment.broken ? set.deployment : undefined;
   checkUsers(set, at);
-  const deploymentVars = new Set(Object.keys(set.deployment?.value.terraform.variables ?? {}));
-  if (set.deployment) {
-    for (const v of deploymentVars) {
-      if (v.startsWith('coder_')) at('coder-git.yaml', set.deployment.parsed, ['terraform', 'variables', v], `terraform.variables: "${v}" is a built-in variable that coder-git sets itself; remove it`, 'reference', true);
+  // Without readable deployment settings (already reported), nothing is known of terraform.variables.
+  const deploymentVars = deployment ? new Set(Object.keys(deployment.value.terraform.variables)) : undefined;
+  if (deployment) {
+    for (const v of deploymentVars ?? []) {
+      if (v.startsWith('coder_')) at('coder-git.yaml', deployment.parsed, ['terraform', 'variables', v], `terraform.variables: "${v}" is a built-in variable that coder-git sets itself; remove it`, 'reference', true);
     }
   }
   for (const [name, files] of set.templateFiles) {
@@ -36,7 +38,7 @@ export function crossCheck(set: FileSet): Diagnostic[] {
       const first = [...files.keys()].sort()[0]!;
       out.push({ file: `templates/${name}/${first}`, line: 1, col: 1, severity: 'error', code: 'location', message: `templates/${name}/ has no template.yaml; add one (apiVersion: coder-git/v1, kind: Template) or move these files out of templates/` });
     }
-    if (t) checkTemplate(t, files, deploymentVars, at, out);
+    if (t && !t.broken && !checkTemplate(t, files, deploymentVars, at, out)) t.broken = 'schema';
   }
   for (const ws of set.workspaces.values()) checkWorkspace(ws, set, at);
   return out;
@@ -46,9 +48,9 @@ type At = (file: string, parsed: ParsedFile | undefined, path: PathSeg[], messag
 
 function checkUsers(set: FileSet, at: At): void {
   const byEmail = new Map<string, Loaded<import('./types.ts').User>>();
-  const oidc = set.deployment?.value.auth.oidc;
-  const passwords = set.deployment?.value.auth.password.enabled ?? true;
+  const settings = set.deployment && !set.deployment.broken ? set.deployment.value : undefined;
   for (const u of set.users.values()) {
+    if (u.broken) continue;
     const { value: user, parsed } = u;
     const key = user.email.toLowerCase();
     const first = byEmail.get(key);
@@ -59,10 +61,11 @@ function checkUsers(set: FileSet, at: At): void {
     if (user.password_hash !== undefined && user.login !== 'password') {
       at(user.file, parsed, ['password_hash'], `password_hash is only used with login: password (this user has login: ${user.login}); remove it or change login`, 'reference', true);
     }
-    if (user.login === 'oidc' && !oidc) {
+    if (!settings) continue;
+    if (user.login === 'oidc' && !settings.auth.oidc) {
       at(user.file, parsed, ['login'], 'login: oidc, but coder-git.yaml configures no auth.oidc; this user cannot sign in until it does', 'reference', false, 'warning');
     }
-    if (user.login === 'password' && !passwords) {
+    if (user.login === 'password' && !settings.auth.password.enabled) {
       at(user.file, parsed, ['login'], 'login: password, but coder-git.yaml sets auth.password.enabled: false; this user cannot sign in', 'reference', false, 'warning');
     }
   }
@@ -70,7 +73,8 @@ function checkUsers(set: FileSet, at: At): void {
 
 const TF_TYPES: Record<ParameterSpec['type'], string> = { string: 'string', number: 'number', integer: 'number', boolean: 'bool' };
 
-function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>, deploymentVars: Set<string>, at: At, out: Diagnostic[]): void {
+/** Checks a template and its module; false when its parameter declarations are wrong (so workspaces cannot be checked against them). */
+function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>, deploymentVars: Set<string> | undefined, at: At, out: Diagnostic[]): boolean {
   const { value: t, parsed } = loaded;
   for (const [rel, f] of files) if (f.content) t.files.set(rel, f.content);
   const dir = `templates/${t.name}`;
@@ -97,8 +101,9 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
   // .tf.json modules are left to `terraform validate`: this scan reads only HCL.
   const checkVariables = scanned && !tfFiles.some(([rel]) => rel.endsWith('.tf.json'));
 
+  let specsOk = true;
   for (const [pname, spec] of Object.entries(t.parameters)) {
-    checkParameterSpec(t, parsed, pname, spec, at);
+    if (!checkParameterSpec(t, parsed, pname, spec, at)) specsOk = false;
     if (!checkVariables || tfFiles.length === 0) continue;
     const v = vars.get(pname);
     if (!v) {
@@ -113,7 +118,7 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
         if (!(BUILTIN_VARIABLES as readonly string[]).includes(v.name)) {
           out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is not a coder-git built-in${didYouMean(v.name, BUILTIN_VARIABLES)}; built-ins: ${BUILTIN_VARIABLES.join(', ')}` });
         }
-      } else if (!v.hasDefault && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
+      } else if (deploymentVars && !v.hasDefault && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
         out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" has no default and no value: declare it as a parameter in template.yaml, give it a default, or set it in coder-git.yaml terraform.variables; otherwise Terraform would stop to ask for it` });
       }
     }
@@ -125,9 +130,15 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
   if (default_ttl && max_ttl && parseDuration(default_ttl) > parseDuration(max_ttl)) {
     at(t.file, parsed, ['schedule', 'default_ttl'], `schedule.default_ttl: ${default_ttl} is longer than max_ttl ${max_ttl}`, 'schedule');
   }
+  return specsOk;
 }
 
-function checkParameterSpec(t: Template, parsed: ParsedFile, pname: string, spec: ParameterSpec, at: At): void {
+function checkParameterSpec(t: Template, parsed: ParsedFile, pname: string, spec: ParameterSpec, report: At): boolean {
+  let ok = true;
+  const at: At = (...args) => {
+    ok = false;
+    report(...args);
+  };
   const base = ['parameters', pname];
   const isNum = spec.type === 'number' || spec.type === 'integer';
   for (const k of ['minimum', 'maximum'] as const) {
@@ -147,6 +158,7 @@ function checkParameterSpec(t: Template, parsed: ParsedFile, pname: string, spec
     const errors = parameterErrors(spec, spec.default);
     for (const d of schemaDiagnostics(t.file, prefixed(errors, `/parameters/${pname}/default`), parsed)) at(t.file, parsed, [...base, 'default'], `${d.message} (the parameter's own default)`, 'schema');
   }
+  return ok;
 }
 
 function articled(type: string): string {
@@ -164,24 +176,29 @@ function prefixed(errors: ErrorObject[], prefix: string): ErrorObject[] {
 
 function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: FileSet, at: At): void {
   const { value: ws, parsed } = loaded;
+  if (loaded.broken === 'unreadable') return;
+  const schedule: Record<string, unknown> = isObject(ws.schedule) ? ws.schedule : {};
   const owner = set.users.get(ws.owner);
   const ownerPath = 'owner' in (parsed.value as object) ? ['owner'] : [];
   if (!owner) {
     const hint = didYouMean(ws.owner, [...set.users.keys()]);
     at(ws.file, parsed, ownerPath, `owner "${ws.owner}" (the folder name) has no users/${ws.owner}.yaml${hint}; add the user or move the workspace`, 'reference');
-  } else if (owner.value.status !== 'active') {
+  } else if (!owner.broken && owner.value.status !== 'active') {
     const p = owner.parsed.locate(['status']);
     at(ws.file, parsed, ownerPath, `owner "${ws.owner}" is suspended (${owner.value.file}:${p.line}); a workspace needs an active owner: remove the workspace or reactivate the user`, 'reference');
   }
-  const tl = set.templates.get(ws.template);
-  if (!tl) {
+  const tl = typeof ws.template === 'string' ? set.templates.get(ws.template) : undefined;
+  if (typeof ws.template !== 'string') {
+    // the schema has said what is wrong with it
+  } else if (!tl) {
     const known = [...set.templates.keys()];
     const list = known.length ? `; templates: ${known.join(', ')}` : '; there are no templates yet';
     at(ws.file, parsed, ['template'], `template: "${ws.template}" does not exist${didYouMean(ws.template, known)}${list}`, 'reference');
-  } else {
+  } else if (!tl.broken && isObject(ws.parameters)) {
     const t = tl.value;
     const declared = Object.keys(t.parameters);
     for (const [pname, value] of Object.entries(ws.parameters)) {
+      if (value === null || typeof value === 'object') continue; // the schema has reported it
       const spec = t.parameters[pname];
       if (!spec) {
         const which = declared.length ? `; it declares: ${declared.join(', ')}` : '; it declares none';
@@ -197,15 +214,23 @@ function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: Fil
       }
     }
     const max = t.schedule.max_ttl;
-    if (ws.schedule.ttl !== undefined && max !== undefined && parseDuration(ws.schedule.ttl) > parseDuration(max)) {
-      at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${ws.schedule.ttl} is longer than template "${t.name}" allows (max_ttl ${formatDuration(parseDuration(max))})`, 'schedule');
+    if (isDuration(schedule.ttl) && max !== undefined && parseDuration(schedule.ttl) > parseDuration(max)) {
+      at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${schedule.ttl} is longer than template "${t.name}" allows (max_ttl ${formatDuration(parseDuration(max))})`, 'schedule');
     }
   }
-  if (ws.schedule.ttl !== undefined && parseDuration(ws.schedule.ttl) < MIN_TTL_MS) {
-    at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${ws.schedule.ttl} is too short; at least 1m`, 'schedule');
+  if (isDuration(schedule.ttl) && parseDuration(schedule.ttl) < MIN_TTL_MS) {
+    at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${schedule.ttl} is too short; at least 1m`, 'schedule');
   }
-  if (ws.schedule.autostart !== undefined) {
-    const c = parseCron(ws.schedule.autostart);
+  if (typeof schedule.autostart === 'string' && schedule.autostart.trim()) {
+    const c = parseCron(schedule.autostart);
     if (!c.ok) at(ws.file, parsed, ['schedule', 'autostart'], `schedule.autostart: ${c.message}`, 'schedule');
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isDuration(v: unknown): v is string {
+  return typeof v === 'string' && /^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$/.test(v);
 }

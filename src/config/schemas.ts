@@ -56,10 +56,22 @@ export function validateSchema(kind: SchemaKind, value: unknown): ErrorObject[] 
 
 const paramValidators = new Map<string, ValidateFunction>();
 
-/** A validator for one template parameter's values, cached by the parameter's declaration. */
+const PARAMETER_KEYWORDS: Record<string, string[]> = {
+  string: ['enum', 'minLength', 'maxLength', 'pattern'],
+  number: ['enum', 'minimum', 'maximum'],
+  integer: ['enum', 'minimum', 'maximum'],
+  boolean: ['enum'],
+};
+
+/**
+ * A validator for one template parameter's values, cached by the parameter's declaration. Keywords
+ * that do not apply to the type are left out (the template's own check reports them), so a wrong
+ * declaration can never make compiling fail.
+ */
 export function parameterValidator(spec: Record<string, unknown>): ValidateFunction {
-  const schema: Record<string, unknown> = {};
-  for (const k of ['type', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern']) if (spec[k] !== undefined) schema[k] = spec[k];
+  const type = String(spec.type);
+  const schema: Record<string, unknown> = { type };
+  for (const k of PARAMETER_KEYWORDS[type] ?? []) if (spec[k] !== undefined) schema[k] = spec[k];
   const key = JSON.stringify(schema);
   let v = paramValidators.get(key);
   if (!v) {

@@ -5,7 +5,7 @@
 import type { ConfigSource, SourceFile } from './source.ts';
 import { MAX_FILE_BYTES } from './source.ts';
 import { byPosition, type Diagnostic } from './diagnostics.ts';
-import { place, NAME_RE, NAME_RULE } from './layout.ts';
+import { place, NAME_RE, NAME_RULE, type Placement } from './layout.ts';
 import { expectedKind, parseConfigFile, type ParsedFile } from './yaml.ts';
 import { validateSchema, type SchemaKind } from './schemas.ts';
 import { schemaDiagnostics, show } from './messages.ts';
@@ -15,6 +15,11 @@ import type { Deployment, DesiredState, Template, User, Workspace } from './type
 export interface Loaded<T> {
   value: T;
   parsed: ParsedFile;
+  /**
+   * false, or why its fields cannot be trusted: 'schema' (it parsed, the schema found errors) or
+   * 'unreadable' (not even that). Either way the file exists, so references to it still hold.
+   */
+  broken: false | 'schema' | 'unreadable';
 }
 
 /** What stage one hands to the cross-reference checks. */
@@ -73,30 +78,36 @@ export function validateSource(source: ConfigSource): ValidationResult {
       const what = where.kind === 'template' ? 'template name (the folder name)' : `${where.kind} name (the file name)`;
       err(f.path, `"${name}" is not a valid ${what}: it must be ${NAME_RULE}`, 'identity');
     }
+    const unreadable = () => register(set, where, f.path, { value: {}, parsed: AT_START, broken: 'unreadable' });
     if (f.kind !== 'file') {
       err(f.path, `${f.kind === 'symlink' ? 'a symbolic link' : 'a git submodule'} is not followed; put the file itself here`, 'file');
+      unreadable();
       continue;
     }
     if (f.size > MAX_FILE_BYTES || !f.content) {
       err(f.path, tooLarge(f.size), 'file');
+      unreadable();
       continue;
     }
     const res = parseConfigFile(f.path, f.content);
     if (!res.ok) {
       diags.push(...res.diagnostics);
+      unreadable();
       continue;
     }
     const parsed = res.parsed;
     const kind = (where.kind === 'deployment' ? 'deployment' : where.kind) as SchemaKind;
-    if (!checkHeader(f.path, parsed, diags)) continue;
-    const schemaErrors = validateSchema(kind, parsed.value);
-    if (schemaErrors.length) {
-      diags.push(...schemaDiagnostics(f.path, schemaErrors, parsed));
+    if (!checkHeader(f.path, parsed, diags)) {
+      unreadable();
       continue;
     }
+    const schemaErrors = validateSchema(kind, parsed.value);
+    const broken = schemaErrors.length > 0 ? 'schema' : false;
+    diags.push(...schemaDiagnostics(f.path, schemaErrors, parsed));
     const doc = parsed.value as Record<string, unknown>;
     if (where.kind === 'deployment') {
-      set.deployment = { value: doc as unknown as Deployment, parsed };
+      // A broken coder-git.yaml still marks the repo; cross-checks then use no deployment settings.
+      register(set, where, f.path, { value: doc, parsed, broken });
       continue;
     }
     // The path is the identity; a name/owner field may repeat it but must agree.
@@ -109,13 +120,7 @@ export function validateSource(source: ConfigSource): ValidationResult {
     agree('name', where.name, where.kind === 'template' ? 'folder name' : 'file name');
     if (where.kind === 'workspace') agree('owner', where.owner, 'folder name');
     const { apiVersion: _a, kind: _k, name: _n, owner: _o, ...rest } = doc;
-    if (where.kind === 'user') set.users.set(where.name, { value: { ...rest, name: where.name, file: f.path } as unknown as User, parsed });
-    else if (where.kind === 'template') {
-      set.templates.set(where.name, { value: { ...rest, name: where.name, file: f.path, files: new Map() } as unknown as Template, parsed });
-    } else {
-      const ws = { ...rest, owner: where.owner, name: where.name, file: f.path } as unknown as Workspace;
-      set.workspaces.set(`${where.owner}/${where.name}`, { value: ws, parsed });
-    }
+    register(set, where, f.path, { value: rest, parsed, broken });
   }
 
   if (!set.deployment) {
@@ -124,13 +129,35 @@ export function validateSource(source: ConfigSource): ValidationResult {
   diags.push(...crossCheck(set));
   diags.sort(byPosition);
   const counts = { users: set.users.size, templates: set.templates.size, workspaces: set.workspaces.size };
-  if (diags.some((d) => d.severity === 'error') || !set.deployment) return { state: undefined, diagnostics: diags, counts };
+  if (diags.some((d) => d.severity === 'error') || !set.deployment || set.deployment.broken) return { state: undefined, diagnostics: diags, counts };
   const pick = <T>(m: Map<string, Loaded<T>>) => new Map([...m].map(([k, v]) => [k, v.value]));
   return {
     state: { deployment: set.deployment.value, users: pick(set.users), templates: pick(set.templates), workspaces: pick(set.workspaces) },
     diagnostics: diags,
     counts,
   };
+}
+
+type ConfigPlacement = Exclude<Placement, { kind: 'ignored' | 'misplaced' | 'template-file' }>;
+
+/** Where nothing could be read, positions fall back to the start of the file. */
+const AT_START: ParsedFile = { value: {}, locate: () => ({ line: 1, col: 1 }) };
+
+function register(set: FileSet, where: ConfigPlacement, file: string, l: Loaded<Record<string, unknown>>): void {
+  const { value: rest, parsed, broken } = l;
+  switch (where.kind) {
+    case 'deployment':
+      set.deployment = { value: rest as unknown as Deployment, parsed, broken };
+      return;
+    case 'user':
+      set.users.set(where.name, { value: { ...rest, name: where.name, file } as unknown as User, parsed, broken });
+      return;
+    case 'template':
+      set.templates.set(where.name, { value: { ...rest, name: where.name, file, files: new Map() } as unknown as Template, parsed, broken });
+      return;
+    case 'workspace':
+      set.workspaces.set(`${where.owner}/${where.name}`, { value: { ...rest, owner: where.owner, name: where.name, file } as unknown as Workspace, parsed, broken });
+  }
 }
 
 function tooLarge(size: number): string {

@@ -70,7 +70,8 @@ export function parseFull(file: string, text: string): ParseResult {
     docs = YAML.parseAllDocuments(text, {
       lineCounter: lc,
       schema: 'core',
-      uniqueKeys: true,
+      // The library's own duplicate check is quadratic (50,000 keys: a minute); checkKeys does it in linear time.
+      uniqueKeys: false,
       prettyErrors: false,
       logLevel: 'silent',
       strict: true,
@@ -82,10 +83,17 @@ export function parseFull(file: string, text: string): ParseResult {
   const doc = docs[0];
   if (!doc) return { ok: false, diagnostics: [{ file, line: 1, col: 1, severity: 'error', code: 'file', message: emptyMessage(file) }] };
   if (docs.length > 1) push(docs[1]!.range[0], 'a config file holds one YAML document; remove the "---" and everything after it, or split it into files');
-  for (const e of [...doc.errors, ...doc.warnings]) push(e.pos[0], yamlMessage(e, doc, text));
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.some((e) => e.message.includes('call stack'))) return stackFailure(file, new RangeError());
+  if (problems.length) {
+    // The library's messages for tab indentation are about what it then misreads; name the cause.
+    const firstError = Math.min(...problems.map((e) => at(e.pos[0]).line));
+    const tabLine = text.split('\n').findIndex((l, i) => i < firstError && /^ *\t/.test(l) && /\S/.test(l));
+    if (tabLine >= 0) return { ok: false, diagnostics: [{ file, line: tabLine + 1, col: 1, severity: 'error', code: 'yaml', message: 'a tab is used for indentation; YAML indents with spaces only' }] };
+  }
+  for (const e of problems) push(e.pos[0], yamlMessage(e));
   if (diags.length) return { ok: false, diagnostics: diags };
-  const keyProblems = checkKeys(doc.contents);
-  for (const [offset, message] of keyProblems) push(offset, message);
+  for (const [offset, message] of checkKeys(doc.contents, (o) => at(o).line)) push(offset, message);
   if (diags.length) return { ok: false, diagnostics: diags };
   let value: unknown;
   try {
@@ -115,13 +123,9 @@ function stackFailure(file: string, err: unknown): ParseResult {
   throw err;
 }
 
-function yamlMessage(e: YAML.YAMLError, doc: YAML.Document, text: string): string {
+function yamlMessage(e: YAML.YAMLError): string {
   const first = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   switch (e.code) {
-    case 'DUPLICATE_KEY': {
-      const key = scalarAt(text, e.pos[0]);
-      return `duplicate key${key ? ` "${key}"` : ''}; each key may appear once in a mapping`;
-    }
     case 'TAB_AS_INDENT':
       return 'a tab is used for indentation; YAML indents with spaces only';
     case 'TAG_RESOLVE_FAILED':
@@ -129,29 +133,32 @@ function yamlMessage(e: YAML.YAMLError, doc: YAML.Document, text: string): strin
     case 'MULTIPLE_DOCS':
       return 'a config file holds one YAML document';
     default:
-      void doc;
       return `YAML: ${first}`;
   }
 }
 
-/** The plain scalar starting at offset (for naming a duplicate key). */
-function scalarAt(text: string, offset: number): string {
-  const m = /^["']?([^"':\n]{1,80})/.exec(text.slice(offset));
-  return m?.[1]?.trim() ?? '';
-}
-
-/** Keys must be scalars: a list or mapping as a key cannot become a JSON property. */
-function checkKeys(node: unknown, out: [number, string][] = [], depth = 0): [number, string][] {
-  if (depth > 200) return out;
+/**
+ * Keys must be scalars (a list or mapping cannot become a JSON property) and unique within
+ * their mapping, compared as the strings they become.
+ */
+function checkKeys(node: unknown, lineOf: (offset: number) => number, out: [number, string][] = [], depth = 0): [number, string][] {
+  if (depth > 500) return out;
   if (isMap(node)) {
+    const seen = new Map<string, number>();
     for (const pair of node.items) {
       const k = pair.key as YamlNode | null;
-      if (k && !isScalar(k) && !isAlias(k)) out.push([k.range?.[0] ?? 0, 'a key must be a plain string, not a list or mapping']);
-      else if (k && isScalar(k) && k.value !== null && typeof k.value === 'object') out.push([k.range?.[0] ?? 0, 'a key must be a plain string']);
-      checkKeys(pair.value, out, depth + 1);
+      const offset = k?.range?.[0] ?? 0;
+      if (k && !isScalar(k)) out.push([offset, 'a key must be a plain string, not a list, mapping or alias']);
+      else {
+        const name = String(k && isScalar(k) ? k.value : null);
+        const first = seen.get(name);
+        if (first !== undefined) out.push([offset, `duplicate key "${name}" (first at line ${lineOf(first)}); each key may appear once in a mapping`]);
+        else seen.set(name, offset);
+      }
+      checkKeys(pair.value, lineOf, out, depth + 1);
     }
   } else if (isSeq(node)) {
-    for (const item of node.items) checkKeys(item, out, depth + 1);
+    for (const item of node.items) checkKeys(item, lineOf, out, depth + 1);
   }
   return out;
 }
