@@ -56,14 +56,16 @@ export class GitRepo {
 
   async resolveCommit(ref: string): Promise<string> {
     if (ref.startsWith('-')) throw new CoderGitError('CG_USAGE', `--ref ${ref}: a ref cannot start with "-"`);
-    try {
-      return (await this.git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim();
-    } catch (cause) {
+    // simple-git counts a failing command that printed nothing on stderr as a success with empty
+    // output, so the answer is checked rather than the exit status.
+    const out = await this.git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '');
+    const sha = out.trim();
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
       throw new CoderGitError('CG_GIT', `--ref ${ref}: no such branch, tag or commit in ${this.dir}`, {
-        cause,
         hint: 'check the name with `git branch -a` / `git log`; for a remote branch, run `git fetch` first',
       });
     }
+    return sha;
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
@@ -76,7 +78,7 @@ export class GitRepo {
 
   /** Every entry under `treeish` (e.g. "<sha>:" or "<sha>:infra/coder"), recursively, with blob sizes. */
   async listTree(treeish: string): Promise<TreeEntry[]> {
-    const out = await this.run(`listing ${treeish}`, () => this.git.raw(['ls-tree', '-r', '-z', '--long', treeish]));
+    const out = await this.run(`listing ${treeish}`, () => this.git.raw(['ls-tree', '-r', '-z', '--long', '--full-tree', treeish]));
     const entries: TreeEntry[] = [];
     for (const rec of out.split('\0')) {
       if (!rec) continue;
