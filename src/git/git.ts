@@ -21,6 +21,18 @@ export interface CommitInfo {
   subject: string;
 }
 
+// simple-git drops every GIT_* variable of our environment unless it is named here. Kept: identity,
+// config isolation and transport settings a runner needs for private remotes. Still dropped: GIT_DIR,
+// GIT_WORK_TREE, GIT_INDEX_FILE and the like, which (inside a git hook, say) would point us at
+// another repository.
+const ALLOWED_GIT_ENV = [
+  'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_AUTHOR_DATE',
+  'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_COMMITTER_DATE',
+  'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_CONFIG_NOSYSTEM',
+  'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_ASKPASS', 'GIT_TERMINAL_PROMPT',
+  'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_HTTP_PROXY_AUTHMETHOD',
+];
+
 // Each `git show` gets this many object ids: well under Linux's 128 KiB limit for one argument list
 // entry and 2 MiB for all of them, while 30,000 files still take only ~15 processes.
 const BLOBS_PER_PROCESS = 2000;
@@ -28,7 +40,7 @@ const BLOBS_PER_PROCESS = 2000;
 export class GitRepo {
   private readonly git: SimpleGit;
   constructor(readonly dir: string) {
-    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
+    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, allowEnvironment: ALLOWED_GIT_ENV });
   }
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -1,0 +1,17 @@
+// The README's config reference is generated from schemas/: it must be up to date (`npm run docs`).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { README, readmeWithReference } from '../src/docs/reference.ts';
+
+test('README reference matches schemas/ (run `npm run docs` after changing a schema)', () => {
+  const readme = readFileSync(README, 'utf8');
+  assert.ok(readme === readmeWithReference(readme), 'README.md reference section is stale: run npm run docs');
+});
+
+test('README documents every command and the test command', () => {
+  const readme = readFileSync(README, 'utf8');
+  for (const s of ['coder-git validate', 'coder-git init', 'coder-git schema', 'npm test', '--format json', '--format github']) assert.ok(readme.includes(s), s);
+});
+
+test.run();
