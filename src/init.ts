@@ -3,7 +3,6 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CoderGitError } from './errors.ts';
 import { GitRepo } from './git/git.ts';
 import { NAME_RE, NAME_RULE } from './config/layout.ts';
@@ -27,7 +26,7 @@ export interface InitResult {
   commit: string | undefined;
 }
 
-const pkgRoot = fileURLToPath(new URL('../', import.meta.url));
+import { PKG_ROOT as pkgRoot } from './paths.ts';
 
 export async function initRepo(opts: InitOptions): Promise<InitResult> {
   for (const [flag, value] of [['--admin', opts.admin], ['--workspace', opts.workspace]] as const) {

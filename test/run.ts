@@ -1,4 +1,4 @@
-// `npm test`: type-checks, then runs every test/**/*.test.ts (uvu suites) in its own Node process,
+// `npm test`: builds the bundle, type-checks, then runs every test/**/*.test.ts (uvu suites) in its own Node process,
 // TEST_JOBS at a time (default 2, the CI machine's cores), each within TEST_FILE_TIMEOUT seconds.
 // A file that crashes or hangs counts as a failure. Ends with the line CI reads: "N passed, N failed".
 //   npm test                 everything
@@ -69,15 +69,16 @@ function run(name: string, cmd: string, args: string[]): Promise<Outcome> {
   });
 }
 
-async function typecheck(): Promise<Outcome> {
+/** A command that passes with exit status 0 (type check, build): counted as one test. */
+function step(name: string, args: string[]): Promise<Outcome> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => {
-      resolve({ name: 'typecheck (tsc --noEmit)', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, output, seconds: (Date.now() - started) / 1000 });
+      resolve({ name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, output, seconds: (Date.now() - started) / 1000 });
     });
   });
 }
@@ -95,7 +96,10 @@ const queue = [...files];
 const workers = Array.from({ length: Math.max(1, jobs) }, async () => {
   for (let f = queue.shift(); f; f = queue.shift()) report(await run(path.relative(root, f), process.execPath, ['--import', 'tsx', f]));
 });
-if (!filters.length) report(await typecheck());
+// The CLI tests run bin/coder-git.js, which runs the bundle when it is fresh: build it first, so they
+// test what users run (and a build failure is a test failure).
+report(await step('build (scripts/build.mjs)', [path.join(root, 'scripts/build.mjs')]));
+if (!filters.length) report(await step('typecheck (tsc --noEmit)', [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]));
 await Promise.all(workers);
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((a, o) => a + o[k], 0);

@@ -7,6 +7,7 @@ import { CoderGitError, describeError, EXIT, exitCodeFor } from '../errors.ts';
 import { validateCommand } from './commands/validate.ts';
 import { initCommand } from './commands/init.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { envBoolean, envNote, envString } from './env.ts';
 
 export { VERSION } from '../version.ts';
 import { VERSION } from '../version.ts';
@@ -15,16 +16,20 @@ export function buildCli(argv: string[]): Argv {
   return yargs(argv)
     .scriptName('coder-git')
     .usage('$0 <command> [options]\n\nGitOps for remote development workspaces: templates, users and workspaces live in a git repo.')
-    .env('CODER_GIT')
     .option('dir', {
       alias: 'C',
       type: 'string',
-      default: '.',
-      defaultDescription: 'the current directory',
-      describe: 'Config repo directory',
+      default: envString('dir') ?? '.',
+      defaultDescription: envString('dir') ? undefined : 'the current directory',
+      describe: `Config repo directory${envNote('dir')}`,
       global: true,
     })
-    .option('color', { type: 'boolean', describe: 'Colour output (default: when stdout is a terminal and NO_COLOR is unset)', global: true })
+    .option('color', {
+      type: 'boolean',
+      default: envBoolean('color'),
+      describe: `Colour output (default: when stdout is a terminal and NO_COLOR is unset)${envNote('color')}`,
+      global: true,
+    })
     .command(validateCommand)
     .command(initCommand)
     .command(schemaCommand)

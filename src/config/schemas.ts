@@ -2,9 +2,9 @@
 // (through the yaml-language-server modeline that scaffolded files start with).
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
+import { pkgPath } from '../paths.ts';
 
 export const SCHEMA_KINDS = ['deployment', 'user', 'template', 'workspace'] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
@@ -20,10 +20,8 @@ export const KIND_NAMES: Record<SchemaKind, string> = {
 type FormatsPlugin = (ajv: Ajv2020, formats: string[]) => Ajv2020;
 const addFormats: FormatsPlugin = (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
 
-const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
-
 export function schemaText(kind: SchemaKind): string {
-  return readFileSync(`${schemaDir}${kind}.json`, 'utf8');
+  return readFileSync(pkgPath('schemas', `${kind}.json`), 'utf8');
 }
 
 type Ajv = Ajv2020;
@@ -32,8 +30,20 @@ function makeAjv(): Ajv {
   // verbose: errors carry their schema, so a pattern's patternErrorMessage can be shown.
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true, allowUnionTypes: true });
   ajv.addVocabulary(['patternErrorMessage']);
-  addFormats(ajv, ['email', 'uri', 'hostname', 'regex']);
+  addFormats(ajv, ['email', 'uri', 'hostname']);
+  // ajv-formats checks "regex" without the u flag, but ajv compiles `pattern` with it: a pattern like
+  // "a-z]" would pass the check and then fail to compile. Check it the way it will be used.
+  ajv.addFormat('regex', { type: 'string', validate: isUnicodeRegExp });
   return ajv;
+}
+
+export function isUnicodeRegExp(s: string): boolean {
+  try {
+    new RegExp(s, 'u');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let compiled: { ajv: Ajv; validators: Record<SchemaKind, ValidateFunction> } | undefined;
@@ -55,6 +65,8 @@ export function validateSchema(kind: SchemaKind, value: unknown): ErrorObject[] 
 }
 
 const paramValidators = new Map<string, ValidateFunction>();
+// Workspaces ask for the same declarations over and over: by object first, then by content.
+const bySpec = new WeakMap<object, ValidateFunction>();
 
 const PARAMETER_KEYWORDS: Record<string, string[]> = {
   string: ['enum', 'minLength', 'maxLength', 'pattern'],
@@ -69,6 +81,8 @@ const PARAMETER_KEYWORDS: Record<string, string[]> = {
  * declaration can never make compiling fail.
  */
 export function parameterValidator(spec: Record<string, unknown>): ValidateFunction {
+  const known = bySpec.get(spec);
+  if (known) return known;
   const type = String(spec.type);
   const schema: Record<string, unknown> = { type };
   for (const k of PARAMETER_KEYWORDS[type] ?? []) if (spec[k] !== undefined) schema[k] = spec[k];
@@ -78,5 +92,6 @@ export function parameterValidator(spec: Record<string, unknown>): ValidateFunct
     v = load().ajv.compile(schema);
     paramValidators.set(key, v);
   }
+  bySpec.set(spec, v);
   return v;
 }

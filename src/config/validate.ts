@@ -119,8 +119,7 @@ export function validateSource(source: ConfigSource): ValidationResult {
     };
     agree('name', where.name, where.kind === 'template' ? 'folder name' : 'file name');
     if (where.kind === 'workspace') agree('owner', where.owner, 'folder name');
-    const { apiVersion: _a, kind: _k, name: _n, owner: _o, ...rest } = doc;
-    register(set, where, f.path, { value: rest, parsed, broken });
+    register(set, where, f.path, { value: doc, parsed, broken });
   }
 
   if (!set.deployment) {
@@ -143,20 +142,35 @@ type ConfigPlacement = Exclude<Placement, { kind: 'ignored' | 'misplaced' | 'tem
 /** Where nothing could be read, positions fall back to the start of the file. */
 const AT_START: ParsedFile = { value: {}, locate: () => ({ line: 1, col: 1 }) };
 
+/**
+ * The typed object of a file, field by field (with the schema's defaults already filled in). The
+ * identity comes from the path. For a broken file the fields are whatever was there.
+ */
 function register(set: FileSet, where: ConfigPlacement, file: string, l: Loaded<Record<string, unknown>>): void {
-  const { value: rest, parsed, broken } = l;
+  const { value: d, parsed, broken } = l;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- schema-checked (or knowingly broken) fields
+  const v = d as { [k: string]: any };
   switch (where.kind) {
     case 'deployment':
-      set.deployment = { value: rest as unknown as Deployment, parsed, broken };
+      set.deployment = { value: { access_url: v.access_url, auth: v.auth, terraform: v.terraform }, parsed, broken };
       return;
-    case 'user':
-      set.users.set(where.name, { value: { ...rest, name: where.name, file } as unknown as User, parsed, broken });
+    case 'user': {
+      const u: User = { name: where.name, file, email: v.email, full_name: v.full_name, roles: v.roles, login: v.login, status: v.status, password_hash: v.password_hash };
+      set.users.set(where.name, { value: u, parsed, broken });
       return;
-    case 'template':
-      set.templates.set(where.name, { value: { ...rest, name: where.name, file, files: new Map() } as unknown as Template, parsed, broken });
+    }
+    case 'template': {
+      const t: Template = {
+        name: where.name, file, display_name: v.display_name, description: v.description, icon: v.icon,
+        parameters: v.parameters, agent: v.agent, schedule: v.schedule, files: new Map(),
+      };
+      set.templates.set(where.name, { value: t, parsed, broken });
       return;
-    case 'workspace':
-      set.workspaces.set(`${where.owner}/${where.name}`, { value: { ...rest, owner: where.owner, name: where.name, file } as unknown as Workspace, parsed, broken });
+    }
+    case 'workspace': {
+      const w: Workspace = { owner: where.owner, name: where.name, file, template: v.template, parameters: v.parameters, state: v.state, schedule: v.schedule };
+      set.workspaces.set(`${where.owner}/${where.name}`, { value: w, parsed, broken });
+    }
   }
 }
 

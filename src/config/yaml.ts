@@ -39,8 +39,16 @@ export function parseConfigFile(file: string, bytes: Buffer): ParseResult {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const fast = parseFast(text);
   if (fast) {
-    if (fast.value === null || fast.value === undefined) return fail(1, 1, emptyMessage(file), 'file');
-    return { ok: true, parsed: fast };
+    // Positions are wanted only for files with errors: the full parser finds them then, once.
+    let full: ParsedFile | undefined;
+    const locate = (path: readonly PathSeg[], key?: boolean): Pos => {
+      if (!full) {
+        const r = parseFull(file, text);
+        full = r.ok ? r.parsed : { value: null, locate: () => ({ line: 1, col: 1 }) };
+      }
+      return full.locate(path, key);
+    };
+    return { ok: true, parsed: { value: fast.value, locate } };
   }
   return parseFull(file, text);
 }

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
+import { pkgPath } from '../paths.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -78,7 +79,7 @@ export function referenceMarkdown(): string {
 
 const START = '<!-- reference:start (generated from schemas/ by `npm run docs`) -->';
 const END = '<!-- reference:end -->';
-export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+export const README = pkgPath('README.md');
 
 export function readmeWithReference(readme: string): string {
   const a = readme.indexOf(START);

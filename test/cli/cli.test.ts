@@ -39,6 +39,15 @@ test('--version prints the package version', async () => {
   assert.is(r.code, 0);
 });
 
+test('the bundle and the sources behave the same (a stale bundle is never run)', async () => {
+  const dir = gitRepo({ ...baseFiles(), 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 9') });
+  const bundled = await cli(['validate', '--format', 'json'], { cwd: dir });
+  const source = await cli(['validate', '--format', 'json'], { cwd: dir, env: { CODER_GIT_FROM_SOURCE: '1' } });
+  assert.is(bundled.code, 1);
+  assert.is(source.code, 1);
+  assert.is(bundled.stdout, source.stdout);
+});
+
 test('usage errors exit 64 and say what is wrong', async () => {
   const cases: [string[], RegExp][] = [
     [[], /Name a command/],
@@ -65,6 +74,12 @@ test('validate: exit 0 when valid, 1 when not; --dir, -C and CODER_GIT_DIR name 
   assert.match(r.stdout, /^valid: main \([0-9a-f]{12}\): 2 users/);
   r = await cli(['validate'], { env: { CODER_GIT_DIR: dir } });
   assert.is(r.code, 0);
+  r = await cli(['validate', '--format', 'text'], { env: { CODER_GIT_DIR: dir, CODER_GIT_FORMAT: 'json', CODER_GIT_REF: 'main' } });
+  assert.match(r.stdout, /^valid: main \(/, 'flags win over the environment; the environment fills the rest');
+  r = await cli(['validate'], { env: { CODER_GIT_DIR: dir, CODER_GIT_FORMAT: 'yaml' } });
+  assert.is(r.code, 64, 'a bad value from the environment is a usage error too');
+  r = await cli(['validate'], { env: { CODER_GIT_DIR: dir, CODER_GIT_OIDC_CLIENT_SECRET: 's3cret', CODER_GIT_SOMETHING_ELSE: '1' } });
+  assert.is(r.code, 0, 'unrelated CODER_GIT_* variables are not arguments');
 
   const bad = gitRepo({ ...baseFiles(), 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 9') });
   r = await cli(['validate'], { cwd: bad });

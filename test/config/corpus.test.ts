@@ -82,6 +82,7 @@ const cases: Case[] = [
   { name: 'minimum above maximum', files: { [T]: sub(smallTemplate, 'minimum: 1', 'minimum: 10') }, expect: [`${T}:7:14: parameters.cpu.default: 2 is less than the minimum 10 (the parameter's own default)`, `${T}:8:14: parameters.cpu: minimum 10 is more than maximum 8`] },
   { name: 'enum value of the wrong type', files: { [T]: sub(smallTemplate, '[debian-12, ubuntu-22.04]', '[debian-12, 22]') }, expect: [`${T}:12:23: parameters.image.enum[1]: 22 is not a string`] },
   { name: 'pattern that is not a regular expression', files: { [T]: sub(smallTemplate, '"^[a-z]+$"', '"^[a-z+$"') }, expect: [`${T}:17:14: parameters.label.pattern: "^[a-z+$" is not a valid regular expression`] },
+  { name: "pattern valid only without the u flag", files: { [T]: sub(smallTemplate, `"^[a-z]+$"`, `"a-z]+$"`) }, expect: [`${T}:17:14: parameters.label.pattern: "a-z]+$" is not a valid regular expression`] },
   { name: 'default_ttl over max_ttl', files: { [T]: sub(smallTemplate, 'default_ttl: 8h', 'default_ttl: 48h') }, expect: [`${T}:19:16: schedule.default_ttl: 48h is longer than max_ttl 24h`] },
   { name: 'ttl in days', files: { [T]: sub(smallTemplate, 'max_ttl: 24h', 'max_ttl: 1d') }, expect: [`${T}:20:12: schedule.max_ttl: "1d" must be a duration like 8h, 30m, 90s or 1h30m (hours, minutes, seconds; for days write 24h per day)`] },
   // ---- identity

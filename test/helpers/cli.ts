@@ -12,9 +12,11 @@ export interface CliResult {
 
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    // The caller's own CODER_GIT_* settings must not leak into what a test sees.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CODER_GIT_')));
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...opts.env },
+      env: { ...inherited, NO_COLOR: '', FORCE_COLOR: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/index.ts';
 import { ANSI, FORMATS, formatValidation, PLAIN, type Format } from '../../config/format.ts';
 import { EXIT } from '../../errors.ts';
 import { useColor } from '../main.ts';
+import { envNote, envString } from '../env.ts';
 
 interface Args {
   dir: string;
@@ -16,8 +17,8 @@ export const validateCommand: CommandModule<object, Args> = {
   describe: 'Check a config repo and print every problem with its file, line and column',
   builder: (y) =>
     y
-      .option('ref', { type: 'string', describe: 'Validate this git ref (branch, tag, SHA, origin/main) instead of the working tree' })
-      .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'text for people, json for tools, github for pull-request annotations' })
+      .option('ref', { type: 'string', default: envString('ref'), describe: `Validate this git ref (branch, tag, SHA, origin/main) instead of the working tree${envNote('ref')}` })
+      .option('format', { choices: FORMATS, default: (envString('format') ?? 'text') as Format, describe: `text for people, json for tools, github for pull-request annotations${envNote('format')}` })
       .epilog('Exit status: 0 valid, 1 invalid, 64 usage error.') as never,
   handler: async (argv) => {
     const { source, result } = await loadConfig({ dir: argv.dir, ref: argv.ref });

@@ -1,0 +1,15 @@
+// `npm run bench`: every benchmark, with the machine it ran on. BENCH_RUNS=N (default 3) runs per figure.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchValidate } from './validate.bench.ts';
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
+const cpus = os.cpus();
+console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+try {
+  for (const line of await benchValidate({ runs, tmp })) console.log(line);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
