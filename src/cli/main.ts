@@ -7,6 +7,7 @@ import { CoderGitError, describeError, EXIT, exitCodeFor } from '../errors.ts';
 import { validateCommand } from './commands/validate.ts';
 import { initCommand } from './commands/init.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { hashPasswordCommand } from './commands/hash-password.ts';
 import { envBoolean, envNote, envString } from './env.ts';
 
 export { VERSION } from '../version.ts';
@@ -33,6 +34,7 @@ export function buildCli(argv: string[]): Argv {
     .command(validateCommand)
     .command(initCommand)
     .command(schemaCommand)
+    .command(hashPasswordCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')
     .recommendCommands()

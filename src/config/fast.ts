@@ -29,7 +29,12 @@ const bail = (): never => {
   throw new Bail();
 };
 
+// Only scalars starting with one of these can be anything but a string under the core schema (its
+// null, bool, int and float patterns all start so); the rest skip the tag tests.
+const MAYBE_NOT_STRING = new Set('~nNtTfF+-.0123456789');
+
 function resolvePlain(s: string): unknown {
+  if (!MAYBE_NOT_STRING.has(s[0]!)) return s;
   for (const t of SCALAR_TAGS) {
     if (!t.test!.test(s)) continue;
     const v = t.resolve(s, bail, RESOLVE_OPTS);
@@ -63,8 +68,8 @@ class Reader {
   }
 
   isContent(l: string): boolean {
-    const t = l.trimStart();
-    return t !== '' && t[0] !== '#';
+    const c = l.charCodeAt(this.indentOf(l));
+    return c === c && c !== 35; // not past the end (NaN), not '#'
   }
 
   /** Index of the next content line at or after i, or lines.length. */
