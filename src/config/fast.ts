@@ -90,17 +90,30 @@ class Reader {
     return value;
   }
 
+  /** The next content line of the block at `indent`, or undefined where the block ends. */
+  nextAt(indent: number): { j: number; line: string; ind: number } | undefined {
+    const j = this.nextContent();
+    if (j >= this.lines.length) return undefined;
+    const line = this.lines[j]!;
+    const ind = this.indentOf(line);
+    if (ind < indent) return undefined;
+    if (ind > indent) bail();
+    return { j, line, ind };
+  }
+
+  /** After a one-line value on line j: a more indented line next would continue it (left to the full parser). */
+  afterInline(j: number, indent: number): void {
+    this.i = j + 1;
+    const k = this.nextContent();
+    if (k < this.lines.length && this.indentOf(this.lines[k]!) > indent) bail();
+  }
+
   blockMapping(indent: number, depth: number): Record<string, unknown> {
     if (depth > MAX_DEPTH) bail();
     const out: Record<string, unknown> = {};
     let empty = true;
-    for (;;) {
-      const j = this.nextContent();
-      if (j >= this.lines.length) break;
-      const line = this.lines[j]!;
-      const ind = this.indentOf(line);
-      if (ind < indent) break;
-      if (ind > indent) bail();
+    for (let at = this.nextAt(indent); at; at = this.nextAt(indent)) {
+      const { j, line, ind } = at;
       if (line.startsWith('- ', ind) || line === '-' || line.startsWith('---') || line.startsWith('...')) {
         if (ind === indent) break; // a sequence item ends this mapping (the caller decides)
         bail();
@@ -138,9 +151,7 @@ class Reader {
         continue;
       }
       out[key] = inlineValue(line, vStart, rest!.trimEnd().length + colon + 1, depth + 1);
-      this.i = j + 1;
-      const k = this.nextContent();
-      if (k < this.lines.length && this.indentOf(this.lines[k]!) > indent) bail(); // a continuation line
+      this.afterInline(j, indent);
     }
     if (empty) bail();
     return out;
@@ -148,13 +159,8 @@ class Reader {
 
   blockSequence(indent: number, depth: number): unknown[] {
     const out: unknown[] = [];
-    for (;;) {
-      const j = this.nextContent();
-      if (j >= this.lines.length) break;
-      const line = this.lines[j]!;
-      const ind = this.indentOf(line);
-      if (ind < indent) break;
-      if (ind > indent) bail();
+    for (let at = this.nextAt(indent); at; at = this.nextAt(indent)) {
+      const { j, line, ind } = at;
       if (!line.startsWith('- ', ind)) {
         if (line.slice(ind) === '-') bail();
         break; // a key at the same indentation ends a compact sequence
@@ -167,9 +173,7 @@ class Reader {
       if (t[0] === '|' || t[0] === '>' || t[0] === '-') bail();
       if (/^[^'"[{]*:( |$)/.test(t)) bail(); // "- key: value": a mapping in a sequence
       out.push(inlineValue(line, vStart, rest!.trimEnd().length + ind + 1, depth + 1));
-      this.i = j + 1;
-      const k = this.nextContent();
-      if (k < this.lines.length && this.indentOf(this.lines[k]!) > indent) bail();
+      this.afterInline(j, indent);
     }
     if (out.length === 0) bail();
     return out;
