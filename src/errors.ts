@@ -7,7 +7,9 @@ export type ErrorCode =
   | 'CG_GIT' // git failed (bad ref, not a repository)
   | 'CG_EXISTS' // refusing to overwrite something
   | 'CG_NOT_FOUND' // a named thing does not exist
-  | 'CG_IO'; // reading or writing a file failed
+  | 'CG_IO' // reading or writing a file failed
+  | 'CG_DB' // the database cannot be reached, started or used
+  | 'CG_DB_NEWER'; // the database schema is newer than this coder-git
 
 export class CoderGitError extends Error {
   readonly code: ErrorCode;
@@ -38,6 +40,8 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_EXISTS: EXIT.error,
   CG_NOT_FOUND: EXIT.error,
   CG_IO: EXIT.error,
+  CG_DB: EXIT.error,
+  CG_DB_NEWER: EXIT.error,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -8,6 +8,8 @@ import { validateCommand } from './commands/validate.ts';
 import { initCommand } from './commands/init.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
+import { dbCommand } from './commands/db.ts';
+import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { envBoolean, envNote, envString } from './env.ts';
 
 export { VERSION } from '../version.ts';
@@ -35,6 +37,7 @@ export function buildCli(argv: string[]): Argv {
     .command(initCommand)
     .command(schemaCommand)
     .command(hashPasswordCommand)
+    .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')
     .recommendCommands()
@@ -50,10 +53,13 @@ export function buildCli(argv: string[]): Argv {
 }
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  installSignalHandlers();
   try {
     await buildCli(argv).parseAsync();
+    await releaseAll();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
+    await releaseAll();
     const code = exitCodeFor(err);
     process.stderr.write(`coder-git: ${describeError(err)}\n`);
     if (err instanceof CoderGitError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);

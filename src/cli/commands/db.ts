@@ -1,0 +1,70 @@
+import type { CommandModule } from 'yargs';
+import { migrate, schemaStatus } from '../../db/migrate.ts';
+import { stopEmbedded } from '../../db/embedded.ts';
+import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
+
+type Args = DatabaseArgs & { json?: boolean };
+
+const migrateCommand: CommandModule<object, Args> = {
+  command: 'migrate',
+  describe: 'Apply pending schema migrations (every command does this when needed)',
+  builder: (y) => databaseOptions(y) as never,
+  handler: async (argv) => {
+    const d = await openForCommand(argv, { migrate: false });
+    const applied = await migrate(d.db);
+    const s = await schemaStatus(d.db);
+    process.stdout.write(applied.length ? `applied ${applied.length} migration(s); schema version ${s.current}\n` : `up to date; schema version ${s.current}\n`);
+  },
+};
+
+const statusCommand: CommandModule<object, Args> = {
+  command: 'status',
+  describe: 'Show where the database is, its schema version and pending migrations',
+  builder: (y) => databaseOptions(y).option('json', { type: 'boolean', describe: 'Print JSON' }) as never,
+  handler: async (argv) => {
+    const d = await openForCommand(argv, { migrate: false });
+    const s = await schemaStatus(d.db);
+    const { server_version: version } = await d.db.one<{ server_version: string }>('SHOW server_version');
+    const out = { database: d.where, embedded: d.embedded !== undefined, server_version: version, schema_version: s.current, latest_version: s.latest, pending: s.pending };
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `database:       ${out.database}\nserver:         PostgreSQL ${version}\nschema version: ${s.current} (this coder-git: ${s.latest})\n` +
+        `pending:        ${s.pending.length ? s.pending.map((p) => `${p.version}-${p.name}`).join(', ') : 'none'}\n`,
+    );
+  },
+};
+
+const urlCommand: CommandModule<object, Args> = {
+  command: 'url',
+  describe: 'Print the database URL (for psql); starts the embedded PostgreSQL and leaves it running',
+  builder: (y) => databaseOptions(y) as never,
+  handler: async (argv) => {
+    const d = await openForCommand(argv);
+    if (d.embedded) {
+      // Keep it running for psql: detach this process's use without stopping the server.
+      d.embedded.release = async () => {};
+      process.stderr.write(`the embedded PostgreSQL keeps running; stop it with: coder-git db stop --data-dir ${d.embedded.dataDir}\n`);
+    }
+    process.stdout.write(`${d.url}\n`);
+  },
+};
+
+const stopCommand: CommandModule<object, Args> = {
+  command: 'stop',
+  describe: 'Stop the embedded PostgreSQL (a fast shutdown), even while others use it',
+  builder: (y) => databaseOptions(y) as never,
+  handler: async (argv) => {
+    const stopped = await stopEmbedded(argv['data-dir']);
+    process.stdout.write(stopped ? 'stopped\n' : 'not running\n');
+  },
+};
+
+export const dbCommand: CommandModule = {
+  command: 'db <command>',
+  describe: 'The state database: migrate, status, url, stop',
+  builder: (y) => y.command(migrateCommand).command(statusCommand).command(urlCommand).command(stopCommand).demandCommand(1, 'Name a db command: migrate, status, url or stop'),
+  handler: () => {},
+};

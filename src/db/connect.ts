@@ -1,0 +1,121 @@
+// The database adapter's front door: one pg-promise database object per process, made here and
+// nowhere else, never at import time. Chooses the external PostgreSQL (--postgres-url) or the
+// embedded one (--data-dir), migrates on open, and knows how to close both in the right order.
+
+import pgPromise, { type IBaseProtocol, type IDatabase, type IMain } from 'pg-promise';
+import { CoderGitError } from '../errors.ts';
+import { APP_NAME, startEmbedded, type EmbeddedServer } from './embedded.ts';
+import { migrate } from './migrate.ts';
+
+export type Db = IDatabase<unknown>;
+/** Anything that runs queries: the database, a task or a transaction. */
+export type Q = IBaseProtocol<unknown>;
+
+export interface DatabaseOptions {
+  /** an external PostgreSQL; without it, the embedded one in dataDir */
+  postgresUrl?: string | undefined;
+  dataDir: string;
+  /** apply pending migrations on open (default true) */
+  migrate?: boolean;
+  /** pool size (default 10) */
+  max?: number;
+}
+
+export interface Database {
+  db: Db;
+  pgp: IMain;
+  /** where it is, without the password */
+  where: string;
+  /** the full URL, password included (for `coder-git db url`) */
+  url: string;
+  embedded: EmbeddedServer | undefined;
+  close(): Promise<void>;
+}
+
+let pgp: IMain | undefined;
+
+/** One pg-promise instance per process (pg-promise warns about more). */
+function main(): IMain {
+  pgp ??= pgPromise({
+    capSQL: true,
+    // Connections that die while idle (a restarted server) are dropped by the pool and replaced on
+    // the next query; the query in flight fails with its own error, which callers report.
+    error() {},
+  });
+  return pgp;
+}
+
+/** postgres://user@host:port/db — never the password. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  let embedded: EmbeddedServer | undefined;
+  let url: string;
+  if (opts.postgresUrl) {
+    try {
+      new URL(opts.postgresUrl);
+    } catch {
+      throw new CoderGitError('CG_USAGE', `--postgres-url: not a URL; expected postgres://user:password@host:5432/database`);
+    }
+    url = opts.postgresUrl;
+  } else {
+    embedded = await startEmbedded({ dataDir: opts.dataDir });
+    url = embedded.url;
+  }
+  const where = embedded ? `embedded PostgreSQL in ${embedded.dataDir} (${redact(url)})` : redact(url);
+  const db = main()({
+    connectionString: url,
+    application_name: APP_NAME,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    idleTimeoutMillis: 30_000,
+  });
+  const close = async () => {
+    await db.$pool.end().catch(() => undefined);
+    await embedded?.release();
+  };
+  try {
+    await db.one('SELECT 1 AS ok');
+  } catch (cause) {
+    await close();
+    throw new CoderGitError('CG_DB', `cannot connect to ${where}: ${describePgError(cause)}`, {
+      cause,
+      hint: opts.postgresUrl ? 'check host, port, user, password and database in --postgres-url (or CODER_GIT_POSTGRES_URL)' : undefined,
+    });
+  }
+  if (opts.migrate !== false) {
+    try {
+      await migrate(db);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+  return { db, pgp: main(), where, url, embedded, close };
+}
+
+/** A driver error as one line, with nothing from the connection string in it. */
+export function describePgError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const byCode: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is PostgreSQL running there?)',
+    ENOTFOUND: 'host not found',
+    ETIMEDOUT: 'timed out',
+    EHOSTUNREACH: 'host unreachable',
+    '28P01': 'password authentication failed',
+    '28000': 'not allowed to connect (pg_hba.conf)',
+    '3D000': 'the database does not exist',
+    '57P03': 'the server is starting up or shutting down',
+  };
+  if (e?.code && byCode[e.code]) return byCode[e.code]!;
+  const msg = (e?.message ?? String(err)).split('\n')[0]!;
+  return msg.replace(/postgres(ql)?:\/\/[^\s]*/g, (m) => redact(m));
+}

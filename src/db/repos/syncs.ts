@@ -1,0 +1,37 @@
+// The syncs table: one row per commit seen.
+import type { Q } from '../connect.ts';
+import { sql } from '../sql.ts';
+
+export type SyncStatus = 'invalid' | 'planned' | 'applying' | 'applied' | 'failed' | 'superseded';
+
+export interface SyncRow {
+  id: string;
+  commit_sha: string;
+  ref: string | null;
+  author: string | null;
+  message: string | null;
+  status: SyncStatus;
+  errors: unknown[];
+  plan_summary: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface SyncInput {
+  commit_sha: string;
+  ref: string | null;
+  author: string | null;
+  message: string | null;
+  status: SyncStatus;
+  errors: unknown[];
+  plan_summary: unknown;
+}
+
+export const syncs = {
+  insert: async (q: Q, s: SyncInput) => (await q.one<{ id: string }>(sql('syncs/insert'), s)).id,
+  setStatus: (q: Q, id: string, status: SyncStatus, extra: { errors?: unknown[]; plan_summary?: unknown } = {}) =>
+    q.none(sql('syncs/set-status'), { id, status, errors: extra.errors ?? null, plan_summary: extra.plan_summary ?? null }),
+  recent: (q: Q, limit = 20) => q.any<SyncRow>(sql('syncs/recent'), { limit }),
+  lastApplied: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-applied')),
+};

@@ -1,0 +1,35 @@
+// The workspaces table.
+import type { Q } from '../connect.ts';
+import { sql } from '../sql.ts';
+import type { Scalar } from '../../config/types.ts';
+
+export interface WorkspaceRow {
+  id: string;
+  owner: string;
+  name: string;
+  template: string;
+  template_version_id: string | null;
+  content_hash: string | null;
+  parameters: Record<string, Scalar>;
+  desired_state: 'running' | 'stopped';
+  schedule: { autostart?: string; ttl?: string };
+  build_id: string | null;
+  build_number: number | null;
+  build_transition: 'start' | 'stop' | 'delete' | null;
+  build_status: string | null;
+}
+
+export interface WorkspaceInput {
+  owner: string;
+  name: string;
+  template: string;
+  parameters: Record<string, Scalar>;
+  desired_state: 'running' | 'stopped';
+  schedule: { autostart?: string; ttl?: string };
+}
+
+export const workspaces = {
+  load: (q: Q) => q.any<WorkspaceRow>(sql('workspaces/load')),
+  upsert: (q: Q, rows: WorkspaceInput[]) => (rows.length ? q.none(sql('workspaces/upsert'), { rows }) : Promise.resolve()),
+  remove: (q: Q, rows: { owner: string; name: string }[]) => (rows.length ? q.none(sql('workspaces/delete'), { rows }) : Promise.resolve()),
+};

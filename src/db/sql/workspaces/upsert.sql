@@ -1,0 +1,15 @@
+-- Create or update workspaces from ${rows}: [{owner, name, template, parameters, desired_state, schedule}].
+-- The owner and template are looked up by name; the template's active version is the one asked for.
+INSERT INTO workspaces (owner_id, name, template_id, template_version_id, parameters, desired_state, schedule)
+SELECT u.id, r.name, t.id, t.active_version_id, r.parameters, r.desired_state, r.schedule
+FROM jsonb_to_recordset(${rows:json}::jsonb)
+  AS r(owner text, name text, template text, parameters jsonb, desired_state text, schedule jsonb)
+JOIN users u ON u.username = r.owner AND u.deleted_at IS NULL
+JOIN templates t ON t.name = r.template AND t.deleted_at IS NULL
+ON CONFLICT (owner_id, name) WHERE deleted_at IS NULL DO UPDATE SET
+  template_id = EXCLUDED.template_id,
+  template_version_id = EXCLUDED.template_version_id,
+  parameters = EXCLUDED.parameters,
+  desired_state = EXCLUDED.desired_state,
+  schedule = EXCLUDED.schedule,
+  updated_at = now()
