@@ -5,7 +5,7 @@
 //   npm test -- config cli   only files whose path contains "config" or "cli"
 
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -92,15 +92,29 @@ const report = (o: Outcome) => {
   if (o.failed || process.env.TEST_VERBOSE) process.stdout.write(`${o.output.trim()}\n\n`);
 };
 
-const queue = [...files];
-const workers = Array.from({ length: Math.max(1, jobs) }, async () => {
-  for (let f = queue.shift(); f; f = queue.shift()) report(await run(path.relative(root, f), process.execPath, ['--import', 'tsx', f]));
-});
-// The CLI tests run bin/coder-git.js, which runs the bundle when it is fresh: build it first, so they
-// test what users run (and a build failure is a test failure).
+// The CLI tests run bin/coder-git.js, which runs the bundle when it is fresh: build it before any
+// test starts, so they test what users run (and a build failure is a test failure).
 report(await step('build (scripts/build.mjs)', [path.join(root, 'scripts/build.mjs')]));
-if (!filters.length) report(await step('typecheck (tsc --noEmit)', [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]));
+
+// One embedded PostgreSQL for the whole run, with a migrated template database; each test file
+// clones its own databases from it (test/helpers/db.ts).
+let pgServer: { adminUrl: string; stop(): Promise<void> } | undefined;
+if (files.some((f) => readFileSync(f, 'utf8').includes('helpers/db.ts'))) {
+  const { startTestServer } = await import('./helpers/db.ts');
+  pgServer = await startTestServer();
+  process.env.CODER_GIT_TEST_PG = pgServer.adminUrl;
+}
+
+// The type check runs as one of the jobs, beside the test files.
+const queue: (() => Promise<Outcome>)[] = [
+  ...(filters.length ? [] : [() => step('typecheck (tsc --noEmit)', [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root])]),
+  ...files.map((f) => () => run(path.relative(root, f), process.execPath, ['--import', 'tsx', f])),
+];
+const workers = Array.from({ length: Math.max(1, jobs) }, async () => {
+  for (let job = queue.shift(); job; job = queue.shift()) report(await job());
+});
 await Promise.all(workers);
+await pgServer?.stop();
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((a, o) => a + o[k], 0);
 const skipped = sum('skipped');

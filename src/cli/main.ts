@@ -10,6 +10,7 @@ import { schemaCommand } from './commands/schema.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
 import { dbCommand } from './commands/db.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
+import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
 
 export { VERSION } from '../version.ts';
@@ -58,8 +59,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     await buildCli(argv).parseAsync();
     await releaseAll();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
-  } catch (err) {
+  } catch (caught) {
     await releaseAll();
+    const err = asDatabaseError(caught) ?? caught;
     const code = exitCodeFor(err);
     process.stderr.write(`coder-git: ${describeError(err)}\n`);
     if (err instanceof CoderGitError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);

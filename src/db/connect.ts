@@ -33,11 +33,20 @@ export interface Database {
 }
 
 let pgp: IMain | undefined;
+let queries = 0;
+
+/** How many queries this process has sent (for tests and benchmarks: "a handful, never one per object"). */
+export function queryCount(): number {
+  return queries;
+}
 
 /** One pg-promise instance per process (pg-promise warns about more). */
 function main(): IMain {
   pgp ??= pgPromise({
     capSQL: true,
+    query() {
+      queries++;
+    },
     // Connections that die while idle (a restarted server) are dropped by the pool and replaced on
     // the next query; the query in flight fails with its own error, which callers report.
     error() {},
@@ -86,8 +95,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     await db.one('SELECT 1 AS ok');
   } catch (cause) {
     await close();
+    // The driver's own error is not chained: describePgError has said what it means, without
+    // anything from the connection string.
     throw new CoderGitError('CG_DB', `cannot connect to ${where}: ${describePgError(cause)}`, {
-      cause,
       hint: opts.postgresUrl ? 'check host, port, user, password and database in --postgres-url (or CODER_GIT_POSTGRES_URL)' : undefined,
     });
   }
@@ -118,4 +128,20 @@ export function describePgError(err: unknown): string {
   if (e?.code && byCode[e.code]) return byCode[e.code]!;
   const msg = (e?.message ?? String(err)).split('\n')[0]!;
   return msg.replace(/postgres(ql)?:\/\/[^\s]*/g, (m) => redact(m));
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+
+/**
+ * A lost or refused database connection met in the middle of a command, as a CG_DB error (so the
+ * CLI says what happened instead of reporting a bug); anything else, undefined.
+ */
+export function asDatabaseError(err: unknown): CoderGitError | undefined {
+  if (err instanceof CoderGitError) return undefined;
+  const e = err as { code?: string; message?: string };
+  const lost = /Connection terminated|connection error|terminating connection/i.test(e?.message ?? '');
+  if (!(e?.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) && !lost) return undefined;
+  return new CoderGitError('CG_DB', `the database connection failed: ${describePgError(err)}`, {
+    hint: 'nothing was committed by the failed operation; run the command again once PostgreSQL is reachable',
+  });
 }

@@ -94,21 +94,45 @@ function statSyncSafe(p: string): Stats | undefined {
   }
 }
 
-async function password(dataDir: string): Promise<string> {
+interface Secrets {
+  user: string;
+  password: string;
+  /** the port it last ran on: reused on restart so open pools find it again */
+  port?: number;
+}
+
+async function readSecrets(dataDir: string): Promise<Secrets> {
   const file = path.join(dataDir, 'postgres.json');
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')).password;
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as Secrets;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CoderGitError('CG_DB', `reading ${file}`, { cause: err });
   }
-  const pw = randomBytes(24).toString('base64url');
+  const fresh: Secrets = { user: EMBEDDED_USER, password: randomBytes(24).toString('base64url') };
   try {
-    await fsp.writeFile(file, `${JSON.stringify({ user: EMBEDDED_USER, password: pw })}\n`, { mode: 0o600, flag: 'wx' });
-    return pw;
+    await fsp.writeFile(file, `${JSON.stringify(fresh)}\n`, { mode: 0o600, flag: 'wx' });
+    return fresh;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return JSON.parse(await fsp.readFile(file, 'utf8')).password; // another process won
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return JSON.parse(await fsp.readFile(file, 'utf8')) as Secrets; // another process won
     throw new CoderGitError('CG_DB', `writing ${file}`, { cause: err });
   }
+}
+
+async function rememberPort(dataDir: string, secrets: Secrets, port: number): Promise<void> {
+  if (secrets.port === port) return;
+  const file = path.join(dataDir, 'postgres.json');
+  const tmp = `${file}.${process.pid}`;
+  await fsp.writeFile(tmp, `${JSON.stringify({ ...secrets, port })}\n`, { mode: 0o600 });
+  await fsp.rename(tmp, file);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 interface Postmaster {
@@ -202,7 +226,8 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
   } catch (cause) {
     throw new CoderGitError('CG_DB', `cannot use data directory ${dataDir}`, { cause });
   }
-  const pw = await password(dataDir);
+  const secrets = await readSecrets(dataDir);
+  const pw = secrets.password;
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     const entries = await fsp.readdir(pgdata).catch(() => []);
     if (entries.length) {
@@ -218,7 +243,7 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
   if (!pm) {
     const bin = await binaries();
     for (let attempt = 1; !pm; attempt++) {
-      const port = await freePort();
+      const port = attempt === 1 && secrets.port && (await portIsFree(secrets.port)) ? secrets.port : await freePort();
       const log = openSync(path.join(dataDir, 'postgres.log'), 'a', 0o600);
       if (as) await fsp.chown(path.join(dataDir, 'postgres.log'), 0, 0).catch(() => undefined);
       const child = spawn(bin.postgres, ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'], {
@@ -260,6 +285,7 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
     pm = await waitReady(pgdata, timeoutMs);
   }
 
+  if (startedHere) await rememberPort(dataDir, secrets, pm.port);
   const url = `postgres://${EMBEDDED_USER}:${encodeURIComponent(pw)}@127.0.0.1:${pm.port}/${DATABASE}`;
   await ensureDatabase(pm.port, pw);
   const port = pm.port;

@@ -22,13 +22,13 @@ function golden(name: string, actual: string): void {
   assert.fixture(actual, readFileSync(file, 'utf8'), `${name}: help text changed (UPDATE_GOLDEN=1 to accept)`);
 }
 
-const COMMANDS = ['', 'validate', 'init', 'schema', 'hash-password', 'completion'];
+const COMMANDS = ['', 'validate', 'init', 'schema', 'hash-password', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'completion'];
 
 test('--help of every command matches its golden file', async () => {
-  const results = await Promise.all(COMMANDS.map((c) => cli([...(c ? [c] : []), '--help'])));
+  const results = await Promise.all(COMMANDS.map((c) => cli([...(c ? c.split(' ') : []), '--help'])));
   results.forEach((r, i) => {
     assert.is(r.code, 0, `${COMMANDS[i]} --help exits 0`);
-    golden(COMMANDS[i] || 'coder-git', r.stdout);
+    golden((COMMANDS[i] || 'coder-git').replace(' ', '-'), r.stdout);
   });
 });
 
