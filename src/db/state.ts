@@ -20,7 +20,8 @@ const { TransactionMode, isolationLevel } = (pgPromise as unknown as { txMode: t
 const snapshot = new TransactionMode({ tiLevel: isolationLevel.repeatableRead, readOnly: true });
 
 export async function loadAppliedState(db: Db): Promise<AppliedState> {
-  const [u, t, w, last] = await db.tx({ mode: snapshot }, (q) => Promise.all([users.load(q), templates.load(q), workspaces.load(q), syncs.lastApplied(q)]));
+  // One connection runs one query at a time: in sequence, within the snapshot.
+  const [u, t, w, last] = await db.tx({ mode: snapshot }, async (q) => [await users.load(q), await templates.load(q), await workspaces.load(q), await syncs.lastApplied(q)] as const);
   return {
     users: new Map(u.map((r) => [r.username, r])),
     templates: new Map(t.map((r) => [r.name, r])),

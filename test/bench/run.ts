@@ -1,15 +1,25 @@
 // `npm run bench`: every benchmark, with the machine it ran on. BENCH_RUNS=N (default 3) runs per figure.
+//   npm run bench -- state     only the benchmarks whose name contains "state"
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchValidate } from './validate.bench.ts';
+import { benchState } from './state.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
 const cpus = os.cpus();
 console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+const benches: [string, () => Promise<string[]>][] = [
+  ['validate', () => benchValidate({ runs, tmp })],
+  ['state', () => benchState({ runs: Math.max(runs, 5) })],
+];
+const only = process.argv.slice(2);
 try {
-  for (const line of await benchValidate({ runs, tmp })) console.log(line);
+  for (const [name, bench] of benches) {
+    if (only.length && !only.some((o) => name.includes(o))) continue;
+    for (const line of await bench()) console.log(line);
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
