@@ -70,6 +70,10 @@ CREATE TABLE workspaces (
   desired_state       text NOT NULL CHECK (desired_state IN ('running', 'stopped')),
   schedule            jsonb NOT NULL DEFAULT '{}',
   latest_build_id     uuid,
+  -- Who is building it, until when: set with the job claim on this very row, so no two workers
+  -- ever build one workspace at once (see sql/build_jobs/claim.sql).
+  build_lease_by      text,
+  build_lease_until   timestamptz,
   created_at          timestamptz NOT NULL DEFAULT now(),
   updated_at          timestamptz NOT NULL DEFAULT now(),
   deleted_at          timestamptz

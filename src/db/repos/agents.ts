@@ -1,0 +1,55 @@
+// The agents table. Only a hash of each agent token is stored; a token authenticates only while its
+// build is its workspace's latest.
+import type { Q } from '../connect.ts';
+import { sql } from '../sql.ts';
+
+export type Lifecycle = 'created' | 'starting' | 'ready' | 'start_error' | 'shutting_down' | 'off';
+
+/** Which lifecycle state may follow which (what an agent reports; the server refuses the rest). */
+export const LIFECYCLE_TRANSITIONS: Record<Lifecycle, Lifecycle[]> = {
+  created: ['starting', 'shutting_down', 'off'],
+  starting: ['ready', 'start_error', 'shutting_down'],
+  ready: ['shutting_down'],
+  start_error: ['shutting_down', 'starting'],
+  shutting_down: ['off'],
+  off: [],
+};
+
+export interface AgentRow {
+  id: string;
+  workspace_id: string;
+  build_id: string;
+  name: string;
+  lifecycle: Lifecycle;
+  first_connected_at: Date | null;
+  last_connected_at: Date | null;
+  disconnected_at: Date | null;
+  last_heartbeat_at: Date | null;
+}
+
+export interface AgentReport {
+  lifecycle?: Lifecycle;
+  version?: string;
+  os?: string;
+  arch?: string;
+  connected?: boolean;
+  disconnected?: boolean;
+  heartbeat?: boolean;
+}
+
+export const agents = {
+  create: (q: Q, a: { workspace_id: string; build_id: string; name?: string; token_hash: Buffer }) =>
+    q.one<AgentRow>(sql('agents/create'), { name: 'main', ...a }),
+  byTokenHash: (q: Q, tokenHash: Buffer) => q.oneOrNone<AgentRow>(sql('agents/by-token'), { token_hash: tokenHash }),
+  report: (q: Q, id: string, r: AgentReport) =>
+    q.one<AgentRow>(sql('agents/update'), {
+      id,
+      lifecycle: r.lifecycle ?? null,
+      version: r.version ?? null,
+      os: r.os ?? null,
+      arch: r.arch ?? null,
+      connected: r.connected ?? false,
+      disconnected: r.disconnected ?? false,
+      heartbeat: r.heartbeat ?? false,
+    }),
+};

@@ -1,0 +1,32 @@
+// The api_keys table: sessions and API tokens. Only a hash of each secret is stored.
+import type { Q } from '../connect.ts';
+import { sql } from '../sql.ts';
+
+export type KeyKind = 'session' | 'token';
+
+export interface KeyRow {
+  id: string;
+  kind: KeyKind;
+  name: string | null;
+  created_at: Date;
+  expires_at: Date;
+  last_used_at: Date | null;
+}
+
+export interface Authenticated {
+  id: string;
+  kind: KeyKind;
+  name: string | null;
+  expires_at: Date;
+  user_id: string;
+  username: string;
+  roles: string[];
+}
+
+export const apiKeys = {
+  create: (q: Q, k: { user_id: string; kind: KeyKind; name: string | null; secret_hash: Buffer; expires_at: Date }) => q.one<KeyRow>(sql('api_keys/create'), k),
+  /** The key and its user, if the key is live and the user active; marks it used. */
+  authenticate: (q: Q, secretHash: Buffer) => q.oneOrNone<Authenticated>(sql('api_keys/authenticate'), { secret_hash: secretHash }),
+  list: (q: Q, userId: string, kind: KeyKind) => q.any<KeyRow>(sql('api_keys/list'), { user_id: userId, kind }),
+  revoke: async (q: Q, userId: string, id: string) => (await q.oneOrNone(sql('api_keys/revoke'), { user_id: userId, id })) !== null,
+};

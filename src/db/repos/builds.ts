@@ -1,0 +1,52 @@
+// The workspace_builds table. Creating a build also queues its job (sql/workspace_builds/create.sql).
+import type { Q } from '../connect.ts';
+import { sql } from '../sql.ts';
+import type { Scalar } from '../../config/types.ts';
+
+export type Transition = 'start' | 'stop' | 'delete';
+export type BuildStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted';
+export type BuildReason = 'sync' | 'autostart' | 'autostop' | 'inactivity' | 'drift' | 'retry' | 'manual';
+
+/** Which status may follow which: a build only moves forward. */
+export const BUILD_TRANSITIONS: Record<BuildStatus, BuildStatus[]> = {
+  pending: ['running', 'canceled'],
+  running: ['succeeded', 'failed', 'canceled', 'interrupted'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+  interrupted: [],
+};
+
+export interface BuildRow {
+  id: string;
+  workspace_id: string;
+  build_number: number;
+  transition: Transition;
+  status: BuildStatus;
+  reason: BuildReason;
+  template_version_id: string;
+  parameters: Record<string, Scalar>;
+  sync_id: string | null;
+  runner_id: string | null;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface BuildInput {
+  workspace_id: string;
+  transition: Transition;
+  reason: BuildReason;
+  template_version_id: string;
+  parameters: Record<string, Scalar>;
+  sync_id: string | null;
+}
+
+export const builds = {
+  /** A pending build, numbered after the workspace's last, made its latest build, with its job queued. */
+  create: (q: Q, b: BuildInput) => q.one<BuildRow>(sql('workspace_builds/create'), b),
+  get: (q: Q, id: string) => q.oneOrNone<BuildRow>(sql('workspace_builds/get'), { id }),
+  setStatus: (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) =>
+    q.one<BuildRow>(sql('workspace_builds/set-status'), { id, status, error: extra.error ?? null, runner_id: extra.runner_id ?? null }),
+};

@@ -1,0 +1,1 @@
+SELECT * FROM workspace_builds WHERE id = ${id}
