@@ -4,20 +4,6 @@ import { sql } from '../sql.ts';
 
 export type SyncStatus = 'invalid' | 'planned' | 'applying' | 'applied' | 'failed' | 'superseded';
 
-export interface SyncRow {
-  id: string;
-  commit_sha: string;
-  ref: string | null;
-  author: string | null;
-  message: string | null;
-  status: SyncStatus;
-  errors: unknown[];
-  plan_summary: unknown;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
 export interface SyncInput {
   commit_sha: string;
   ref: string | null;
@@ -26,6 +12,13 @@ export interface SyncInput {
   status: SyncStatus;
   errors: unknown[];
   plan_summary: unknown;
+}
+
+export interface SyncRow extends SyncInput {
+  id: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
 }
 
 export const syncs = {
