@@ -141,6 +141,18 @@ interface Postmaster {
   status: string;
 }
 
+/**
+ * A postmaster.pid whose PID now belongs to a live process that is not PostgreSQL (a crash, then PID
+ * reuse) would make PostgreSQL refuse to start; such a file is provably stale, so it goes.
+ */
+async function removeForeignLock(pgdata: string): Promise<void> {
+  const file = path.join(pgdata, 'postmaster.pid');
+  const pid = Number((await fsp.readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
+  if (!pid) return;
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline !== undefined && !cmdline.includes('postgres')) await fsp.rm(file, { force: true });
+}
+
 /** The running server of a cluster, from its postmaster.pid, if that process is alive. */
 export async function readPostmaster(pgdata: string): Promise<Postmaster | undefined> {
   let text: string;
@@ -158,6 +170,9 @@ export async function readPostmaster(pgdata: string): Promise<Postmaster | undef
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // a stale file
   }
+  // After a crash the PID may since belong to another program: then the file is stale too.
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline !== undefined && !cmdline.includes('postgres')) return undefined;
   return { pid, port, status: (lines[7] ?? '').trim() };
 }
 
@@ -241,6 +256,7 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
   let startedHere = false;
   let pm = await readPostmaster(pgdata);
   if (!pm) {
+    await removeForeignLock(pgdata);
     const bin = await binaries();
     for (let attempt = 1; !pm; attempt++) {
       const port = attempt === 1 && secrets.port && (await portIsFree(secrets.port)) ? secrets.port : await freePort();

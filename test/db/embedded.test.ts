@@ -90,6 +90,28 @@ test('data survives restarts, on the same port, even after the server was killed
   }
 });
 
+test('a stale postmaster.pid naming some other live process is recognised as stale', async () => {
+  const d = dataDir();
+  const s = await startEmbedded({ dataDir: d });
+  const pidFile = path.join(d, 'postgres', 'postmaster.pid');
+  const saved = readFileSync(pidFile, 'utf8');
+  await stopEmbedded(d);
+  await s.release();
+  // The file a crash leaves behind, its PID now another program's (live, not PostgreSQL, and not
+  // the new server's parent, which PostgreSQL itself would ignore).
+  // Owned by the user PostgreSQL runs as: a process of another user PostgreSQL itself rules out.
+  const other = process.getuid?.() === 0 ? spawn('setpriv', ['--reuid=postgres', '--regid=postgres', '--clear-groups', 'sleep', '30']) : spawn('sleep', ['30']);
+  await new Promise((r) => setTimeout(r, 100));
+  try {
+    writeFileSync(pidFile, saved.replace(/^\d+/, String(other.pid)));
+    const again = await startEmbedded({ dataDir: d, timeoutMs: 20_000 });
+    assert.ok(again.startedHere, 'started a server instead of waiting for a process that is not one');
+    await again.release();
+  } finally {
+    other.kill();
+  }
+});
+
 test('db url leaves the server running for psql; db stop stops it', async () => {
   const d = dataDir();
   const r = await cli(['db', 'url', '--data-dir', d]);
