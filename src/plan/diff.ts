@@ -1,0 +1,143 @@
+// The plan: a pure function of the desired state (a validated commit) and the applied state (what
+// PostgreSQL remembers). No I/O: tested as it is, and every caller (CLI, CI, runner) gets the same answer.
+//
+// Builds: a new workspace builds with its desired transition (running → start, stopped → stop); a
+// removed one is destroyed (delete). An existing workspace builds when its template version, its
+// parameters (template defaults included) or its state change; a schedule change alone does not
+// build. A workspace whose last build failed or was interrupted builds again ("retry"); one with a
+// build pending or running gets none (it is said so).
+
+import type { DesiredState, ParameterSpec, Scalar, Template } from '../config/types.ts';
+import type { AppliedState } from '../db/state.ts';
+import { effectiveParameters, templateHash } from './hash.ts';
+import type { BuildPlan, Counts, FieldChange, ObjectChange, Plan, PlanError, TemplateChange, WorkspaceChange } from './types.ts';
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+function fields(pairs: [string, unknown, unknown, boolean?][]): FieldChange[] {
+  return pairs
+    .filter(([, before, after]) => !same(before, after))
+    .map(([field, before, after, sensitive]) => (sensitive ? { field, before: before == null ? null : '(sensitive)', after: after == null ? null : '(sensitive)', sensitive: true } : { field, before: before ?? null, after: after ?? null }));
+}
+
+function sortedSchedule(s: { autostart?: string; ttl?: string } | undefined) {
+  const out: Record<string, string> = {};
+  if (s?.autostart) out.autostart = s.autostart;
+  if (s?.ttl) out.ttl = s.ttl;
+  return out;
+}
+
+export function templateVersions(desired: DesiredState): Map<string, string> {
+  return new Map([...desired.templates.values()].map((t) => [t.name, templateHash(t)]));
+}
+
+export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<string, string> = templateVersions(desired)): Plan {
+  const errors: PlanError[] = [];
+
+  const users: ObjectChange[] = [];
+  for (const u of desired.users.values()) {
+    const a = applied.users.get(u.name);
+    const f = fields([
+      ['email', a?.email, u.email],
+      ['full_name', a?.full_name, u.full_name ?? null],
+      ['roles', a?.roles, u.roles],
+      ['login', a?.login_type, u.login],
+      ['status', a?.status, u.status],
+      ['password_hash', a?.password_hash, u.password_hash ?? null, true],
+    ]);
+    users.push({ key: u.name, action: !a ? 'create' : f.length ? 'update' : 'noop', fields: f });
+  }
+  for (const a of applied.users.values()) if (!desired.users.has(a.username)) users.push({ key: a.username, action: 'delete', fields: [] });
+
+  const templates: TemplateChange[] = [];
+  const newVersion = new Set<string>();
+  for (const t of desired.templates.values()) {
+    const a = applied.templates.get(t.name);
+    const hash = hashes.get(t.name)!;
+    const f = fields([
+      ['display_name', a?.display_name, t.display_name ?? null],
+      ['description', a?.description, t.description ?? null],
+      ['icon', a?.icon, t.icon ?? null],
+      ['version', a?.active_hash?.slice(0, 12), hash.slice(0, 12)],
+    ]);
+    if (a?.active_hash !== hash) newVersion.add(t.name);
+    templates.push({ key: t.name, action: !a ? 'create' : f.length ? 'update' : 'noop', fields: f, ...(a?.active_hash !== hash ? { version: hash } : {}), workspaces: [] });
+  }
+  for (const a of applied.templates.values()) if (!desired.templates.has(a.name)) templates.push({ key: a.name, action: 'delete', fields: [], workspaces: [] });
+
+  const workspaces: WorkspaceChange[] = [];
+  for (const [key, w] of desired.workspaces) {
+    const t = desired.templates.get(w.template)!;
+    const a = applied.workspaces.get(key);
+    const params = effectiveParameters(t, w);
+    const schedule = sortedSchedule(w.schedule);
+    if (!a) {
+      workspaces.push({ key, action: 'create', template: w.template, fields: fields([['template', null, w.template], ['state', null, w.state], ...paramFields({}, params), ['schedule', null, Object.keys(schedule).length ? schedule : null]]), build: { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why: ['new workspace'] } });
+      continue;
+    }
+    if (a.template !== w.template) {
+      errors.push({ key, file: w.file, message: `template: a workspace cannot move from template "${a.template}" to "${w.template}"; delete it and create a new one` });
+      continue;
+    }
+    for (const m of immutableChanges(t, a.parameters, params)) errors.push({ key, file: w.file, message: m });
+    const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule]]);
+    const why: string[] = [];
+    if (a.content_hash !== hashes.get(w.template)) why.push(`template "${w.template}" has a new version`);
+    if (f.some((x) => x.field.startsWith('parameters.'))) why.push('parameters changed');
+    if (a.desired_state !== w.state) why.push(w.state === 'running' ? 'started' : 'stopped');
+    const last = a.build_status;
+    const inProgress = last === 'pending' || last === 'running' ? `build #${a.build_number} is ${last}` : undefined;
+    let build: BuildPlan | null = null;
+    if (inProgress) build = null;
+    else if (why.length) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why };
+    else if (!last || last === 'failed' || last === 'interrupted' || last === 'canceled') {
+      build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
+    }
+    if (why.length && newVersion.has(w.template)) templates.find((x) => x.key === w.template)!.workspaces.push(key);
+    workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress ? { inProgress } : {}) });
+  }
+  for (const [key, a] of applied.workspaces) {
+    if (!desired.workspaces.has(key)) workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: { transition: 'delete', reason: 'sync', why: ['removed from git'] } });
+  }
+
+  const sortByKey = <T extends { key: string }>(xs: T[]) => xs.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return {
+    users: sortByKey(users),
+    templates: sortByKey(templates),
+    workspaces: sortByKey(workspaces),
+    errors,
+    summary: {
+      users: count(users),
+      templates: count(templates),
+      workspaces: count(workspaces),
+      builds: {
+        start: workspaces.filter((w) => w.build?.transition === 'start').length,
+        stop: workspaces.filter((w) => w.build?.transition === 'stop').length,
+        delete: workspaces.filter((w) => w.build?.transition === 'delete').length,
+      },
+    },
+  };
+}
+
+function paramFields(before: Record<string, Scalar>, after: Record<string, Scalar>): [string, unknown, unknown][] {
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return names.map((n) => [`parameters.${n}`, before[n] ?? null, after[n] ?? null]);
+}
+
+function immutableChanges(t: Template, before: Record<string, Scalar>, after: Record<string, Scalar>): string[] {
+  const out: string[] = [];
+  for (const [name, spec] of Object.entries(t.parameters) as [string, ParameterSpec][]) {
+    if (spec.mutable === false && name in before && !same(before[name], after[name])) {
+      out.push(`parameters.${name}: cannot change from ${JSON.stringify(before[name])} to ${JSON.stringify(after[name] ?? null)}: template "${t.name}" declares it mutable: false (fixed when the workspace was created); delete the workspace and create a new one to change it`);
+    }
+  }
+  return out;
+}
+
+function count(xs: ObjectChange[]): Counts {
+  return { create: xs.filter((x) => x.action === 'create').length, update: xs.filter((x) => x.action === 'update').length, delete: xs.filter((x) => x.action === 'delete').length };
+}
+
+export function hasChanges(p: Plan): boolean {
+  return [...p.users, ...p.templates, ...p.workspaces].some((x) => x.action !== 'noop') || p.workspaces.some((w) => w.build !== null);
+}

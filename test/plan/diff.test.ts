@@ -1,0 +1,147 @@
+// The plan as a pure function: no git, no database, no terraform.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { validateSource } from '../../src/config/validate.ts';
+import type { DesiredState } from '../../src/config/types.ts';
+import { diff, hasChanges, templateVersions } from '../../src/plan/diff.ts';
+import { effectiveParameters } from '../../src/plan/hash.ts';
+import type { AppliedState } from '../../src/db/state.ts';
+import { aliceDev, baseFiles, bob, smallMain, smallTemplate } from '../fixtures/base.ts';
+import type { Files } from '../helpers/git.ts';
+
+function desired(overrides: Files = {}): DesiredState {
+  const files = Object.entries({ ...baseFiles(), ...overrides })
+    .filter(([, c]) => c !== null)
+    .map(([path, c]) => ({ path, size: Buffer.byteLength(c as string), content: Buffer.from(c as string), kind: 'file' as const }));
+  const r = validateSource({ dir: '/x', ref: undefined, commit: undefined, files });
+  if (!r.state) throw new Error(JSON.stringify(r.diagnostics));
+  return r.state;
+}
+
+/** The applied state after a successful apply of d (every last build succeeded). */
+function appliedOf(d: DesiredState, buildStatus = 'succeeded'): AppliedState {
+  const hashes = templateVersions(d);
+  const applied: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null };
+  for (const u of d.users.values()) applied.users.set(u.name, { id: `u-${u.name}`, username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null });
+  for (const t of d.templates.values()) applied.templates.set(t.name, { id: `t-${t.name}`, name: t.name, display_name: t.display_name ?? null, description: t.description ?? null, icon: t.icon ?? null, active_version_id: 'v', active_hash: hashes.get(t.name)! });
+  for (const [key, w] of d.workspaces) {
+    const t = d.templates.get(w.template)!;
+    applied.workspaces.set(key, { id: `w-${key}`, owner: w.owner, name: w.name, template: w.template, template_version_id: 'v', content_hash: hashes.get(w.template)!, parameters: effectiveParameters(t, w), desired_state: w.state, schedule: w.schedule, build_id: 'b', build_number: 1, build_transition: 'start', build_status: buildStatus });
+  }
+  return applied;
+}
+
+const empty: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null };
+
+test('from nothing: everything is created; running workspaces start, stopped ones stop', () => {
+  const d = desired({ 'workspaces/bob/box.yaml': 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: small\nparameters: { label: box }\nstate: stopped\n' });
+  const p = diff(d, empty);
+  assert.equal(p.summary, { users: { create: 2, update: 0, delete: 0 }, templates: { create: 1, update: 0, delete: 0 }, workspaces: { create: 2, update: 0, delete: 0 }, builds: { start: 1, stop: 1, delete: 0 } });
+  const dev = p.workspaces.find((w) => w.key === 'alice/dev')!;
+  assert.equal(dev.build, { transition: 'start', reason: 'sync', why: ['new workspace'] });
+  assert.ok(dev.fields.some((f) => f.field === 'parameters.image' && f.after === 'debian-12'), 'defaults are part of the parameters');
+  assert.is(p.workspaces.find((w) => w.key === 'bob/box')!.build!.transition, 'stop');
+  assert.equal(p.errors, []);
+  assert.ok(hasChanges(p));
+});
+
+test('no change: all no-ops, no builds', () => {
+  const d = desired();
+  const p = diff(d, appliedOf(d));
+  assert.ok([...p.users, ...p.templates, ...p.workspaces].every((x) => x.action === 'noop'));
+  assert.ok(p.workspaces.every((w) => w.build === null));
+  assert.not.ok(hasChanges(p));
+});
+
+test('a parameter change updates and rebuilds that workspace only', () => {
+  const before = desired();
+  const p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6') }), appliedOf(before));
+  const dev = p.workspaces.find((w) => w.key === 'alice/dev')!;
+  assert.is(dev.action, 'update');
+  assert.equal(dev.fields, [{ field: 'parameters.cpu', before: 4, after: 6 }]);
+  assert.equal(dev.build, { transition: 'start', reason: 'sync', why: ['parameters changed'] });
+  assert.is(p.workspaces.find((w) => w.key === 'bob/box')!.build, null);
+  assert.equal(p.summary.builds, { start: 1, stop: 0, delete: 0 });
+});
+
+test('running → stopped builds a stop', () => {
+  const before = desired();
+  const p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('state: running', 'state: stopped') }), appliedOf(before));
+  const dev = p.workspaces.find((w) => w.key === 'alice/dev')!;
+  assert.equal(dev.fields, [{ field: 'state', before: 'running', after: 'stopped' }]);
+  assert.equal(dev.build, { transition: 'stop', reason: 'sync', why: ['stopped'] });
+});
+
+test('a change to the module is a new template version: it lists and rebuilds every workspace on it', () => {
+  const before = desired();
+  const p = diff(desired({ 'templates/small/main.tf': `${smallMain}\n# tweak\n` }), appliedOf(before));
+  const t = p.templates[0]!;
+  assert.is(t.action, 'update');
+  assert.equal(t.fields.map((f) => f.field), ['version']);
+  assert.equal(t.workspaces, ['alice/dev', 'bob/box']);
+  for (const w of p.workspaces) {
+    assert.is(w.action, 'update');
+    assert.equal(w.build!.why, ['template "small" has a new version']);
+    assert.is(w.fields[0]!.field, 'template_version');
+  }
+});
+
+test('a template description or a schedule changes metadata only: nothing rebuilds', () => {
+  const before = desired();
+  let p = diff(desired({ 'templates/small/template.yaml': smallTemplate.replace('display_name: Small', 'display_name: Small one\ndescription: tiny') }), appliedOf(before));
+  assert.equal(p.templates[0]!.fields.map((f) => f.field), ['display_name', 'description']);
+  assert.equal(p.templates[0]!.workspaces, []);
+  assert.ok(p.workspaces.every((w) => w.build === null && w.action === 'noop'));
+  p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('ttl: 8h', 'ttl: 4h') }), appliedOf(before));
+  const dev = p.workspaces.find((w) => w.key === 'alice/dev')!;
+  assert.is(dev.action, 'update');
+  assert.equal(dev.fields.map((f) => f.field), ['schedule']);
+  assert.is(dev.build, null);
+});
+
+test('a changed default rebuilds the workspaces that rely on it', () => {
+  const before = desired();
+  const p = diff(desired({ 'templates/small/template.yaml': smallTemplate.replace('default: 2', 'default: 3') }), appliedOf(before));
+  assert.is(p.workspaces.find((w) => w.key === 'alice/dev')!.build, null, 'alice sets cpu herself');
+  assert.equal(p.workspaces.find((w) => w.key === 'bob/box')!.fields, [{ field: 'parameters.cpu', before: 2, after: 3 }]);
+});
+
+test('changing an immutable parameter is an error naming the file', () => {
+  const before = desired();
+  const p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('  label: dev', '  label: dev\n  image: ubuntu-22.04') }), appliedOf(before));
+  assert.equal(p.errors, [{ key: 'alice/dev', file: 'workspaces/alice/dev.yaml', message: 'parameters.image: cannot change from "debian-12" to "ubuntu-22.04": template "small" declares it mutable: false (fixed when the workspace was created); delete the workspace and create a new one to change it' }]);
+});
+
+test('removals: a workspace is destroyed, a user deleted', () => {
+  const before = desired({ 'users/carol.yaml': bob.replace('bob@', 'carol@') });
+  const p = diff(desired({ 'workspaces/bob/box.yaml': null }), appliedOf(before));
+  assert.equal(p.workspaces.find((w) => w.key === 'bob/box'), { key: 'bob/box', action: 'delete', template: 'small', fields: [], build: { transition: 'delete', reason: 'sync', why: ['removed from git'] } });
+  assert.equal(p.users.find((u) => u.key === 'carol'), { key: 'carol', action: 'delete', fields: [] });
+  assert.equal(p.summary.builds.delete, 1);
+});
+
+test('a failed last build is retried; a running one is left alone and said so', () => {
+  const d = desired();
+  let p = diff(d, appliedOf(d, 'failed'));
+  assert.equal(p.workspaces[0]!.build, { transition: 'start', reason: 'retry', why: ['the last build failed'] });
+  p = diff(d, appliedOf(d, 'running'));
+  assert.is(p.workspaces[0]!.build, null);
+  assert.is(p.workspaces[0]!.inProgress, 'build #1 is running');
+});
+
+test('password hashes are never shown', () => {
+  const d = desired();
+  const hash = '$scrypt$ln=17,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+  const p = diff(desired({ 'users/alice.yaml': `apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\nfull_name: Alice Liddell\nroles: [owner]\nlogin: password\nstatus: active\npassword_hash: ${hash}\n` }), appliedOf(d));
+  assert.equal(p.users.find((u) => u.key === 'alice')!.fields, [{ field: 'password_hash', before: null, after: '(sensitive)', sensitive: true }]);
+  assert.not.ok(JSON.stringify(p).includes('aGFzaG'));
+});
+
+test('a workspace cannot move to another template', () => {
+  const before = desired();
+  const other = { 'templates/other/template.yaml': smallTemplate, 'templates/other/main.tf': smallMain };
+  const p = diff(desired({ ...other, 'workspaces/alice/dev.yaml': aliceDev.replace('template: small', 'template: other') }), appliedOf(before));
+  assert.match(p.errors[0]!.message, /cannot move from template "small" to "other"/);
+});
+
+test.run();
