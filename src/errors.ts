@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'CG_NOT_FOUND' // a named thing does not exist
   | 'CG_IO' // reading or writing a file failed
   | 'CG_DB' // the database cannot be reached, started or used
-  | 'CG_DB_NEWER'; // the database schema is newer than this coder-git
+  | 'CG_DB_NEWER' // the database schema is newer than this coder-git
+  | 'CG_TERRAFORM' // terraform cannot be run
+  | 'CG_PLAN'; // a plan cannot be applied (errors in it, stale, too destructive)
 
 export class CoderGitError extends Error {
   readonly code: ErrorCode;
@@ -42,6 +44,8 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_IO: EXIT.error,
   CG_DB: EXIT.error,
   CG_DB_NEWER: EXIT.error,
+  CG_TERRAFORM: EXIT.error,
+  CG_PLAN: EXIT.error,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -9,6 +9,8 @@ import { initCommand } from './commands/init.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
 import { dbCommand } from './commands/db.ts';
+import { planCommand } from './commands/plan.ts';
+import { applyCommand } from './commands/apply.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -38,6 +40,8 @@ export function buildCli(argv: string[]): Argv {
     .command(initCommand)
     .command(schemaCommand)
     .command(hashPasswordCommand)
+    .command(planCommand)
+    .command(applyCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')

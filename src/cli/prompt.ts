@@ -45,3 +45,15 @@ export async function readSecret(question: string): Promise<string> {
     stdin.pause();
   }
 }
+
+/** One line typed on the terminal (echoed). */
+export async function readLine(question: string): Promise<string> {
+  process.stderr.write(question);
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin });
+  try {
+    return await new Promise<string>((resolve) => rl.once('line', resolve));
+  } finally {
+    rl.close();
+  }
+}

@@ -97,7 +97,16 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress ? { inProgress } : {}) });
   }
   for (const [key, a] of applied.workspaces) {
-    if (!desired.workspaces.has(key)) workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: { transition: 'delete', reason: 'sync', why: ['removed from git'] } });
+    if (desired.workspaces.has(key)) continue;
+    // A workspace stays in the applied state until its destroy succeeds: one in progress is left
+    // alone, a failed one is destroyed again.
+    const destroying = a.build_transition === 'delete';
+    if (destroying && (a.build_status === 'pending' || a.build_status === 'running')) {
+      workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: null, inProgress: `build #${a.build_number} (delete) is ${a.build_status}` });
+    } else {
+      const retry = destroying && a.build_status !== 'succeeded';
+      workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: { transition: 'delete', reason: retry ? 'retry' : 'sync', why: [retry ? `the last destroy ${a.build_status}` : 'removed from git'] } });
+    }
   }
 
   const sortByKey = <T extends { key: string }>(xs: T[]) => xs.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));

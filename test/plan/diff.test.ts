@@ -120,6 +120,18 @@ test('removals: a workspace is destroyed, a user deleted', () => {
   assert.equal(p.summary.builds.delete, 1);
 });
 
+test('a destroy in progress is not repeated; a failed destroy is retried', () => {
+  const before = desired();
+  const applied = appliedOf(before);
+  const box = applied.workspaces.get('bob/box')!;
+  applied.workspaces.set('bob/box', { ...box, build_transition: 'delete', build_status: 'running', build_number: 2 });
+  let p = diff(desired({ 'workspaces/bob/box.yaml': null }), applied);
+  assert.equal(p.workspaces.find((w) => w.key === 'bob/box'), { key: 'bob/box', action: 'delete', template: 'small', fields: [], build: null, inProgress: 'build #2 (delete) is running' });
+  applied.workspaces.set('bob/box', { ...box, build_transition: 'delete', build_status: 'failed', build_number: 2 });
+  p = diff(desired({ 'workspaces/bob/box.yaml': null }), applied);
+  assert.equal(p.workspaces.find((w) => w.key === 'bob/box')!.build, { transition: 'delete', reason: 'retry', why: ['the last destroy failed'] });
+});
+
 test('a failed last build is retried; a running one is left alone and said so', () => {
   const d = desired();
   let p = diff(d, appliedOf(d, 'failed'));

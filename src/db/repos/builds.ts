@@ -43,7 +43,26 @@ export interface BuildInput {
   sync_id: string | null;
 }
 
+export interface BuildContext {
+  id: string;
+  workspace_id: string;
+  build_number: number;
+  transition: Transition;
+  status: BuildStatus;
+  parameters: Record<string, Scalar>;
+  template_version_id: string;
+  workspace: string;
+  owner: string;
+  owner_email: string;
+  template: string;
+  content_hash: string;
+  /** path → base64 */
+  files: Record<string, string>;
+  manifest: { agent?: { startup_script?: string } };
+}
+
 export const builds = {
+  context: (q: Q, id: string) => q.oneOrNone<BuildContext>(sql('workspace_builds/context'), { id }),
   /** A pending build, numbered after the workspace's last, made its latest build, with its job queued. */
   create: (q: Q, b: BuildInput) => q.one<BuildRow>(sql('workspace_builds/create'), b),
   get: (q: Q, id: string) => q.oneOrNone<BuildRow>(sql('workspace_builds/get'), { id }),

@@ -32,4 +32,6 @@ export const workspaces = {
   load: (q: Q) => q.any<WorkspaceRow>(sql('workspaces/load')),
   upsert: (q: Q, rows: WorkspaceInput[]) => (rows.length ? q.none(sql('workspaces/upsert'), { rows }) : Promise.resolve()),
   remove: (q: Q, rows: { owner: string; name: string }[]) => (rows.length ? q.none(sql('workspaces/delete'), { rows }) : Promise.resolve()),
+  markDestroyed: (q: Q, id: string) => q.none(sql('workspaces/mark-destroyed'), { id }),
+  ids: (q: Q, keys: string[]) => q.any<{ key: string; id: string; template_version_id: string }>(sql('workspaces/ids'), { keys }),
 };

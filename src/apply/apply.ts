@@ -1,0 +1,173 @@
+// Apply: the one way changes happen, for the CLI, CI and the runner alike.
+//  1. Under a transaction-scoped advisory lock (so two applies never interleave), the plan is made
+//     again from the applied state as it is now; a saved plan whose applied state or commit moved is
+//     refused as stale, and so is a plan with errors or one destroying more than the guard allows.
+//  2. In that same transaction: the sync row, users, templates and versions, workspaces, and one
+//     build (with its queued job) per workspace that needs one. All of it or none of it.
+//  3. Workers take the builds from the queue (FOR UPDATE SKIP LOCKED) and run Terraform.
+
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import type { Db } from '../db/connect.ts';
+import type { DesiredState } from '../config/types.ts';
+import type { CommitInfo } from '../git/git.ts';
+import { CoderGitError } from '../errors.ts';
+import { diff, templateVersions } from '../plan/diff.ts';
+import { effectiveParameters } from '../plan/hash.ts';
+import type { Plan } from '../plan/types.ts';
+import { loadAppliedState, readAppliedState, type AppliedState } from '../db/state.ts';
+import { users } from '../db/repos/users.ts';
+import { templates } from '../db/repos/templates.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import { builds, type BuildStatus } from '../db/repos/builds.ts';
+import { jobs } from '../db/repos/jobs.ts';
+import { syncs } from '../db/repos/syncs.ts';
+import { audit } from '../db/repos/audit.ts';
+import { runBuild, type BuildEnv } from './build.ts';
+
+const APPLY_LOCK = 0x636f6467; // "codg": shared by every coder-git process
+
+/** A digest of the applied state: a saved plan is stale when it no longer matches. */
+export function fingerprint(a: AppliedState): string {
+  const plain = {
+    users: [...a.users.values()],
+    templates: [...a.templates.values()],
+    workspaces: [...a.workspaces.values()],
+  };
+  return createHash('sha256').update(JSON.stringify(plain)).digest('hex');
+}
+
+export interface Planned {
+  plan: Plan;
+  fingerprint: string;
+}
+
+export async function makePlan(db: Db, desired: DesiredState): Promise<Planned> {
+  const applied = await loadAppliedState(db);
+  return { plan: diff(desired, applied), fingerprint: fingerprint(applied) };
+}
+
+export interface ApplyOptions {
+  commit: CommitInfo;
+  ref: string | null;
+  /** a saved plan's fingerprint: refuse if the applied state moved since */
+  expectFingerprint?: string;
+  allowDestroy: boolean;
+  maxDestroy: number;
+}
+
+export interface Written {
+  syncId: string;
+  plan: Plan;
+  buildIds: string[];
+}
+
+export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOptions): Promise<Written> {
+  const hashes = templateVersions(desired);
+  return db.tx('apply', async (t) => {
+    await t.one('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    const applied = await readAppliedState(t);
+    if (o.expectFingerprint && o.expectFingerprint !== fingerprint(applied)) {
+      throw new CoderGitError('CG_PLAN', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
+    }
+    const plan = diff(desired, applied, hashes);
+    if (plan.errors.length) {
+      throw new CoderGitError('CG_PLAN', `the plan has ${plan.errors.length} error(s); nothing was applied:\n${plan.errors.map((e) => `  ${e.file}: ${e.message}`).join('\n')}`);
+    }
+    const destroys = plan.summary.builds.delete;
+    if (destroys > o.maxDestroy && !o.allowDestroy) {
+      throw new CoderGitError('CG_PLAN', `the plan destroys ${destroys} workspaces, more than the limit of ${o.maxDestroy}; nothing was applied`, {
+        hint: 'check the plan, then apply with --allow-destroy (or raise --max-destroy)',
+      });
+    }
+    const syncId = await syncs.insert(t, {
+      commit_sha: o.commit.sha,
+      ref: o.ref,
+      author: o.commit.author,
+      message: o.commit.subject,
+      status: 'applying',
+      errors: [],
+      plan_summary: plan.summary,
+    });
+    await syncs.setStatus(t, syncId, 'applying');
+
+    const changed = (key: string, xs: { key: string; action: string }[]) => xs.find((x) => x.key === key)?.action;
+    await users.upsert(
+      t,
+      [...desired.users.values()]
+        .filter((u) => changed(u.name, plan.users) !== 'noop')
+        .map((u) => ({ username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null })),
+    );
+    const tpls = [...desired.templates.values()].filter((x) => changed(x.name, plan.templates) !== 'noop');
+    await templates.upsert(t, tpls.map((x) => ({ name: x.name, display_name: x.display_name ?? null, description: x.description ?? null, icon: x.icon ?? null })));
+    await templates.upsertVersions(
+      t,
+      tpls.map((x) => ({
+        template: x.name,
+        content_hash: hashes.get(x.name)!,
+        commit_sha: o.commit.sha,
+        manifest: { display_name: x.display_name, description: x.description, icon: x.icon, parameters: x.parameters, agent: x.agent, schedule: x.schedule },
+        files: Object.fromEntries([...x.files].map(([p, b]) => [p, b.toString('base64')])),
+      })),
+    );
+    const wsChanges = new Map(plan.workspaces.map((w) => [w.key, w]));
+    await workspaces.upsert(
+      t,
+      [...desired.workspaces.entries()]
+        .filter(([key]) => wsChanges.get(key)?.action !== 'noop')
+        .map(([, w]) => ({ owner: w.owner, name: w.name, template: w.template, parameters: effectiveParameters(desired.templates.get(w.template)!, w), desired_state: w.state, schedule: w.schedule })),
+    );
+    const withBuild = plan.workspaces.filter((w) => w.build);
+    const ids = new Map((await workspaces.ids(t, withBuild.map((w) => w.key))).map((r) => [r.key, r]));
+    const buildIds: string[] = [];
+    for (const w of withBuild) {
+      const row = ids.get(w.key);
+      if (!row) continue;
+      const params = desired.workspaces.has(w.key) ? effectiveParameters(desired.templates.get(w.template)!, desired.workspaces.get(w.key)!) : (applied.workspaces.get(w.key)?.parameters ?? {});
+      const b = await builds.create(t, { workspace_id: row.id, transition: w.build!.transition, reason: w.build!.reason, template_version_id: row.template_version_id, parameters: params, sync_id: syncId });
+      buildIds.push(b.id);
+    }
+    // Templates and users leave after their workspaces (whose destroy builds still refer to them).
+    await templates.remove(t, plan.templates.filter((x) => x.action === 'delete').map((x) => x.key));
+    await users.remove(t, plan.users.filter((x) => x.action === 'delete').map((x) => x.key));
+    await audit.append(t, { actor: `git:${o.commit.author || 'unknown'}`, action: 'sync_applied', target: o.commit.sha, details: { ref: o.ref, summary: plan.summary }, sync_id: syncId });
+    if (!buildIds.length) await syncs.setStatus(t, syncId, 'applied');
+    return { syncId, plan, buildIds };
+  });
+}
+
+export interface RunOptions {
+  parallelism: number;
+  env: Omit<BuildEnv, 'runnerId'>;
+  /** stop once these builds are finished (others in the queue are left to whoever takes them) */
+  buildIds: string[];
+  pollMs?: number;
+}
+
+/** N workers take builds from the queue until the given builds are finished. */
+export async function runBuilds(o: RunOptions): Promise<Map<string, BuildStatus>> {
+  const { db } = o.env;
+  const runnerBase = `${os.hostname()}:${process.pid}`;
+  const unfinished = async () =>
+    (await db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'running')", [o.buildIds])).n;
+  const worker = async (i: number) => {
+    const env: BuildEnv = { ...o.env, runnerId: `${runnerBase}:${i}` };
+    for (;;) {
+      if ((await unfinished()) === 0) return;
+      const job = await jobs.claim(db, env.runnerId, env.leaseSeconds);
+      if (job) await runBuild(env, job);
+      else await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
+    }
+  };
+  if (o.buildIds.length) await Promise.all(Array.from({ length: Math.max(1, o.parallelism) }, (_, i) => worker(i)));
+  const rows = await db.any<{ id: string; status: BuildStatus }>('SELECT id, status FROM workspace_builds WHERE id = ANY($1::uuid[])', [o.buildIds]);
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** Marks the sync applied when every build of it succeeded, failed otherwise. */
+export async function finishSync(db: Db, syncId: string, results: Map<string, BuildStatus>): Promise<'applied' | 'failed'> {
+  const failed = [...results.values()].filter((s) => s !== 'succeeded').length;
+  const status = failed ? 'failed' : 'applied';
+  await syncs.setStatus(db, syncId, status, failed ? { errors: [{ message: `${failed} build(s) did not succeed` }] } : {});
+  return status;
+}

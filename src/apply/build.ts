@@ -1,0 +1,188 @@
+// Runs one build: the job a worker claimed. The build's Terraform state is restored before the run,
+// copied to PostgreSQL at every new serial while Terraform runs, and after; the lease is kept alive
+// meanwhile, and if it is lost (another runner took over) Terraform is interrupted.
+
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Db } from '../db/connect.ts';
+import { builds, type BuildContext, type BuildStatus } from '../db/repos/builds.ts';
+import { jobs, type ClaimedJob } from '../db/repos/jobs.ts';
+import { states } from '../db/repos/states.ts';
+import { logs, type LogStream } from '../db/repos/logs.ts';
+import { agents } from '../db/repos/agents.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import type { Deployment, Scalar } from '../config/types.ts';
+import { parseDuration } from '../config/duration.ts';
+import type { TerraformDriver } from '../terraform/driver.ts';
+import { markInitialised, prepareModule, readLocalState, recordPid, waitForOrphan, writeLocalState, type StateInfo } from './workdir.ts';
+
+export interface BuildEnv {
+  db: Db;
+  driver: TerraformDriver;
+  dataDir: string;
+  runnerId: string;
+  deployment: Deployment;
+  leaseSeconds: number;
+  /** every log line, for the console */
+  onLine?: (build: BuildContext, stream: LogStream, line: string) => void;
+  /** how to start coder-git's agent on this machine (coder_agent_command); empty: none yet */
+  agentCommand?: string;
+}
+
+export function workDir(dataDir: string, workspaceId: string): string {
+  return path.join(dataDir, 'work', workspaceId);
+}
+
+/** Terraform variables and Coder-compatible environment for a build (README: Terraform contract). */
+export function buildVariables(b: BuildContext, env: BuildEnv, agentToken: string): Record<string, string> {
+  const vars: Record<string, Scalar> = {
+    ...env.deployment.terraform.variables,
+    ...b.parameters,
+    coder_workspace_id: b.workspace_id,
+    coder_workspace_name: b.workspace,
+    coder_workspace_owner: b.owner,
+    coder_workspace_owner_email: b.owner_email,
+    coder_workspace_transition: b.transition === 'delete' ? 'stop' : b.transition,
+    coder_access_url: env.deployment.access_url,
+    coder_agent_token: agentToken,
+    coder_agent_command: env.agentCommand ?? '',
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) out[`TF_VAR_${k}`] = String(v);
+  Object.assign(out, {
+    CODER_WORKSPACE_ID: b.workspace_id,
+    CODER_WORKSPACE_NAME: b.workspace,
+    CODER_WORKSPACE_OWNER: b.owner,
+    CODER_WORKSPACE_OWNER_NAME: b.owner,
+    CODER_WORKSPACE_OWNER_EMAIL: b.owner_email,
+    CODER_WORKSPACE_TRANSITION: b.transition === 'delete' ? 'stop' : b.transition,
+    CODER_WORKSPACE_TEMPLATE_NAME: b.template,
+    CODER_URL: env.deployment.access_url,
+  });
+  return out;
+}
+
+export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildStatus> {
+  const { db } = env;
+  const b = await builds.context(db, job.build_id);
+  if (!b) {
+    await jobs.finish(db, job.id, env.runnerId);
+    return 'canceled';
+  }
+  if (b.status === 'running') {
+    // Its runner died (the lease ran out). Never resumed blindly: marked interrupted, and the next
+    // plan builds it again from whatever state Terraform recorded.
+    await builds.setStatus(db, b.id, 'interrupted', { error: 'the runner building it stopped before it finished' });
+    await jobs.finish(db, job.id, env.runnerId);
+    return 'interrupted';
+  }
+  if (b.status !== 'pending') {
+    await jobs.finish(db, job.id, env.runnerId);
+    return b.status;
+  }
+  await builds.setStatus(db, b.id, 'running', { runner_id: env.runnerId });
+
+  const pending: { stream: LogStream; line: string }[] = [];
+  // One flush at a time, so lines reach the database in the order Terraform printed them.
+  let flushing: Promise<void> = Promise.resolve();
+  const flushLogs = () => {
+    flushing = flushing.then(async () => {
+      const batch = pending.splice(0);
+      if (batch.length) await logs.append(db, b.id, batch);
+    });
+    return flushing;
+  };
+  const log = (stream: LogStream, line: string) => {
+    pending.push({ stream, line });
+    env.onLine?.(b, stream, line);
+  };
+
+  const dir = workDir(env.dataDir, b.workspace_id);
+  let saved: StateInfo | undefined;
+  const saveIfNewer = async (s: StateInfo | undefined) => {
+    if (!s || (saved && s.lineage === saved.lineage && s.serial <= saved.serial)) return;
+    await states.save(db, { workspace_id: b.workspace_id, build_id: b.id, serial: s.serial, lineage: s.lineage, state: s.bytes });
+    saved = s;
+  };
+
+  let status: BuildStatus = 'failed';
+  let error: string | undefined;
+  let lostLease = false;
+  let terraformPid: number | undefined;
+  const leaseTimer = setInterval(async () => {
+    const kept = await jobs.extend(db, job.id, env.runnerId, env.leaseSeconds).catch(() => false);
+    if (!kept && !lostLease) {
+      lostLease = true;
+      log('system', 'coder-git: this runner lost its lease on the build; interrupting terraform');
+      if (terraformPid) process.kill(-terraformPid, 'SIGINT');
+    }
+  }, Math.max(1000, (env.leaseSeconds * 1000) / 3));
+  let watcher: NodeJS.Timeout | undefined;
+  try {
+    if (!(await waitForOrphan(dir, parseDuration(env.deployment.terraform.timeout), (m) => log('system', m)))) {
+      throw new Error('a terraform from an earlier run is still running in the workspace directory');
+    }
+    // The newer of the runner's file and PostgreSQL's latest state.
+    const local = await readLocalState(dir);
+    const remote = await states.latest(db, b.workspace_id);
+    const remoteInfo = remote ? { serial: Number(remote.serial), lineage: remote.lineage, bytes: remote.state } : undefined;
+    if (local && (!remoteInfo || (local.lineage === remoteInfo.lineage && local.serial > remoteInfo.serial))) {
+      log('system', `coder-git: this runner's state (serial ${local.serial}) is newer than the database's; recording it`);
+      await saveIfNewer(local);
+    } else if (remoteInfo) {
+      saved = remoteInfo;
+      if (!local || local.serial !== remoteInfo.serial || local.lineage !== remoteInfo.lineage) await writeLocalState(dir, remote!.state);
+    }
+
+    if (await prepareModule(dir, b.files, b.content_hash)) {
+      log('system', `coder-git: terraform init (template ${b.template} version ${b.content_hash.slice(0, 12)})`);
+      const init = await env.driver.run(['init', '-input=false'], { cwd: dir, env: {}, onLine: log });
+      if (init.code !== 0) throw new Error(`terraform init exited with ${init.code}`);
+      await markInitialised(dir, b.content_hash);
+    }
+
+    const token = randomBytes(32).toString('base64url');
+    if (b.transition === 'start') {
+      await agents.create(db, { workspace_id: b.workspace_id, build_id: b.id, token_hash: createHash('sha256').update(token).digest() });
+    }
+    watcher = setInterval(() => {
+      void readLocalState(dir).then(saveIfNewer).catch(() => undefined);
+      void flushLogs().catch(() => undefined);
+    }, 250);
+    const args = ['apply', '-auto-approve', '-input=false', ...(b.transition === 'delete' ? ['-destroy'] : [])];
+    log('system', `coder-git: terraform ${args.join(' ')} (build #${b.build_number}, ${b.transition})`);
+    const r = await env.driver.run(args, {
+      cwd: dir,
+      env: buildVariables(b, env, token),
+      onLine: log,
+      timeoutMs: parseDuration(env.deployment.terraform.timeout),
+      onSpawn: (pid) => {
+        terraformPid = pid;
+        void recordPid(dir, pid);
+      },
+    });
+    clearInterval(watcher);
+    await saveIfNewer(await readLocalState(dir));
+    if (lostLease) {
+      status = 'interrupted';
+      error = 'this runner lost its lease on the build';
+    } else if (r.code === 0) {
+      status = 'succeeded';
+      if (b.transition === 'delete') await workspaces.markDestroyed(db, b.workspace_id);
+    } else {
+      error = r.timedOut ? `terraform timed out after ${env.deployment.terraform.timeout}` : `terraform apply exited with ${r.code}`;
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    log('system', `coder-git: ${error}`);
+  } finally {
+    clearInterval(leaseTimer);
+    clearInterval(watcher);
+    // Whatever happened, what Terraform wrote is kept.
+    await saveIfNewer(await readLocalState(dir)).catch(() => undefined);
+    await flushLogs().catch(() => undefined);
+  }
+  await builds.setStatus(db, b.id, status, error ? { error } : {});
+  if (!lostLease) await jobs.finish(db, job.id, env.runnerId);
+  return status;
+}

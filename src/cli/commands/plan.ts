@@ -1,0 +1,45 @@
+import type { CommandModule } from 'yargs';
+import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
+import { EXIT } from '../../errors.ts';
+import { makePlan } from '../../apply/apply.ts';
+import { loadCommit, savePlan } from '../../apply/session.ts';
+import { hasChanges } from '../../plan/diff.ts';
+import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../plan/render.ts';
+import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
+import { envNote, envString } from '../env.ts';
+import { useColor } from '../main.ts';
+
+interface Args extends DatabaseArgs {
+  dir: string;
+  ref: string;
+  format: PlanFormat;
+  out?: string;
+  'detailed-exitcode': boolean;
+  color?: boolean;
+}
+
+export const planCommand: CommandModule<object, Args> = {
+  command: 'plan',
+  describe: 'Show what applying a commit would change: users, templates, workspaces and their builds',
+  builder: (y) =>
+    databaseOptions(y)
+      .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to plan (branch, tag, SHA)${envNote('ref')}` })
+      .option('format', { choices: PLAN_FORMATS, default: (envString('format') ?? 'text') as PlanFormat, describe: `text, markdown (for pull-request comments) or json${envNote('format')}` })
+      .option('out', { type: 'string', describe: 'Save the plan to this file, for coder-git apply FILE' })
+      .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 without changes, 2 with changes (1 on errors), as terraform plan does' })
+      .epilog('Exit status: 0 success (with --detailed-exitcode: no changes), 2 changes (--detailed-exitcode), 1 invalid commit or plan errors, 64 usage error.') as never,
+  handler: async (argv) => {
+    const c = await loadCommit(argv.dir, argv.ref);
+    if (!c.desired) {
+      process.stdout.write(formatValidation('text', c.source, c.result, useColor(argv.color) ? ANSI : PLAIN));
+      process.exitCode = EXIT.error;
+      return;
+    }
+    const d = await openForCommand(argv);
+    const { plan, fingerprint } = await makePlan(d.db, c.desired);
+    process.stdout.write(renderPlan(argv.format, plan, useColor(argv.color) && argv.format === 'text' ? ANSI : PLAIN));
+    if (argv.out) await savePlan(argv.out, { commit: c.source.commit!.sha, ref: argv.ref, fingerprint, plan });
+    if (plan.errors.length) process.exitCode = EXIT.error;
+    else if (argv['detailed-exitcode'] && hasChanges(plan)) process.exitCode = EXIT.changes;
+  },
+};

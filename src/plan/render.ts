@@ -1,0 +1,97 @@
+// Plans for people (text, like terraform plan), for pull requests (markdown: a summary table, then
+// collapsible details per workspace) and for tools (json: the Plan object, stable).
+
+import type { Colors } from '../config/format.ts';
+import { PLAIN } from '../config/format.ts';
+import type { FieldChange, ObjectChange, Plan, WorkspaceChange } from './types.ts';
+
+export const PLAN_FORMATS = ['text', 'markdown', 'json'] as const;
+export type PlanFormat = (typeof PLAN_FORMATS)[number];
+
+const SIGN = { create: '+', update: '~', delete: '-', noop: ' ' } as const;
+
+const show = (v: unknown) => (v === null || v === undefined ? '(none)' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v));
+
+function fieldLine(f: FieldChange): string {
+  if (f.before === null) return `${f.field} = ${show(f.after)}`;
+  if (f.after === null) return `${f.field} = ${show(f.before)} -> (none)`;
+  return `${f.field}: ${show(f.before)} -> ${show(f.after)}`;
+}
+
+function buildLine(w: WorkspaceChange): string | undefined {
+  if (w.inProgress) return `build: none (${w.inProgress})`;
+  if (!w.build) return undefined;
+  return `build: ${w.build.transition} (${w.build.why.join('; ')})`;
+}
+
+export function renderText(p: Plan, c: Colors = PLAIN): string {
+  const out: string[] = [];
+  const color = (a: ObjectChange['action']) => (a === 'create' ? c.green : a === 'delete' ? c.red : a === 'update' ? c.yellow : (s: string) => s);
+  const section = <T extends ObjectChange>(title: string, xs: T[], extra?: (x: T) => string[]) => {
+    const changed = xs.filter((x) => x.action !== 'noop' || (extra && extra(x).length));
+    if (!changed.length) return;
+    out.push(c.bold(title));
+    for (const x of changed) {
+      out.push(color(x.action)(`  ${SIGN[x.action]} ${x.key}${x.action === 'noop' ? '' : ` (${x.action})`}`));
+      for (const f of x.fields) if (x.action !== 'delete') out.push(`      ${fieldLine(f)}`);
+      for (const e of extra?.(x) ?? []) out.push(`      ${e}`);
+    }
+    out.push('');
+  };
+  section('Users:', p.users);
+  section('Templates:', p.templates, (t) => (t.workspaces.length ? [`rebuilds: ${t.workspaces.join(', ')}`] : []));
+  section('Workspaces:', p.workspaces, (w) => {
+    const b = buildLine(w);
+    return b ? [b] : [];
+  });
+  for (const e of p.errors) out.push(c.red(`Error: ${e.file}: ${e.message}`));
+  if (p.errors.length) out.push('');
+  out.push(summaryLine(p));
+  return `${out.join('\n')}\n`;
+}
+
+export function summaryLine(p: Plan): string {
+  const s = p.summary;
+  const n = (k: 'create' | 'update' | 'delete') => s.users[k] + s.templates[k] + s.workspaces[k];
+  if (!n('create') && !n('update') && !n('delete') && !s.builds.start && !s.builds.stop && !s.builds.delete) return 'No changes. The deployment matches the commit.';
+  return `Plan: ${n('create')} to add, ${n('update')} to change, ${n('delete')} to destroy; builds: ${s.builds.start} start, ${s.builds.stop} stop, ${s.builds.delete} delete.`;
+}
+
+export function renderMarkdown(p: Plan): string {
+  const out: string[] = ['### coder-git plan', '', summaryLine(p), ''];
+  const s = p.summary;
+  out.push('| | add | change | destroy |', '| --- | ---: | ---: | ---: |');
+  for (const k of ['users', 'templates', 'workspaces'] as const) out.push(`| ${k} | ${s[k].create} | ${s[k].update} | ${s[k].delete} |`);
+  out.push('');
+  if (p.errors.length) {
+    out.push('**Errors** (nothing can be applied):', '');
+    for (const e of p.errors) out.push(`- \`${e.file}\`: ${escapeMd(e.message)}`);
+    out.push('');
+  }
+  const builds = p.workspaces.filter((w) => w.build || w.inProgress);
+  if (builds.length) {
+    out.push('| workspace | change | build | why |', '| --- | --- | --- | --- |');
+    for (const w of builds) out.push(`| \`${w.key}\` | ${w.action} | ${w.build?.transition ?? '—'} | ${escapeMd(w.build?.why.join('; ') ?? w.inProgress ?? '')} |`);
+    out.push('');
+  }
+  const details = [...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
+  if (details.length) {
+    out.push('<details><summary>Details</summary>', '', '```diff');
+    for (const x of details) {
+      out.push(`${SIGN[x.action]} ${x.key}`);
+      for (const f of x.fields) if (x.action !== 'delete') out.push(`${SIGN[x.action]}     ${fieldLine(f)}`);
+    }
+    out.push('```', '', '</details>', '');
+  }
+  return `${out.join('\n')}`;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+export function renderPlan(format: PlanFormat, p: Plan, c: Colors = PLAIN): string {
+  if (format === 'json') return `${JSON.stringify(p, null, 2)}\n`;
+  if (format === 'markdown') return renderMarkdown(p);
+  return renderText(p, c);
+}

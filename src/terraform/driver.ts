@@ -1,0 +1,123 @@
+// The Terraform driver: the only module that runs terraform (or tofu), through execa. Each run gets
+// a clean environment: nothing of the runner's own environment reaches a template unless
+// coder-git.yaml names it (terraform.env), so the database URL or an OIDC secret never does.
+// Output is streamed line by line; a run that outlives its timeout is interrupted (SIGINT: Terraform
+// stops cleanly and writes its state) and killed only if it does not stop within the grace period.
+
+import { mkdir } from 'node:fs/promises';
+import { execa, type ResultPromise } from 'execa';
+import { CoderGitError } from '../errors.ts';
+
+export type Stream = 'stdout' | 'stderr';
+
+export interface RunOptions {
+  cwd: string;
+  /** TF_VAR_* and CODER_* for this run */
+  env: Record<string, string>;
+  onLine?: (stream: Stream, line: string) => void;
+  timeoutMs?: number;
+  graceMs?: number;
+  /** called with the child's pid once it runs (recorded so a later run can wait for an orphan) */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface RunResult {
+  code: number;
+  timedOut: boolean;
+}
+
+export interface DriverOptions {
+  /** "terraform", "tofu" or a path */
+  binary: string;
+  /** names of runner environment variables templates may see (coder-git.yaml terraform.env) */
+  passEnv: string[];
+  /** shared provider cache, so `init` does not download a provider per workspace */
+  pluginCacheDir: string;
+}
+
+/** The few host variables a terraform process needs to work at all. */
+const BASE_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+export class TerraformDriver {
+  constructor(readonly opts: DriverOptions) {}
+
+  environment(extra: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of [...BASE_ENV, ...this.opts.passEnv]) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    return {
+      ...env,
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      CHECKPOINT_DISABLE: '1',
+      TF_PLUGIN_CACHE_DIR: this.opts.pluginCacheDir,
+      // No user CLI configuration (credentials, mirrors) sneaks in unless named in terraform.env.
+      TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE && this.opts.passEnv.includes('TF_CLI_CONFIG_FILE') ? process.env.TF_CLI_CONFIG_FILE : '/dev/null',
+      ...extra,
+    };
+  }
+
+  async run(args: string[], o: RunOptions): Promise<RunResult> {
+    // Terraform refuses a plugin cache folder that does not exist.
+    await mkdir(this.opts.pluginCacheDir, { recursive: true });
+    let child: ResultPromise;
+    try {
+      child = execa(this.opts.binary, [...args, '-no-color'], {
+        cwd: o.cwd,
+        env: this.environment(o.env),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        buffer: false,
+        // Its own process group: Ctrl-C in the terminal reaches coder-git, which interrupts terraform
+        // deliberately (once), rather than terraform getting a second, forceful interrupt.
+        detached: true,
+        cleanup: false,
+      });
+    } catch (cause) {
+      throw new CoderGitError('CG_TERRAFORM', `cannot run ${this.opts.binary}`, { cause });
+    }
+    if (child.pid) o.onSpawn?.(child.pid);
+    const split = (stream: Stream) => {
+      let rest = '';
+      const src = stream === 'stdout' ? child.stdout : child.stderr;
+      src?.on('data', (d: Buffer) => {
+        const text = rest + d.toString('utf8');
+        const lines = text.split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) o.onLine?.(stream, l.replace(/\r$/, ''));
+      });
+      src?.on('end', () => {
+        if (rest) o.onLine?.(stream, rest);
+      });
+    };
+    split('stdout');
+    split('stderr');
+    let timedOut = false;
+    let killer: NodeJS.Timeout | undefined;
+    const timer = o.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          o.onLine?.('stderr', `coder-git: terraform ran longer than ${Math.round(o.timeoutMs! / 1000)}s; interrupting it`);
+          child.kill('SIGINT');
+          killer = setTimeout(() => child.kill('SIGKILL'), o.graceMs ?? 60_000);
+        }, o.timeoutMs)
+      : undefined;
+    const r = await child;
+    clearTimeout(timer);
+    clearTimeout(killer);
+    if ((r as { failed?: boolean; exitCode?: number }).exitCode === undefined && (r as { cause?: unknown }).cause) {
+      const cause = (r as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'ENOENT') throw new CoderGitError('CG_TERRAFORM', `${this.opts.binary} not found on PATH`, { hint: 'install Terraform 1.4+ or set terraform.path in coder-git.yaml' });
+    }
+    return { code: (r as { exitCode?: number }).exitCode ?? 1, timedOut };
+  }
+
+  async version(): Promise<string> {
+    let out = '';
+    await this.run(['version'], { cwd: process.cwd(), env: {}, onLine: (_, l) => (out += `${l}\n`) });
+    return out.split('\n')[0] ?? '';
+  }
+}
