@@ -1,0 +1,181 @@
+// plan and apply end to end on the built-in `local` template: real git, real PostgreSQL, real
+// terraform, the real CLI. The workspace is a folder with an agent process; each step checks the
+// folder, the process and what PostgreSQL recorded.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { cli } from '../helpers/cli.ts';
+import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+import { initRepo } from '../../src/init.ts';
+import { loadAppliedState } from '../../src/db/state.ts';
+
+let d: TestDb;
+let repo: string;
+let root: string;
+let data: string;
+
+const cg = (...args: string[]) => cli([...args, '-C', repo, '--postgres-url', d.url, '--data-dir', data], { timeoutMs: 120_000 });
+const ws = (owner: string, name: string) => path.join(root, owner, name);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const agentPid = (dir: string) => Number(readFileSync(path.join(dir, '.agent.pid'), 'utf8'));
+const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join(repo, rel), fn(readFileSync(path.join(repo, rel), 'utf8')));
+
+test('set-up: a config repo from init, workspaces in a temp folder', async () => {
+  d = await testDatabase();
+  const base = tempDir();
+  repo = path.join(base, 'repo');
+  root = path.join(base, 'ws');
+  data = path.join(base, 'data');
+  await initRepo({ dir: repo, admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: 'http://127.0.0.1:3000', commit: true });
+  edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${root}`));
+  commitAll(repo, 'workspaces in a temp folder');
+});
+
+test('apply creates the workspace: folder, agent process, state and logs in PostgreSQL', async () => {
+  const plan = await cg('plan', '--detailed-exitcode');
+  assert.is(plan.code, 2, plan.stderr);
+  assert.match(plan.stdout, /\+ admin\/dev \(create\)[\s\S]*build: start \(new workspace\)/);
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Apply complete: 1 build\(s\) succeeded/);
+  assert.ok(existsSync(ws('admin', 'dev')));
+  assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Welcome to your coder-git workspace\n');
+  assert.ok(alive(agentPid(ws('admin', 'dev'))), 'the agent process runs');
+  const s = await loadAppliedState(d.db);
+  const w = s.workspaces.get('admin/dev')!;
+  assert.is(w.build_status, 'succeeded');
+  const st = await d.db.one<{ n: number; serial: string }>('SELECT count(*)::int AS n, max(serial)::text AS serial FROM terraform_states WHERE workspace_id = $1', [w.id]);
+  assert.ok(st.n >= 1 && Number(st.serial) >= 2, `states saved as Terraform wrote them: ${JSON.stringify(st)}`);
+  const logs = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM build_logs WHERE build_id = $1 AND line LIKE '%Apply complete!%'", [w.build_id]);
+  assert.is(logs.n, 1);
+  assert.is(s.lastApplied!.status, 'applied');
+  const again = await cg('plan', '--detailed-exitcode');
+  assert.is(again.code, 0);
+  assert.match(again.stdout, /No changes/);
+});
+
+test('a parameter change updates the workspace: new motd, a fresh agent', async () => {
+  const before = agentPid(ws('admin', 'dev'));
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('parameters: {}', 'parameters: { motd: "Hello again" }'));
+  commitAll(repo, 'new motd');
+  const plan = await cg('plan');
+  assert.match(plan.stdout, /~ admin\/dev \(update\)\n\s+parameters\.motd: "Welcome to your coder-git workspace" -> "Hello again"\n\s+build: start \(parameters changed\)/);
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 0, r.stdout);
+  assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Hello again\n');
+  const after = agentPid(ws('admin', 'dev'));
+  assert.is.not(after, before);
+  assert.ok(alive(after));
+  assert.not.ok(alive(before), 'the old agent was stopped');
+});
+
+test('state: stopped removes the compute and keeps the folder', async () => {
+  const pid = agentPid(ws('admin', 'dev'));
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('state: running', 'state: stopped'));
+  commitAll(repo, 'stop');
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 0, r.stdout);
+  assert.not.ok(alive(pid), 'agent stopped');
+  assert.ok(existsSync(path.join(ws('admin', 'dev'), '.motd')), 'folder kept');
+  assert.not.ok(existsSync(path.join(ws('admin', 'dev'), '.agent.pid')));
+});
+
+test('a template that fails: the build fails with its log, state is kept, the next apply retries', async () => {
+  mkdirSync(path.join(repo, 'templates', 'flaky'), { recursive: true });
+  writeFileSync(path.join(repo, 'templates/flaky/template.yaml'), 'apiVersion: coder-git/v1\nkind: Template\n');
+  const flag = path.join(root, 'flaky-ok');
+  writeFileSync(
+    path.join(repo, 'templates/flaky/main.tf'),
+    `resource "terraform_data" "first" {\n  provisioner "local-exec" {\n    command = "echo first >> ${root}/flaky-count"\n  }\n}\n\nresource "terraform_data" "second" {\n  depends_on = [terraform_data.first]\n  provisioner "local-exec" {\n    command = "test -f ${flag} || { echo flaky-failure-marker >&2; exit 3; }"\n  }\n}\n`,
+  );
+  writeFileSync(path.join(repo, 'workspaces/admin/flaky.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: flaky\n');
+  commitAll(repo, 'a flaky workspace');
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 1);
+  assert.match(r.stdout, /flaky-failure-marker/);
+  assert.match(r.stdout, /1 of 1 build\(s\) not succeeded/);
+  let w = (await loadAppliedState(d.db)).workspaces.get('admin/flaky')!;
+  assert.is(w.build_status, 'failed');
+  const err = await d.db.one<{ error: string }>('SELECT error FROM workspace_builds WHERE id = $1', [w.build_id]);
+  assert.is(err.error, 'terraform apply exited with 1');
+  const logged = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM build_logs WHERE build_id = $1 AND line LIKE '%flaky-failure-marker%'", [w.build_id]);
+  assert.ok(logged.n >= 1, 'the failure is in the build log');
+  const state = await d.db.one<{ state: Buffer }>('SELECT state FROM terraform_states WHERE workspace_id = $1 ORDER BY id DESC LIMIT 1', [w.id]);
+  assert.match(state.state.toString(), /terraform_data[\s\S]*"first"/, 'what was created before the failure is in the state');
+
+  writeFileSync(flag, '');
+  const plan = await cg('plan');
+  assert.match(plan.stdout, /admin\/flaky[\s\S]*build: start \(the last build failed\)/);
+  const again = await cg('apply', '--auto-approve');
+  assert.is(again.code, 0, again.stdout);
+  w = (await loadAppliedState(d.db)).workspaces.get('admin/flaky')!;
+  assert.is(w.build_status, 'succeeded');
+  assert.is(readFileSync(path.join(root, 'flaky-count'), 'utf8'), 'first\n', 'the resource created before the failure was not created twice');
+});
+
+test('a saved plan is refused once the applied state or its ref moved', async () => {
+  const file = path.join(tempDir(), 'plan.json');
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('state: stopped', 'state: running'));
+  commitAll(repo, 'start again');
+  const p = await cg('plan', '--out', file);
+  assert.is(p.code, 0);
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('"Hello again"', '"Hello a third time"'));
+  commitAll(repo, 'moved on');
+  let r = await cg('apply', file);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /the saved plan is stale: HEAD moved from [0-9a-f]{12} to [0-9a-f]{12}/);
+  const fresh = path.join(tempDir(), 'plan2.json');
+  await cg('plan', '--out', fresh);
+  await cg('apply', '--auto-approve'); // someone else applies first
+  r = await cg('apply', fresh);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /the saved plan is stale: the applied state changed since it was made/);
+});
+
+test('an invalid commit applies nothing', async () => {
+  const syncs = (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs')).n;
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('template: local', 'template: lokal'));
+  commitAll(repo, 'typo');
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 1);
+  assert.match(r.stdout, /workspaces\/admin\/dev\.yaml:\d+:\d+: template: "lokal" does not exist \(did you mean "local"\?\)/);
+  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs')).n, syncs);
+  edit('workspaces/admin/dev.yaml', (s) => s.replace('template: lokal', 'template: local'));
+  commitAll(repo, 'fixed');
+});
+
+test('removing files destroys the workspaces; more than --max-destroy needs --allow-destroy', async () => {
+  for (let i = 0; i < 2; i++) writeFileSync(path.join(repo, `workspaces/admin/extra${i}.yaml`), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: local\nstate: stopped\n');
+  commitAll(repo, 'extras');
+  const extras = await cg('apply', '--auto-approve');
+  assert.is(extras.code, 0, extras.stdout + extras.stderr);
+  for (const f of ['dev', 'flaky', 'extra0', 'extra1']) rmSync(path.join(repo, `workspaces/admin/${f}.yaml`));
+  commitAll(repo, 'remove all');
+  let r = await cg('apply', '--auto-approve', '--max-destroy', '3');
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /the plan destroys 4 workspaces, more than the limit of 3; nothing was applied/);
+  assert.ok(existsSync(ws('admin', 'dev')), 'nothing was destroyed');
+  r = await cg('apply', '--auto-approve', '--max-destroy', '3', '--allow-destroy');
+  assert.is(r.code, 0, r.stdout);
+  for (const f of ['dev', 'extra0', 'extra1']) assert.not.ok(existsSync(ws('admin', f)), `${f} destroyed`);
+  const s = await loadAppliedState(d.db);
+  assert.is(s.workspaces.size, 0);
+  assert.match((await cg('plan')).stdout, /No changes/);
+});
+
+test('cleanup', async () => {
+  await d?.drop();
+  await stopOwnServer();
+  cleanup();
+});
+test.run();
