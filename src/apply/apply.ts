@@ -43,6 +43,8 @@ export interface Planned {
 }
 
 export async function makePlan(db: Db, desired: DesiredState): Promise<Planned> {
+  // Builds whose runner died are interrupted first, so the plan retries them instead of waiting.
+  await jobs.reapExpired(db);
   const applied = await loadAppliedState(db);
   return { plan: diff(desired, applied), fingerprint: fingerprint(applied) };
 }
@@ -144,7 +146,10 @@ export interface RunOptions {
   pollMs?: number;
 }
 
-/** N workers take builds from the queue until the given builds are finished. */
+/**
+ * N workers take builds from the queue until the given builds are finished and nothing else is
+ * ready (builds a dead apply left pending are built too).
+ */
 export async function runBuilds(o: RunOptions): Promise<Map<string, BuildStatus>> {
   const { db } = o.env;
   const runnerBase = `${os.hostname()}:${process.pid}`;
@@ -153,13 +158,18 @@ export async function runBuilds(o: RunOptions): Promise<Map<string, BuildStatus>
   const worker = async (i: number) => {
     const env: BuildEnv = { ...o.env, runnerId: `${runnerBase}:${i}` };
     for (;;) {
-      if ((await unfinished()) === 0) return;
       const job = await jobs.claim(db, env.runnerId, env.leaseSeconds);
-      if (job) await runBuild(env, job);
-      else await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
+      if (job) {
+        await runBuild(env, job);
+        continue;
+      }
+      if ((await unfinished()) === 0) return;
+      // Ours are running elsewhere: if that runner dies, its lease runs out and the build is reaped.
+      await jobs.reapExpired(db);
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
     }
   };
-  if (o.buildIds.length) await Promise.all(Array.from({ length: Math.max(1, o.parallelism) }, (_, i) => worker(i)));
+  await Promise.all(Array.from({ length: Math.max(1, o.parallelism) }, (_, i) => worker(i)));
   const rows = await db.any<{ id: string; status: BuildStatus }>('SELECT id, status FROM workspace_builds WHERE id = ANY($1::uuid[])', [o.buildIds]);
   return new Map(rows.map((r) => [r.id, r.status]));
 }
@@ -170,4 +180,9 @@ export async function finishSync(db: Db, syncId: string, results: Map<string, Bu
   const status = failed ? 'failed' : 'applied';
   await syncs.setStatus(db, syncId, status, failed ? { errors: [{ message: `${failed} build(s) did not succeed` }] } : {});
   return status;
+}
+
+/** Builds pending or running anywhere (a plan leaves their workspaces alone until they finish). */
+export async function buildsInProgress(db: Db): Promise<string[]> {
+  return (await db.any<{ id: string }>("SELECT id FROM workspace_builds WHERE status IN ('pending', 'running')")).map((r) => r.id);
 }

@@ -16,7 +16,7 @@ export function databaseOptions<T>(y: Argv<T>): Argv<T & DatabaseArgs> {
     .option('data-dir', {
       type: 'string',
       default: envString('data-dir') ?? defaultDataDir(),
-      defaultDescription: envString('data-dir') ? undefined : '~/.local/share/coder-git ($XDG_DATA_HOME/coder-git if set); /var/lib/coder-git for root',
+      defaultDescription: envString('data-dir') ? undefined : '~/.local/share/coder-git; root: /var/lib/coder-git',
       describe: `Where coder-git keeps its embedded PostgreSQL and other state${envNote('data-dir')}`,
     })
     .option('postgres-url', {

@@ -4,7 +4,9 @@
 // Output is streamed line by line; a run that outlives its timeout is interrupted (SIGINT: Terraform
 // stops cleanly and writes its state) and killed only if it does not stop within the grace period.
 
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { CoderGitError } from '../errors.ts';
 
@@ -62,6 +64,11 @@ export class TerraformDriver {
   async run(args: string[], o: RunOptions): Promise<RunResult> {
     // Terraform refuses a plugin cache folder that does not exist.
     await mkdir(this.opts.pluginCacheDir, { recursive: true });
+    // Output goes to files that coder-git follows, not to pipes: if coder-git dies, a pipe would break
+    // and take Terraform down mid-resource, before it records what it just created. With files,
+    // Terraform finishes and writes its state, which the next run picks up.
+    const files = { stdout: path.join(o.cwd, '.coder-git-terraform.out'), stderr: path.join(o.cwd, '.coder-git-terraform.err') };
+    const fds = { stdout: openSync(files.stdout, 'w', 0o600), stderr: openSync(files.stderr, 'w', 0o600) };
     let child: ResultPromise;
     try {
       child = execa(this.opts.binary, [...args, '-no-color'], {
@@ -70,7 +77,10 @@ export class TerraformDriver {
         extendEnv: false,
         reject: false,
         stdin: 'ignore',
-        buffer: false,
+        // Raw descriptors are inherited by terraform itself (execa's {file} target may relay through
+        // this process, which is what must not happen); its types do not list plain numbers.
+        stdout: fds.stdout as unknown as 'inherit',
+        stderr: fds.stderr as unknown as 'inherit',
         // Its own process group: Ctrl-C in the terminal reaches coder-git, which interrupts terraform
         // deliberately (once), rather than terraform getting a second, forceful interrupt.
         detached: true,
@@ -78,23 +88,13 @@ export class TerraformDriver {
       });
     } catch (cause) {
       throw new CoderGitError('CG_TERRAFORM', `cannot run ${this.opts.binary}`, { cause });
+    } finally {
+      closeSync(fds.stdout);
+      closeSync(fds.stderr);
     }
     if (child.pid) o.onSpawn?.(child.pid);
-    const split = (stream: Stream) => {
-      let rest = '';
-      const src = stream === 'stdout' ? child.stdout : child.stderr;
-      src?.on('data', (d: Buffer) => {
-        const text = rest + d.toString('utf8');
-        const lines = text.split('\n');
-        rest = lines.pop() ?? '';
-        for (const l of lines) o.onLine?.(stream, l.replace(/\r$/, ''));
-      });
-      src?.on('end', () => {
-        if (rest) o.onLine?.(stream, rest);
-      });
-    };
-    split('stdout');
-    split('stderr');
+    const followers = (['stdout', 'stderr'] as const).map((stream) => follow(files[stream], (line) => o.onLine?.(stream, line)));
+    const poll = setInterval(() => followers.forEach((f) => f.read()), 100);
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     const timer = o.timeoutMs
@@ -108,11 +108,13 @@ export class TerraformDriver {
     const r = await child;
     clearTimeout(timer);
     clearTimeout(killer);
-    if ((r as { failed?: boolean; exitCode?: number }).exitCode === undefined && (r as { cause?: unknown }).cause) {
-      const cause = (r as { cause?: { code?: string } }).cause;
-      if (cause?.code === 'ENOENT') throw new CoderGitError('CG_TERRAFORM', `${this.opts.binary} not found on PATH`, { hint: 'install Terraform 1.4+ or set terraform.path in coder-git.yaml' });
+    clearInterval(poll);
+    for (const f of followers) f.end();
+    const exitCode = (r as { exitCode?: number }).exitCode;
+    if (exitCode === undefined && (r as { cause?: { code?: string } }).cause?.code === 'ENOENT') {
+      throw new CoderGitError('CG_TERRAFORM', `${this.opts.binary} not found on PATH`, { hint: 'install Terraform 1.4+ or set terraform.path in coder-git.yaml' });
     }
-    return { code: (r as { exitCode?: number }).exitCode ?? 1, timedOut };
+    return { code: exitCode ?? 1, timedOut };
   }
 
   async version(): Promise<string> {
@@ -120,4 +122,29 @@ export class TerraformDriver {
     await this.run(['version'], { cwd: process.cwd(), env: {}, onLine: (_, l) => (out += `${l}\n`) });
     return out.split('\n')[0] ?? '';
   }
+}
+
+/** Reads whole lines appended to a file since the last read. */
+function follow(file: string, onLine: (line: string) => void): { read(): void; end(): void } {
+  let fd: number | undefined;
+  let rest = '';
+  const buf = Buffer.alloc(64 * 1024);
+  const read = () => {
+    fd ??= openSync(file, 'r');
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+      const text = rest + buf.subarray(0, n).toString('utf8');
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) onLine(l.replace(/\r$/, ''));
+    }
+  };
+  return {
+    read,
+    end() {
+      read();
+      if (rest) onLine(rest);
+      rest = '';
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
 }

@@ -22,7 +22,7 @@ function golden(name: string, actual: string): void {
   assert.fixture(actual, readFileSync(file, 'utf8'), `${name}: help text changed (UPDATE_GOLDEN=1 to accept)`);
 }
 
-const COMMANDS = ['', 'validate', 'init', 'schema', 'hash-password', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'completion'];
+const COMMANDS = ['', 'validate', 'init', 'schema', 'hash-password', 'plan', 'apply', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'completion'];
 
 test('--help of every command matches its golden file', async () => {
   const results = await Promise.all(COMMANDS.map((c) => cli([...(c ? c.split(' ') : []), '--help'])));

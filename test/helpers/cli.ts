@@ -13,10 +13,11 @@ export interface CliResult {
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The caller's own CODER_GIT_* settings must not leak into what a test sees.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CODER_GIT_')));
+    // Colour variables are unset, not emptied: node warns when both are set, even to "".
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CODER_GIT_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'));
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
-      env: { ...inherited, NO_COLOR: '', FORCE_COLOR: '', ...opts.env },
+      env: { ...inherited, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

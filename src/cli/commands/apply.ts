@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
 import { CoderGitError, EXIT } from '../../errors.ts';
-import { finishSync, makePlan, runBuilds, writeChanges } from '../../apply/apply.ts';
+import { buildsInProgress, finishSync, makePlan, runBuilds, writeChanges } from '../../apply/apply.ts';
 import { checkRefUnmoved, driverFor, loadCommit, readPlan } from '../../apply/session.ts';
 import { hasChanges } from '../../plan/diff.ts';
 import { renderPlan, summaryLine } from '../../plan/render.ts';
@@ -9,6 +9,11 @@ import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.
 import { envNote, envString } from '../env.ts';
 import { useColor } from '../main.ts';
 import { readLine } from '../prompt.ts';
+import { jobs } from '../../db/repos/jobs.ts';
+import type { Db } from '../../db/connect.ts';
+import type { Deployment } from '../../config/types.ts';
+import type { BuildContext } from '../../db/repos/builds.ts';
+import type { LogStream } from '../../db/repos/logs.ts';
 
 interface Args extends DatabaseArgs {
   dir: string;
@@ -34,10 +39,19 @@ export const applyCommand: CommandModule<object, Args> = {
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: more destroys than this need --allow-destroy' })
       .epilog('Exit status: 0 applied (or nothing to do), 1 invalid commit, refused plan or a failed build, 64 usage error.') as never,
   handler: async (argv) => {
+    const color = useColor(argv.color) ? ANSI : PLAIN;
+    const buildEnv = (db: Db, deployment: Deployment) => ({
+      db,
+      driver: driverFor(deployment, argv['data-dir']),
+      dataDir: argv['data-dir'],
+      deployment,
+      leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
+      onLine: (b: BuildContext, stream: LogStream, line: string) =>
+        process.stdout.write(`${color.dim(`${b.owner}/${b.workspace} #${b.build_number}:`)} ${stream === 'stderr' ? color.red(line) : line}\n`),
+    });
     const saved = argv.planfile ? await readPlan(argv.planfile) : undefined;
     if (saved) await checkRefUnmoved(argv.dir, saved);
     const c = await loadCommit(argv.dir, saved ? saved.commit : argv.ref);
-    const color = useColor(argv.color) ? ANSI : PLAIN;
     if (!c.desired) {
       process.stdout.write(formatValidation('text', c.source, c.result, color));
       process.exitCode = EXIT.error;
@@ -46,13 +60,25 @@ export const applyCommand: CommandModule<object, Args> = {
     const d = await openForCommand(argv);
     let expect = saved?.fingerprint;
     if (!saved) {
-      const { plan, fingerprint } = await makePlan(d.db, c.desired);
+      let { plan, fingerprint } = await makePlan(d.db, c.desired);
+      const busy = plan.workspaces.filter((w) => w.inProgress).length;
+      if (busy) {
+        // Wait for them, building what is queued meanwhile; a dead runner's build is reaped when its
+        // lease runs out (and then retried by the plan made after).
+        process.stdout.write(`Waiting for ${busy} build(s) in progress…\n`);
+        await runBuilds({ parallelism: argv.parallelism ?? c.desired.deployment.terraform.parallelism, buildIds: await buildsInProgress(d.db), env: buildEnv(d.db, c.desired.deployment) });
+        ({ plan, fingerprint } = await makePlan(d.db, c.desired));
+      }
       process.stdout.write(renderPlan('text', plan, color));
       if (plan.errors.length) {
         process.exitCode = EXIT.error;
         return;
       }
-      if (!hasChanges(plan)) return;
+      if (!hasChanges(plan)) {
+        // Nothing to change; builds a dead apply left queued are still built.
+        if ((await jobs.depth(d.db)).waiting) await runBuilds({ parallelism: argv.parallelism ?? c.desired.deployment.terraform.parallelism, buildIds: [], env: buildEnv(d.db, c.desired.deployment) });
+        return;
+      }
       if (!argv['auto-approve']) {
         if (!process.stdin.isTTY) throw new CoderGitError('CG_USAGE', 'apply asks for confirmation on a terminal; elsewhere (CI) pass --auto-approve');
         const answer = await readLine("\nApply these changes? Only 'yes' is accepted: ");
@@ -74,18 +100,7 @@ export const applyCommand: CommandModule<object, Args> = {
       maxDestroy: argv['max-destroy'],
     });
     process.stdout.write(`\nApplying ${c.source.commit!.sha.slice(0, 12)} (sync ${w.syncId}): ${summaryLine(w.plan)}\n`);
-    const results = await runBuilds({
-      parallelism: argv.parallelism ?? deployment.terraform.parallelism,
-      buildIds: w.buildIds,
-      env: {
-        db: d.db,
-        driver: driverFor(deployment, argv['data-dir']),
-        dataDir: argv['data-dir'],
-        deployment,
-        leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
-        onLine: (b, stream, line) => process.stdout.write(`${color.dim(`${b.owner}/${b.workspace} #${b.build_number}:`)} ${stream === 'stderr' ? color.red(line) : line}\n`),
-      },
-    });
+    const results = await runBuilds({ parallelism: argv.parallelism ?? deployment.terraform.parallelism, buildIds: w.buildIds, env: buildEnv(d.db, deployment) });
     const status = await finishSync(d.db, w.syncId, results);
     const failed = [...results.values()].filter((s) => s !== 'succeeded').length;
     process.stdout.write(status === 'applied' ? color.green(`\nApply complete: ${results.size} build(s) succeeded.\n`) : color.red(`\nApply finished with ${failed} of ${results.size} build(s) not succeeded; see the log above. The next apply retries them.\n`));

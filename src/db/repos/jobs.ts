@@ -20,4 +20,6 @@ export const jobs = {
   /** false: another runner holds it now. */
   finish: async (q: Q, id: string, runnerId: string) => (await q.oneOrNone(sql('build_jobs/finish'), { id, runner_id: runnerId })) !== null,
   depth: (q: Q) => q.one<{ waiting: number; leased: number }>(sql('build_jobs/depth')),
+  /** Running builds whose runner died (lease run out): marked interrupted, their jobs removed. */
+  reapExpired: async (q: Q) => (await q.any<{ id: string }>(sql('build_jobs/reap'))).map((r) => r.id),
 };
