@@ -24,6 +24,9 @@ import { jobs } from '../db/repos/jobs.ts';
 import { syncs } from '../db/repos/syncs.ts';
 import { audit } from '../db/repos/audit.ts';
 import { runBuild, type BuildEnv } from './build.ts';
+import { states } from '../db/repos/states.ts';
+import { addTerraformPlans } from '../plan/terraform.ts';
+import type { TerraformDriver } from '../terraform/driver.ts';
 
 const APPLY_LOCK = 0x636f6467; // "codg": shared by every coder-git process
 
@@ -42,11 +45,36 @@ export interface Planned {
   fingerprint: string;
 }
 
-export async function makePlan(db: Db, desired: DesiredState): Promise<Planned> {
+export interface TerraformInPlan {
+  driver: TerraformDriver;
+  parallelism: number;
+}
+
+export async function makePlan(db: Db, desired: DesiredState, terraform?: TerraformInPlan): Promise<Planned> {
   // Builds whose runner died are interrupted first, so the plan retries them instead of waiting.
   await jobs.reapExpired(db);
   const applied = await loadAppliedState(db);
-  return { plan: diff(desired, applied), fingerprint: fingerprint(applied) };
+  const hashes = templateVersions(desired);
+  const plan = diff(desired, applied, hashes);
+  if (terraform) {
+    await addTerraformPlans({
+      driver: terraform.driver,
+      parallelism: terraform.parallelism,
+      desired,
+      plan,
+      hashes,
+      stateOf: async (key) => {
+        const w = applied.workspaces.get(key);
+        if (!w) return undefined;
+        return { workspaceId: w.id, state: (await states.latest(db, w.id))?.state };
+      },
+      filesOf: async (key) => {
+        const v = applied.workspaces.get(key)?.template_version_id;
+        return v ? templates.versionFiles(db, v) : undefined;
+      },
+    });
+  }
+  return { plan, fingerprint: fingerprint(applied) };
 }
 
 export interface ApplyOptions {

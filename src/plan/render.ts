@@ -24,6 +24,19 @@ function buildLine(w: WorkspaceChange): string | undefined {
   return `build: ${w.build.transition} (${w.build.why.join('; ')})`;
 }
 
+const TF_SIGN = { create: '+', update: '~', replace: '-/+', delete: '-', read: '<=' } as const;
+
+export function terraformSummary(w: WorkspaceChange): string | undefined {
+  if (w.terraformError) return `terraform: could not plan: ${w.terraformError}`;
+  if (!w.terraform) return undefined;
+  const t = w.terraform;
+  return `terraform: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`;
+}
+
+function terraformLines(w: WorkspaceChange): string[] {
+  return (w.terraform?.resources ?? []).map((r) => `  ${TF_SIGN[r.action]} ${r.address}${r.action === 'replace' ? ' (replace)' : ''}`);
+}
+
 export function renderText(p: Plan, c: Colors = PLAIN): string {
   const out: string[] = [];
   const color = (a: ObjectChange['action']) => (a === 'create' ? c.green : a === 'delete' ? c.red : a === 'update' ? c.yellow : (s: string) => s);
@@ -42,7 +55,8 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
   section('Templates:', p.templates, (t) => (t.workspaces.length ? [`rebuilds: ${t.workspaces.join(', ')}`] : []));
   section('Workspaces:', p.workspaces, (w) => {
     const b = buildLine(w);
-    return b ? [b] : [];
+    const t = terraformSummary(w);
+    return [...(b ? [b] : []), ...(t ? [t, ...terraformLines(w)] : [])];
   });
   for (const e of p.errors) out.push(c.red(`Error: ${e.file}: ${e.message}`));
   if (p.errors.length) out.push('');
@@ -70,8 +84,11 @@ export function renderMarkdown(p: Plan): string {
   }
   const builds = p.workspaces.filter((w) => w.build || w.inProgress);
   if (builds.length) {
-    out.push('| workspace | change | build | why |', '| --- | --- | --- | --- |');
-    for (const w of builds) out.push(`| \`${w.key}\` | ${w.action} | ${w.build?.transition ?? '—'} | ${escapeMd(w.build?.why.join('; ') ?? w.inProgress ?? '')} |`);
+    out.push('| workspace | change | build | terraform | why |', '| --- | --- | --- | --- | --- |');
+    for (const w of builds) {
+      const tf = w.terraform ? `+${w.terraform.add} ~${w.terraform.change} -${w.terraform.destroy}` : w.terraformError ? '⚠ could not plan' : '—';
+      out.push(`| \`${w.key}\` | ${w.action} | ${w.build?.transition ?? '—'} | ${tf} | ${escapeMd(w.build?.why.join('; ') ?? w.inProgress ?? '')} |`);
+    }
     out.push('');
   }
   const details = [...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
@@ -80,6 +97,8 @@ export function renderMarkdown(p: Plan): string {
     for (const x of details) {
       out.push(`${SIGN[x.action]} ${x.key}`);
       for (const f of x.fields) if (x.action !== 'delete') out.push(`${SIGN[x.action]}     ${fieldLine(f)}`);
+      const w = x as WorkspaceChange;
+      if (w.terraform || w.terraformError) out.push(`      ${terraformSummary(w)}`, ...terraformLines(w).map((l) => `    ${l}`));
     }
     out.push('```', '', '</details>', '');
   }

@@ -36,6 +36,9 @@ export interface WorkspaceChange extends ObjectChange {
   build: BuildPlan | null;
   /** set when a build of this workspace is already pending or running */
   inProgress?: string;
+  /** what `terraform plan` says the build will do (plan without --no-terraform) */
+  terraform?: import('./terraform.ts').TerraformPlan;
+  terraformError?: string;
 }
 
 export interface PlanError {

@@ -70,6 +70,11 @@ test('a parameter change updates the workspace: new motd, a fresh agent', async 
   commitAll(repo, 'new motd');
   const plan = await cg('plan');
   assert.match(plan.stdout, /~ admin\/dev \(update\)\n\s+parameters\.motd: "Welcome to your coder-git workspace" -> "Hello again"\n\s+build: start \(parameters changed\)/);
+  assert.match(plan.stdout, /terraform: 1 to add, 0 to change, 1 to destroy\n\s+-\/\+ terraform_data\.agent\[0\] \(replace\)\n/, 'terraform plan: only the agent is replaced');
+  const quick = await cg('plan', '--no-terraform');
+  assert.not.match(quick.stdout, /terraform:/);
+  const md = await cg('plan', '--format', 'markdown');
+  assert.match(md.stdout, /\| `admin\/dev` \| update \| start \| \+1 ~0 -1 \| parameters changed \|/);
   const r = await cg('apply', '--auto-approve');
   assert.is(r.code, 0, r.stdout);
   assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Hello again\n');
@@ -165,6 +170,8 @@ test('removing files destroys the workspaces; more than --max-destroy needs --al
   assert.is(r.code, 1);
   assert.match(r.stderr, /the plan destroys 4 workspaces, more than the limit of 3; nothing was applied/);
   assert.ok(existsSync(ws('admin', 'dev')), 'nothing was destroyed');
+  const plan = await cg('plan');
+  assert.match(plan.stdout, /- admin\/dev \(delete\)\n\s+build: delete \(removed from git\)\n\s+terraform: 0 to add, 0 to change, 1 to destroy\n\s+- terraform_data\.home/);
   r = await cg('apply', '--auto-approve', '--max-destroy', '3', '--allow-destroy');
   assert.is(r.code, 0, r.stdout);
   for (const f of ['dev', 'extra0', 'extra1']) assert.not.ok(existsSync(ws('admin', f)), `${f} destroyed`);

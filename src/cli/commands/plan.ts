@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
 import { EXIT } from '../../errors.ts';
 import { makePlan } from '../../apply/apply.ts';
-import { loadCommit, savePlan } from '../../apply/session.ts';
+import { driverFor, loadCommit, savePlan } from '../../apply/session.ts';
 import { hasChanges } from '../../plan/diff.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../plan/render.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
@@ -15,6 +15,7 @@ interface Args extends DatabaseArgs {
   format: PlanFormat;
   out?: string;
   'detailed-exitcode': boolean;
+  terraform: boolean;
   color?: boolean;
 }
 
@@ -26,6 +27,7 @@ export const planCommand: CommandModule<object, Args> = {
       .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to plan (branch, tag, SHA)${envNote('ref')}` })
       .option('format', { choices: PLAN_FORMATS, default: (envString('format') ?? 'text') as PlanFormat, describe: `text, markdown (for pull-request comments) or json${envNote('format')}` })
       .option('out', { type: 'string', describe: 'Save the plan to this file, for coder-git apply FILE' })
+      .option('terraform', { type: 'boolean', default: true, describe: 'Run terraform plan for each workspace that would build (--no-terraform: metadata only, fast)' })
       .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 without changes, 2 with changes (1 on errors), as terraform plan does' })
       .epilog('Exit status: 0 success (with --detailed-exitcode: no changes), 2 changes (--detailed-exitcode), 1 invalid commit or plan errors, 64 usage error.') as never,
   handler: async (argv) => {
@@ -36,7 +38,8 @@ export const planCommand: CommandModule<object, Args> = {
       return;
     }
     const d = await openForCommand(argv);
-    const { plan, fingerprint } = await makePlan(d.db, c.desired);
+    const tf = argv.terraform ? { driver: driverFor(c.desired.deployment, argv['data-dir']), parallelism: c.desired.deployment.terraform.parallelism } : undefined;
+    const { plan, fingerprint } = await makePlan(d.db, c.desired, tf);
     process.stdout.write(renderPlan(argv.format, plan, useColor(argv.color) && argv.format === 'text' ? ANSI : PLAIN));
     if (argv.out) await savePlan(argv.out, { commit: c.source.commit!.sha, ref: argv.ref, fingerprint, plan });
     if (plan.errors.length) process.exitCode = EXIT.error;

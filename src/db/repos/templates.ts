@@ -34,4 +34,5 @@ export const templates = {
   remove: (q: Q, names: string[]) => (names.length ? q.none(sql('templates/delete'), { names }) : Promise.resolve()),
   /** Records versions (a known content hash is kept) and makes each its template's active version. */
   upsertVersions: (q: Q, rows: TemplateVersionInput[]) => (rows.length ? q.none(sql('template_versions/upsert'), { rows }) : Promise.resolve()),
+  versionFiles: async (q: Q, id: string) => (await q.oneOrNone<{ files: Record<string, string> }>(sql('template_versions/files'), { id }))?.files,
 };

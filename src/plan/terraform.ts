@@ -1,0 +1,125 @@
+// Terraform's own view, inside coder-git's plan: for each workspace the plan builds, a real
+// `terraform plan` in a scratch folder (the desired module, the workspace's latest state from
+// PostgreSQL, the same variables a build would get), summarised from `terraform show -json` as
+// create / update / replace / delete per resource address. Scratch folders keep the plan away from
+// the work folders that builds use. Sensitive values never appear: only addresses and actions.
+
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { DesiredState } from '../config/types.ts';
+import { parseDuration } from '../config/duration.ts';
+import type { TerraformDriver } from '../terraform/driver.ts';
+import { buildVariables } from '../apply/build.ts';
+import type { BuildContext } from '../db/repos/builds.ts';
+import { effectiveParameters } from './hash.ts';
+import type { Plan, WorkspaceChange } from './types.ts';
+
+export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'read';
+
+export interface TerraformPlan {
+  resources: { address: string; action: ResourceAction }[];
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+export interface TerraformPlanInput {
+  driver: TerraformDriver;
+  desired: DesiredState;
+  plan: Plan;
+  hashes: Map<string, string>;
+  /** the latest saved state of a workspace ("owner/name"), if any */
+  stateOf: (key: string) => Promise<{ workspaceId: string; state: Buffer | undefined } | undefined>;
+  /** module files of an applied workspace that git no longer has (for destroy plans) */
+  filesOf: (key: string) => Promise<Record<string, string> | undefined>;
+  parallelism: number;
+}
+
+function action(actions: string[]): ResourceAction | undefined {
+  const a = actions.join(',');
+  if (a === 'create') return 'create';
+  if (a === 'update') return 'update';
+  if (a === 'delete') return 'delete';
+  if (a === 'delete,create' || a === 'create,delete') return 'replace';
+  if (a === 'read') return 'read';
+  return undefined; // no-op
+}
+
+export function summarise(show: { resource_changes?: { address: string; change: { actions: string[] } }[] }): TerraformPlan {
+  const resources = (show.resource_changes ?? [])
+    .map((r) => ({ address: r.address, action: action(r.change.actions) }))
+    .filter((r): r is { address: string; action: ResourceAction } => r.action !== undefined);
+  return {
+    resources,
+    add: resources.filter((r) => r.action === 'create' || r.action === 'replace').length,
+    change: resources.filter((r) => r.action === 'update').length,
+    destroy: resources.filter((r) => r.action === 'delete' || r.action === 'replace').length,
+  };
+}
+
+/** Adds `terraform` (or `terraformError`) to each workspace change with a build. */
+export async function addTerraformPlans(i: TerraformPlanInput): Promise<void> {
+  const todo = i.plan.workspaces.filter((w) => w.build);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const w = todo[next++]!;
+      try {
+        w.terraform = await planOne(i, w);
+      } catch (err) {
+        w.terraformError = err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, i.parallelism) }, worker));
+}
+
+async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<TerraformPlan> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coder-git-plan-'));
+  try {
+    const saved = await i.stateOf(w.key);
+    const ws = i.desired.workspaces.get(w.key);
+    const t = i.desired.templates.get(w.template);
+    let files: Record<string, string>;
+    if (ws && t) files = Object.fromEntries([...t.files].map(([p, b]) => [p, b.toString('base64')]));
+    else files = (await i.filesOf(w.key)) ?? {};
+    for (const [rel, b64] of Object.entries(files)) {
+      if (rel === 'template.yaml') continue;
+      const abs = path.join(dir, rel);
+      await mkdir(path.dirname(abs), { recursive: true });
+      await writeFile(abs, Buffer.from(b64, 'base64'));
+    }
+    if (saved?.state) await writeFile(path.join(dir, 'terraform.tfstate'), saved.state);
+    const [owner, name] = w.key.split('/') as [string, string];
+    const user = i.desired.users.get(owner);
+    const ctx = {
+      workspace_id: saved?.workspaceId ?? '00000000-0000-0000-0000-000000000000',
+      workspace: name,
+      owner,
+      owner_email: user?.email ?? '',
+      template: w.template,
+      transition: w.build!.transition,
+      parameters: ws && t ? effectiveParameters(t, ws) : {},
+    } as unknown as BuildContext;
+    const env = buildVariables(ctx, { deployment: i.desired.deployment } as never, 'a-token-made-at-build-time');
+    const lines: string[] = [];
+    const onLine = (_: string, l: string) => lines.push(l);
+    const timeoutMs = parseDuration(i.desired.deployment.terraform.timeout);
+    let r = await i.driver.run(['init', '-input=false', '-backend=false'], { cwd: dir, env: {}, onLine, timeoutMs });
+    if (r.code !== 0) throw new Error(`terraform init failed: ${lastError(lines)}`);
+    r = await i.driver.run(['plan', '-input=false', '-lock=false', '-out=coder-git.tfplan', ...(w.build!.transition === 'delete' ? ['-destroy'] : [])], { cwd: dir, env, onLine, timeoutMs });
+    if (r.code !== 0) throw new Error(`terraform plan failed: ${lastError(lines)}`);
+    let json = '';
+    r = await i.driver.run(['show', '-json', 'coder-git.tfplan'], { cwd: dir, env, onLine: (s, l) => (s === 'stdout' ? (json += l) : lines.push(l)), timeoutMs });
+    if (r.code !== 0) throw new Error(`terraform show failed: ${lastError(lines)}`);
+    return summarise(JSON.parse(json));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function lastError(lines: string[]): string {
+  const err = lines.findIndex((l) => /Error:/.test(l));
+  return (err >= 0 ? lines.slice(err, err + 4) : lines.slice(-3)).map((l) => l.replace(/^[│╷╵\s]+/, '')).filter(Boolean).join(' ');
+}
