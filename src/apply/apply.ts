@@ -66,7 +66,7 @@ export async function makePlan(db: Db, desired: DesiredState, terraform?: Terraf
       stateOf: async (key) => {
         const w = applied.workspaces.get(key);
         if (!w) return undefined;
-        return { workspaceId: w.id, state: (await states.latest(db, w.id))?.state };
+        return { workspaceId: w.id, state: (await states.latest(db, w.id))?.state, parameters: w.parameters };
       },
       filesOf: async (key) => {
         const v = applied.workspaces.get(key)?.template_version_id;

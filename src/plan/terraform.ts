@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { DesiredState } from '../config/types.ts';
+import type { DesiredState, Scalar } from '../config/types.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
 import { buildVariables } from '../apply/build.ts';
@@ -29,8 +29,8 @@ export interface TerraformPlanInput {
   desired: DesiredState;
   plan: Plan;
   hashes: Map<string, string>;
-  /** the latest saved state of a workspace ("owner/name"), if any */
-  stateOf: (key: string) => Promise<{ workspaceId: string; state: Buffer | undefined } | undefined>;
+  /** the latest saved state of an applied workspace ("owner/name") and the parameters it was applied with */
+  stateOf: (key: string) => Promise<{ workspaceId: string; state: Buffer | undefined; parameters: Record<string, Scalar> } | undefined>;
   /** module files of an applied workspace that git no longer has (for destroy plans) */
   filesOf: (key: string) => Promise<Record<string, string> | undefined>;
   parallelism: number;
@@ -100,7 +100,8 @@ async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<Terra
       owner_email: user?.email ?? '',
       template: w.template,
       transition: w.build!.transition,
-      parameters: ws && t ? effectiveParameters(t, ws) : {},
+      // A destroy plans with the parameters the workspace was applied with, as its build will.
+      parameters: ws && t ? effectiveParameters(t, ws) : (saved?.parameters ?? {}),
     } as unknown as BuildContext;
     const env = buildVariables(ctx, { deployment: i.desired.deployment } as never, 'a-token-made-at-build-time');
     const lines: string[] = [];

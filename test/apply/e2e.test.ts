@@ -171,7 +171,7 @@ test('removing files destroys the workspaces; more than --max-destroy needs --al
   assert.match(r.stderr, /the plan destroys 4 workspaces, more than the limit of 3; nothing was applied/);
   assert.ok(existsSync(ws('admin', 'dev')), 'nothing was destroyed');
   const plan = await cg('plan');
-  assert.match(plan.stdout, /- admin\/dev \(delete\)\n\s+build: delete \(removed from git\)\n\s+terraform: 0 to add, 0 to change, 1 to destroy\n\s+- terraform_data\.home/);
+  assert.match(plan.stdout, /- admin\/dev \(delete\)\n\s+build: delete \(removed from git\)\n\s+terraform: 0 to add, 0 to change, 2 to destroy\n\s+- terraform_data\.agent\[0\]\n\s+- terraform_data\.home/, plan.stdout);
   r = await cg('apply', '--auto-approve', '--max-destroy', '3', '--allow-destroy');
   assert.is(r.code, 0, r.stdout);
   for (const f of ['dev', 'extra0', 'extra1']) assert.not.ok(existsSync(ws('admin', f)), `${f} destroyed`);

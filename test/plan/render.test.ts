@@ -8,6 +8,7 @@ import { validateSource } from '../../src/config/validate.ts';
 import { diff } from '../../src/plan/diff.ts';
 import { renderPlan, PLAN_FORMATS } from '../../src/plan/render.ts';
 import type { AppliedState } from '../../src/db/state.ts';
+import type { WorkspaceRow } from '../../src/db/repos/workspaces.ts';
 import { aliceDev, baseFiles } from '../fixtures/base.ts';
 
 const dir = fileURLToPath(new URL('../golden/plan/', import.meta.url));
@@ -32,7 +33,7 @@ test('a plan with every kind of change, in every format', () => {
       ['zed', { id: 'u3', username: 'zed', email: 'zed@example.com', full_name: null, roles: ['member'], login_type: 'none', status: 'active', password_hash: null }],
     ]),
     templates: new Map([['small', { id: 't1', name: 'small', display_name: 'Small', description: null, icon: null, active_version_id: 'v1', active_hash: '0123456789abcdef' }]]),
-    workspaces: new Map([
+    workspaces: new Map<string, WorkspaceRow>([
       ['alice/dev', { id: 'w1', owner: 'alice', name: 'dev', template: 'small', template_version_id: 'v1', content_hash: '0123456789abcdef', parameters: { cpu: 4, image: 'debian-12', label: 'dev' }, desired_state: 'running', schedule: { autostart: 'CRON_TZ=Europe/Berlin 0 9 * * 1-5', ttl: '8h' }, build_id: 'b1', build_number: 3, build_transition: 'start', build_status: 'succeeded' }],
       ['zed/old', { id: 'w2', owner: 'zed', name: 'old', template: 'small', template_version_id: 'v1', content_hash: '0123456789abcdef', parameters: {}, desired_state: 'stopped', schedule: {}, build_id: 'b2', build_number: 1, build_transition: 'stop', build_status: 'succeeded' }],
     ]),
