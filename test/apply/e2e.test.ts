@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { cli } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { initRepo } from '../../src/init.ts';
@@ -39,6 +40,25 @@ test('set-up: a config repo from init, workspaces in a temp folder', async () =>
   await initRepo({ dir: repo, admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: 'http://127.0.0.1:3000', commit: true });
   edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${root}`));
   commitAll(repo, 'workspaces in a temp folder');
+});
+
+test('on a terminal apply asks first, and anything but "yes" applies nothing; elsewhere it needs --auto-approve', async () => {
+  const cmd = [process.execPath, BIN, 'apply', '-C', repo, '--postgres-url', d.url, '--data-dir', data].map((a) => `'${a}'`).join(' ');
+  const out = await new Promise<string>((resolve) => {
+    const c = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let s = '';
+    c.stdout.on('data', (x) => {
+      s += x;
+      if (s.includes("Only 'yes' is accepted: ")) c.stdin.end('no\r'); // script runs until its input ends
+    });
+    c.on('close', () => resolve(s));
+    setTimeout(() => c.kill(), 60_000).unref();
+  });
+  assert.match(out, /Apply cancelled\./);
+  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs')).n, 0, 'nothing applied');
+  const r = await cg('apply');
+  assert.is(r.code, 64);
+  assert.match(r.stderr, /apply asks for confirmation on a terminal; elsewhere \(CI\) pass --auto-approve/);
 });
 
 test('apply creates the workspace: folder, agent process, state and logs in PostgreSQL', async () => {

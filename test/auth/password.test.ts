@@ -57,7 +57,7 @@ test('hash-password on a terminal asks twice without echo', async () => {
       if (/Again: $/.test(s)) c.stdin.write(`${typed}\r`);
     });
     c.on('close', () => resolve(s));
-    setTimeout(() => c.kill(), 20000);
+    setTimeout(() => c.kill(), 20000).unref();
   });
   assert.not.ok(out.includes(typed), 'the password is never echoed');
   const hash = /\$scrypt\$\S+/.exec(out)?.[0];

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchValidate } from './validate.bench.ts';
 import { benchState } from './state.bench.ts';
+import { benchApply } from './apply.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
@@ -13,6 +14,7 @@ console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${(os.
 const benches: [string, () => Promise<string[]>][] = [
   ['validate', () => benchValidate({ runs, tmp })],
   ['state', () => benchState({ runs: Math.max(runs, 5) })],
+  ['apply', () => benchApply({ tmp, workspaces: Number(process.env.BENCH_WORKSPACES ?? 200) })],
 ];
 const only = process.argv.slice(2);
 try {
