@@ -79,6 +79,13 @@ test('apply creates the workspace: folder, agent process, state and logs in Post
   const logs = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM build_logs WHERE build_id = $1 AND line LIKE '%Apply complete!%'", [w.build_id]);
   assert.is(logs.n, 1);
   assert.is(s.lastApplied!.status, 'applied');
+  const agent = await d.db.one<{ n: number; len: number }>('SELECT count(*)::int AS n, max(length(token_hash))::int AS len FROM agents WHERE build_id = $1', [w.build_id]);
+  assert.equal(agent, { n: 1, len: 32 }, 'one agent for the start build, its token stored as a SHA-256 hash');
+  const agentEnv = readFileSync(`/proc/${agentPid(ws('admin', 'dev'))}/environ`, 'utf8').split('\0').find((e) => e.startsWith('CODER_AGENT_TOKEN='))!;
+  const token = agentEnv.slice('CODER_AGENT_TOKEN='.length);
+  assert.ok(token.length >= 40, 'the agent process got its token');
+  const leaks = await d.db.one<{ n: number }>("SELECT (SELECT count(*) FROM build_logs WHERE position($1 in line) > 0) + (SELECT count(*) FROM terraform_states WHERE position(convert_to($1, 'UTF8') in state) > 0) AS n", [token]);
+  assert.is(Number(leaks.n), 0, 'the token is in no log and no saved state');
   const again = await cg('plan', '--detailed-exitcode');
   assert.is(again.code, 0);
   assert.match(again.stdout, /No changes/);
@@ -165,6 +172,18 @@ test('a saved plan is refused once the applied state or its ref moved', async ()
   r = await cg('apply', fresh);
   assert.is(r.code, 1);
   assert.match(r.stderr, /the saved plan is stale: the applied state changed since it was made/);
+});
+
+test('two applies at once never interleave: each build happens once', async () => {
+  edit('workspaces/admin/dev.yaml', (s) => s.replace(/motd: "[^"]*"/, 'motd: "Concurrent"'));
+  commitAll(repo, 'concurrent');
+  const before = (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM workspace_builds')).n;
+  const [a, b] = await Promise.all([cg('apply', '--auto-approve'), cg('apply', '--auto-approve')]);
+  const outcomes = [a, b].map((r) => (r.code === 0 ? (/No changes|Apply complete/.test(r.stdout) ? 'ok' : r.stdout) : /stale/.test(r.stderr) ? 'stale' : r.stderr));
+  assert.ok(outcomes.every((o) => o === 'ok' || o === 'stale'), JSON.stringify(outcomes));
+  assert.ok(outcomes.includes('ok'));
+  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM workspace_builds')).n, before + 1, 'one build, not two');
+  assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Concurrent\n');
 });
 
 test('an invalid commit applies nothing', async () => {
