@@ -3,24 +3,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { cli } from '../helpers/cli.ts';
+import { golden } from '../helpers/golden.ts';
 import { cleanup, gitRepo, tempDir } from '../helpers/git.ts';
 import { aliceDev, baseFiles } from '../fixtures/base.ts';
 
-const goldenDir = fileURLToPath(new URL('../golden/help/', import.meta.url));
-
-function golden(name: string, actual: string): void {
-  const file = `${goldenDir}${name}.txt`;
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
-    mkdirSync(goldenDir, { recursive: true });
-    writeFileSync(file, actual);
-    if (!process.env.UPDATE_GOLDEN) throw new Error(`${file} did not exist; written now, check it in`);
-    return;
-  }
-  assert.fixture(actual, readFileSync(file, 'utf8'), `${name}: help text changed (UPDATE_GOLDEN=1 to accept)`);
-}
 
 const COMMANDS = ['', 'validate', 'init', 'schema', 'hash-password', 'plan', 'apply', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'completion'];
 
@@ -28,7 +16,7 @@ test('--help of every command matches its golden file', async () => {
   const results = await Promise.all(COMMANDS.map((c) => cli([...(c ? c.split(' ') : []), '--help'])));
   results.forEach((r, i) => {
     assert.is(r.code, 0, `${COMMANDS[i]} --help exits 0`);
-    golden((COMMANDS[i] || 'coder-git').replace(' ', '-'), r.stdout);
+    golden(`help/${(COMMANDS[i] || 'coder-git').replace(' ', '-')}.txt`, r.stdout);
   });
 });
 

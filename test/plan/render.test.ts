@@ -2,27 +2,14 @@
 // UPDATE_GOLDEN=1 npm test -- plan/render  rewrites them after an intended change.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { validateSource } from '../../src/config/validate.ts';
 import { diff } from '../../src/plan/diff.ts';
 import { renderPlan, PLAN_FORMATS } from '../../src/plan/render.ts';
 import type { AppliedState } from '../../src/db/state.ts';
 import type { WorkspaceRow } from '../../src/db/repos/workspaces.ts';
 import { aliceDev, baseFiles } from '../fixtures/base.ts';
+import { golden } from '../helpers/golden.ts';
 
-const dir = fileURLToPath(new URL('../golden/plan/', import.meta.url));
-
-function golden(name: string, actual: string): void {
-  const file = `${dir}${name}`;
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, actual);
-    if (!process.env.UPDATE_GOLDEN) throw new Error(`${file} did not exist; written now, check it in`);
-    return;
-  }
-  assert.fixture(actual, readFileSync(file, 'utf8'), `${name} changed (UPDATE_GOLDEN=1 to accept)`);
-}
 
 test('a plan with every kind of change, in every format', () => {
   const files = Object.entries({ ...baseFiles(), 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6') }).map(([path, c]) => ({ path, size: 1, content: Buffer.from(String(c)), kind: 'file' as const }));
@@ -43,7 +30,7 @@ test('a plan with every kind of change, in every format', () => {
   const dev = plan.workspaces.find((w) => w.key === 'alice/dev')!;
   dev.terraform = { resources: [{ address: 'terraform_data.w', action: 'replace' }], add: 1, change: 0, destroy: 1 };
   plan.workspaces.find((w) => w.key === 'zed/old')!.terraformError = 'terraform plan failed: Error: something went wrong';
-  for (const f of PLAN_FORMATS) golden(`plan.${f === 'markdown' ? 'md' : f === 'json' ? 'json' : 'txt'}`, renderPlan(f, plan));
+  for (const f of PLAN_FORMATS) golden(`plan/plan.${f === 'markdown' ? 'md' : f === 'json' ? 'json' : 'txt'}`, renderPlan(f, plan));
 });
 
 test.run();
