@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'CG_DB' // the database cannot be reached, started or used
   | 'CG_DB_NEWER' // the database schema is newer than this coder-git
   | 'CG_TERRAFORM' // terraform cannot be run
-  | 'CG_PLAN'; // a plan cannot be applied (errors in it, stale, too destructive)
+  | 'CG_PLAN' // a plan cannot be applied (errors in it, stale, too destructive)
+  | 'CG_FENCED'; // this runner is no longer the reconciler
 
 export class CoderGitError extends Error {
   readonly code: ErrorCode;
@@ -46,6 +47,7 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_DB_NEWER: EXIT.error,
   CG_TERRAFORM: EXIT.error,
   CG_PLAN: EXIT.error,
+  CG_FENCED: EXIT.error,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -32,9 +32,15 @@ export function releaseAll(log: (msg: string) => void = (m) => process.stderr.wr
 }
 
 let installed = false;
+let budgetMs = 20_000;
+
+/** How long shutdown may take before the watchdog exits anyway (a runner gives builds a grace period). */
+export function setShutdownBudget(ms: number): void {
+  budgetMs = ms;
+}
 
 /** SIGINT/SIGTERM: release everything, then exit 130/143; a second signal or the watchdog exits at once. */
-export function installSignalHandlers(watchdogMs = 20_000): void {
+export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
   let stopping = false;
@@ -43,9 +49,9 @@ export function installSignalHandlers(watchdogMs = 20_000): void {
     if (stopping) process.exit(code);
     stopping = true;
     setTimeout(() => {
-      process.stderr.write(`coder-git: shutdown took over ${watchdogMs / 1000}s; exiting anyway\n`);
+      process.stderr.write(`coder-git: shutdown took over ${budgetMs / 1000}s; exiting anyway\n`);
       process.exit(code);
-    }, watchdogMs).unref();
+    }, budgetMs).unref();
     void releaseAll().finally(() => process.exit(code));
   };
   process.on('SIGINT', handler);

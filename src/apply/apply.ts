@@ -12,7 +12,7 @@ import type { Db } from '../db/connect.ts';
 import type { DesiredState } from '../config/types.ts';
 import type { CommitInfo } from '../git/git.ts';
 import { CoderGitError } from '../errors.ts';
-import { diff, templateVersions } from '../plan/diff.ts';
+import { diff, templateVersions, type DiffOptions } from '../plan/diff.ts';
 import { effectiveParameters } from '../plan/hash.ts';
 import type { Plan } from '../plan/types.ts';
 import { loadAppliedState, readAppliedState, type AppliedState } from '../db/state.ts';
@@ -24,6 +24,7 @@ import { jobs } from '../db/repos/jobs.ts';
 import { syncs } from '../db/repos/syncs.ts';
 import { audit } from '../db/repos/audit.ts';
 import { runBuild, type BuildEnv } from './build.ts';
+import { reconciler } from '../db/repos/reconciler.ts';
 import { states } from '../db/repos/states.ts';
 import { addTerraformPlans } from '../plan/terraform.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
@@ -50,12 +51,12 @@ export interface TerraformInPlan {
   parallelism: number;
 }
 
-export async function makePlan(db: Db, desired: DesiredState, terraform?: TerraformInPlan): Promise<Planned> {
+export async function makePlan(db: Db, desired: DesiredState, terraform?: TerraformInPlan, opts: DiffOptions = {}): Promise<Planned> {
   // Builds whose runner died are interrupted first, so the plan retries them instead of waiting.
   await jobs.reapExpired(db);
   const applied = await loadAppliedState(db);
   const hashes = templateVersions(desired);
-  const plan = diff(desired, applied, hashes);
+  const plan = diff(desired, applied, hashes, opts);
   if (terraform) {
     await addTerraformPlans({
       driver: terraform.driver,
@@ -80,6 +81,12 @@ export async function makePlan(db: Db, desired: DesiredState, terraform?: Terraf
 export interface ApplyOptions {
   commit: CommitInfo;
   ref: string | null;
+  /** the runner's fencing token: the apply is refused if another runner has reconciled since */
+  epoch?: number;
+  /** record the changes under this existing sync (the runner re-applying the commit it already saw) */
+  syncId?: string;
+  /** the runner's retry backoff (see DiffOptions) */
+  retryAfterMs?: number;
   /** a saved plan's fingerprint: refuse if the applied state moved since */
   expectFingerprint?: string;
   allowDestroy: boolean;
@@ -96,11 +103,14 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
   const hashes = templateVersions(desired);
   return db.tx('apply', async (t) => {
     await t.one('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    if (o.epoch !== undefined && !(await reconciler.check(t, o.epoch))) {
+      throw new CoderGitError('CG_FENCED', 'another runner reconciles now; this one no longer writes');
+    }
     const applied = await readAppliedState(t);
     if (o.expectFingerprint && o.expectFingerprint !== fingerprint(applied)) {
       throw new CoderGitError('CG_PLAN', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
     }
-    const plan = diff(desired, applied, hashes);
+    const plan = diff(desired, applied, hashes, { retryAfterMs: o.retryAfterMs });
     if (plan.errors.length) {
       throw new CoderGitError('CG_PLAN', `the plan has ${plan.errors.length} error(s); nothing was applied:\n${plan.errors.map((e) => `  ${e.file}: ${e.message}`).join('\n')}`);
     }
@@ -110,16 +120,18 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
         hint: 'check the plan, then apply with --allow-destroy (or raise --max-destroy)',
       });
     }
-    const syncId = await syncs.insert(t, {
-      commit_sha: o.commit.sha,
-      ref: o.ref,
-      author: o.commit.author,
-      message: o.commit.subject,
-      status: 'applying',
-      errors: [],
-      plan_summary: plan.summary,
-    });
-    await syncs.setStatus(t, syncId, 'applying');
+    const syncId =
+      o.syncId ??
+      (await syncs.insert(t, {
+        commit_sha: o.commit.sha,
+        ref: o.ref,
+        author: o.commit.author,
+        message: o.commit.subject,
+        status: 'applying',
+        errors: [],
+        plan_summary: plan.summary,
+      }));
+    await syncs.setStatus(t, syncId, 'applying', { plan_summary: plan.summary });
 
     const changed = (key: string, xs: { key: string; action: string }[]) => xs.find((x) => x.key === key)?.action;
     await users.upsert(

@@ -27,6 +27,8 @@ export interface BuildEnv {
   onLine?: (build: BuildContext, stream: LogStream, line: string) => void;
   /** how to start coder-git's agent on this machine (coder_agent_command); empty: none yet */
   agentCommand?: string;
+  /** aborted when the runner shuts down past its grace period: terraform is interrupted */
+  signal?: AbortSignal;
 }
 
 export function workDir(dataDir: string, workspaceId: string): string {
@@ -118,6 +120,13 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     }
   }, Math.max(1000, (env.leaseSeconds * 1000) / 3));
   let watcher: NodeJS.Timeout | undefined;
+  let shutDown = false;
+  const onAbort = () => {
+    shutDown = true;
+    log('system', 'coder-git: the runner is shutting down; interrupting terraform (it saves its state)');
+    if (terraformPid) process.kill(-terraformPid, 'SIGINT');
+  };
+  env.signal?.addEventListener('abort', onAbort);
   try {
     if (!(await waitForOrphan(dir, parseDuration(env.deployment.terraform.timeout), (m) => log('system', m)))) {
       throw new Error('a terraform from an earlier run is still running in the workspace directory');
@@ -163,9 +172,9 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     });
     clearInterval(watcher);
     await saveIfNewer(await readLocalState(dir));
-    if (lostLease) {
+    if (lostLease || shutDown) {
       status = 'interrupted';
-      error = 'this runner lost its lease on the build';
+      error = lostLease ? 'this runner lost its lease on the build' : 'the runner shut down during the build';
     } else if (r.code === 0) {
       status = 'succeeded';
       if (b.transition === 'delete') await workspaces.markDestroyed(db, b.workspace_id);
@@ -176,6 +185,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     error = err instanceof Error ? err.message : String(err);
     log('system', `coder-git: ${error}`);
   } finally {
+    env.signal?.removeEventListener('abort', onAbort);
     clearInterval(leaseTimer);
     clearInterval(watcher);
     // Whatever happened, what Terraform wrote is kept.

@@ -55,6 +55,9 @@ export async function markInitialised(dir: string, version: string): Promise<voi
 }
 
 export async function writeLocalState(dir: string, bytes: Buffer): Promise<void> {
+  // The folder may not exist yet: the first build of this workspace on this machine (another runner
+  // built it before) starts from the state in PostgreSQL.
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `${STATE_FILE}.coder-git-tmp`);
   await fsp.writeFile(tmp, bytes, { mode: 0o600 });
   await fsp.rename(tmp, path.join(dir, STATE_FILE));

@@ -11,6 +11,8 @@ import { hashPasswordCommand } from './commands/hash-password.ts';
 import { dbCommand } from './commands/db.ts';
 import { planCommand } from './commands/plan.ts';
 import { applyCommand } from './commands/apply.ts';
+import { runnerCommand } from './commands/runner.ts';
+import { statusCommand } from './commands/status.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -42,6 +44,8 @@ export function buildCli(argv: string[]): Argv {
     .command(hashPasswordCommand)
     .command(planCommand)
     .command(applyCommand)
+    .command(runnerCommand)
+    .command(statusCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')

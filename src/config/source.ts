@@ -49,7 +49,7 @@ export async function readSource(opts: { dir: string; ref?: string | undefined }
   const repo = new GitRepo(dir);
   const isRepo = await repo.isRepo();
   if (opts.ref !== undefined) {
-    if (!isRepo) throw new CoderGitError('CG_USAGE', `--ref ${opts.ref}: ${dir} is not a git repository`);
+    if (!isRepo && !(await repo.isBare())) throw new CoderGitError('CG_USAGE', `--ref ${opts.ref}: ${dir} is not a git repository`);
     return readAtRef(repo, dir, opts.ref);
   }
   const paths = isRepo ? await repo.listWorkingFiles() : await walk(dir);

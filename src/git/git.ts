@@ -1,6 +1,7 @@
 // The git adapter: the only module that runs git (through simple-git). Reads a config repo at any ref
 // without checking it out, with a handful of git processes whatever the number of files.
 
+import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { CoderGitError } from '../errors.ts';
 
@@ -61,9 +62,51 @@ export class GitRepo {
     }
   }
 
+  /** True for a bare repository (the runner's clones of remote repos). */
+  async isBare(): Promise<boolean> {
+    try {
+      return (await this.git.raw(['rev-parse', '--is-bare-repository'])).trim() === 'true';
+    } catch {
+      return false;
+    }
+  }
+
   /** The config repo's folder relative to the git top level ("" at the top), so a config repo can be a subfolder. */
   async prefix(): Promise<string> {
+    if (await this.isBare()) return '';
     return (await this.run('finding the repository root', () => this.git.raw(['rev-parse', '--show-prefix']))).trim();
+  }
+
+  /** The branch HEAD points at. */
+  async currentBranch(): Promise<string> {
+    return (await this.run('finding the current branch', () => this.git.raw(['symbolic-ref', '--short', 'HEAD']))).trim();
+  }
+
+  /** Where git keeps this repository's refs (.git, or the folder itself when bare). */
+  async gitDir(): Promise<string> {
+    return (await this.run('finding the git directory', () => this.git.raw(['rev-parse', '--absolute-git-dir']))).trim();
+  }
+
+  /** Commits reachable from `to` but not from `from`, newest first, at most `max`. */
+  async between(from: string, to: string, max = 100): Promise<string[]> {
+    const out = await this.run('listing commits', () => this.git.raw(['rev-list', `--max-count=${max}`, `${from}..${to}`]));
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** A bare clone of url in dir (the runner's cache of a remote config repo); dir's parent must exist. */
+  static async cloneBare(url: string, dir: string): Promise<GitRepo> {
+    const parent = simpleGit({ baseDir: path.dirname(dir), allowEnvironment: ALLOWED_GIT_ENV });
+    try {
+      await parent.raw(['clone', '--quiet', '--bare', '--', url, dir]);
+    } catch (cause) {
+      throw new CoderGitError('CG_GIT', `cloning ${url}: ${cause instanceof Error ? cause.message.trim().split('\n')[0] : String(cause)}`, { cause });
+    }
+    return new GitRepo(dir);
+  }
+
+  /** Fetches branch from origin into the local branch of the same name (a force-push moves it too). */
+  async fetchBranch(branch: string): Promise<void> {
+    await this.run(`fetching ${branch}`, () => this.git.raw(['fetch', '--quiet', '--prune', 'origin', `+refs/heads/${branch}:refs/heads/${branch}`]));
   }
 
   async resolveCommit(ref: string): Promise<string> {

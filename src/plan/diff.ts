@@ -31,7 +31,15 @@ export function templateVersions(desired: DesiredState): Map<string, string> {
   return new Map([...desired.templates.values()].map((t) => [t.name, templateHash(t)]));
 }
 
-export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<string, string> = templateVersions(desired)): Plan {
+export interface DiffOptions {
+  /** a failed or interrupted build is retried only once it finished this long ago (the runner's backoff) */
+  retryAfterMs?: number;
+  now?: Date;
+}
+
+export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<string, string> = templateVersions(desired), opts: DiffOptions = {}): Plan {
+  const now = (opts.now ?? new Date()).getTime();
+  const retryWait = (finished: Date | null | undefined) => (opts.retryAfterMs && finished ? Math.max(0, finished.getTime() + opts.retryAfterMs - now) : 0);
   const errors: PlanError[] = [];
 
   const users: ObjectChange[] = [];
@@ -91,7 +99,8 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     if (inProgress) build = null;
     else if (why.length) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why };
     else if (!last || last === 'failed' || last === 'interrupted' || last === 'canceled') {
-      build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
+      const wait = retryWait(a.build_finished_at);
+      if (!wait) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
     }
     if (why.length && newVersion.has(w.template)) templates.find((x) => x.key === w.template)!.workspaces.push(key);
     workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress ? { inProgress } : {}) });
@@ -103,6 +112,8 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const destroying = a.build_transition === 'delete';
     if (destroying && (a.build_status === 'pending' || a.build_status === 'running')) {
       workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: null, inProgress: `build #${a.build_number} (delete) is ${a.build_status}` });
+    } else if (destroying && a.build_status !== 'succeeded' && retryWait(a.build_finished_at)) {
+      workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: null, inProgress: `retrying the failed destroy in ${Math.ceil(retryWait(a.build_finished_at) / 1000)}s` });
     } else {
       const retry = destroying && a.build_status !== 'succeeded';
       workspaces.push({ key, action: 'delete', template: a.template, fields: [], build: { transition: 'delete', reason: retry ? 'retry' : 'sync', why: [retry ? `the last destroy ${a.build_status}` : 'removed from git'] } });

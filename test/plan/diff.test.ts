@@ -141,6 +141,16 @@ test('a failed last build is retried; a running one is left alone and said so', 
   assert.is(p.workspaces[0]!.inProgress, 'build #1 is running');
 });
 
+test('with a retry delay (the runner), a failed build waits before it is tried again', () => {
+  const d = desired();
+  const applied = appliedOf(d, 'failed');
+  const now = new Date('2026-01-01T12:00:00Z');
+  for (const w of applied.workspaces.values()) w.build_finished_at = new Date(now.getTime() - 30_000);
+  assert.ok(diff(d, applied, undefined, { retryAfterMs: 60_000, now }).workspaces.every((w) => w.build === null), 'failed 30s ago: not yet');
+  assert.ok(diff(d, applied, undefined, { retryAfterMs: 20_000, now }).workspaces.every((w) => w.build?.reason === 'retry'), 'failed 30s ago, delay 20s: now');
+  assert.ok(diff(d, applied).workspaces.every((w) => w.build?.reason === 'retry'), 'no delay (apply): at once');
+});
+
 test('password hashes are never shown', () => {
   const d = desired();
   const hash = '$scrypt$ln=17,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';

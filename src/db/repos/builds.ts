@@ -65,6 +65,8 @@ export const builds = {
   context: (q: Q, id: string) => q.oneOrNone<BuildContext>(sql('workspace_builds/context'), { id }),
   /** A pending build, numbered after the workspace's last, made its latest build, with its job queued. */
   create: (q: Q, b: BuildInput) => q.one<BuildRow>(sql('workspace_builds/create'), b),
+  failedLatest: (q: Q) =>
+    q.any<{ workspace: string; build_number: number; transition: Transition; status: BuildStatus; error: string | null; finished_at: Date | null }>(sql('workspace_builds/failed')),
   get: (q: Q, id: string) => q.oneOrNone<BuildRow>(sql('workspace_builds/get'), { id }),
   setStatus: (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) =>
     q.one<BuildRow>(sql('workspace_builds/set-status'), { id, status, error: extra.error ?? null, runner_id: extra.runner_id ?? null }),

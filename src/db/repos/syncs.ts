@@ -27,4 +27,7 @@ export const syncs = {
     q.none(sql('syncs/set-status'), { id, status, errors: extra.errors ?? null, plan_summary: extra.plan_summary ?? null }),
   recent: (q: Q, limit = 20) => q.any<SyncRow>(sql('syncs/recent'), { limit }),
   lastApplied: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-applied')),
+  byCommit: (q: Q, commitSha: string) => q.oneOrNone<SyncRow>(sql('syncs/by-commit'), { commit_sha: commitSha }),
+  /** Syncs whose builds have all finished become applied or failed. */
+  settle: (q: Q) => q.any<{ id: string; status: SyncStatus }>(sql('syncs/settle')),
 };

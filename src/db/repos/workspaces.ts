@@ -17,6 +17,7 @@ export interface WorkspaceRow {
   build_number: number | null;
   build_transition: 'start' | 'stop' | 'delete' | null;
   build_status: string | null;
+  build_finished_at?: Date | null;
 }
 
 export interface WorkspaceInput {

@@ -2,7 +2,8 @@
 -- version it asks for, and its latest build.
 SELECT w.id, u.username AS owner, w.name, t.name AS template, w.template_version_id, v.content_hash,
        w.parameters, w.desired_state, w.schedule,
-       b.id AS build_id, b.build_number, b.transition AS build_transition, b.status AS build_status
+       b.id AS build_id, b.build_number, b.transition AS build_transition, b.status AS build_status,
+       b.finished_at AS build_finished_at
 FROM workspaces w
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id

@@ -1,0 +1,242 @@
+// The runner: keeps the deployment equal to the tracked branch.
+//
+//  - Leadership: one runner reconciles at a time. It holds a session advisory lock on a dedicated
+//    connection and a fencing epoch (migration 0002); losing the connection loses leadership, and a
+//    stale leader's applies are refused by the epoch check.
+//  - Reconcile: on every change of the branch (watched) and every few seconds, the newest commit is
+//    loaded. Invalid: recorded `invalid` with its errors, nothing applied. Valid: planned and, if
+//    anything changes, applied (metadata + queued builds) under the commit's one sync record.
+//    Commits skipped in between are recorded `superseded`. A force-push or a revert is just a new tip.
+//  - Workers: every runner (leader or not) runs N workers on the shared build queue, and reaps builds
+//    whose runner died (their lease ran out), which the next reconcile builds again.
+//  - Stop (SIGTERM/SIGINT): stop taking work, let running builds finish within the grace period, then
+//    interrupt Terraform (which saves its state), release the lock, exit.
+
+import os from 'node:os';
+import type { Database } from '../src/db/connect.ts';
+import type { Deployment } from '../src/config/types.ts';
+import { syncs } from '../src/db/repos/syncs.ts';
+import { jobs } from '../src/db/repos/jobs.ts';
+import { reconciler } from '../src/db/repos/reconciler.ts';
+import { makePlan, writeChanges } from '../src/apply/apply.ts';
+import { runBuild, type BuildEnv } from '../src/apply/build.ts';
+import { driverFor, loadCommit } from '../src/apply/session.ts';
+import { hasChanges } from '../src/plan/diff.ts';
+import { GitRepo } from '../src/git/git.ts';
+import { CoderGitError } from '../src/errors.ts';
+import type { Source } from './source.ts';
+
+const RECONCILE_LOCK = 0x636f6472; // "codr"
+
+export interface RunnerOptions {
+  database: Database;
+  source: Source;
+  dataDir: string;
+  workers: number;
+  leaseSeconds: number;
+  graceMs: number;
+  /** how often to reconcile even without a change (to build what finished builds unblocked) */
+  reconcileMs?: number;
+  /** a failed build is tried again this long after it finished (never in a hot loop) */
+  retryAfterMs: number;
+  /** the mass-destroy guard, as for apply */
+  maxDestroy: number;
+  allowDestroy: boolean;
+  log: (msg: string) => void;
+}
+
+export class Runner {
+  readonly id = `${os.hostname()}:${process.pid}`;
+  private leader: { epoch: number; release: () => Promise<void> } | undefined;
+  private deployment: Deployment | undefined;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private reconciling: Promise<void> | undefined;
+  private again = false;
+  private lastHead: string | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private workersDone: Promise<void[]> | undefined;
+  private running = 0;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  async start(): Promise<void> {
+    const { source } = this.o;
+    this.o.log(`runner ${this.id}: watching ${source.describe}, ${this.o.workers} worker(s)`);
+    await this.tryLead();
+    source.watch(() => this.kick());
+    this.timers.push(setInterval(() => void this.tryLead(), 2000));
+    this.timers.push(setInterval(() => this.kick(), this.o.reconcileMs ?? 5000));
+    this.kick();
+    this.workersDone = Promise.all(Array.from({ length: this.o.workers }, (_, i) => this.worker(i)));
+  }
+
+  /** Reconcile soon; coalesces bursts (two quick commits: the newest is reconciled). */
+  kick(): void {
+    if (this.stopping || !this.leader) return;
+    if (this.reconciling) {
+      this.again = true;
+      return;
+    }
+    this.reconciling = this.reconcile()
+      .catch((err) => this.o.log(`reconcile: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        this.reconciling = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async tryLead(): Promise<void> {
+    if (this.leader || this.stopping) return;
+    const { db } = this.o.database;
+    let conn: Awaited<ReturnType<typeof db.connect>> | undefined;
+    try {
+      conn = await db.connect();
+      const { ok } = await conn.one<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RECONCILE_LOCK]);
+      if (!ok) {
+        conn.done();
+        return;
+      }
+      const epoch = await reconciler.take(db, this.id);
+      const held = conn;
+      // The lock lives as long as this connection: if it dies, leadership ends with it.
+      held.client.on('error', () => {
+        if (this.leader?.epoch === epoch) this.leader = undefined;
+      });
+      this.leader = {
+        epoch,
+        release: async () => {
+          await held.none('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]).catch(() => undefined);
+          held.done(true);
+        },
+      };
+      this.o.log(`runner ${this.id}: reconciling (epoch ${epoch})`);
+      this.kick();
+    } catch {
+      conn?.done(true);
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const { db } = this.o.database;
+    const { source } = this.o;
+    const leader = this.leader;
+    if (!leader) return;
+    await syncs.settle(db);
+    const head = await source.head();
+    const seen = await syncs.byCommit(db, head);
+    const c = await loadCommit(source.dir, head);
+    if (head !== this.lastHead) {
+      if (this.lastHead) await this.recordSkipped(this.lastHead, head);
+      this.lastHead = head;
+      if (!seen) this.o.log(`commit ${head.slice(0, 12)} "${c.source.commit?.subject ?? ''}"`);
+    }
+    if (!c.desired) {
+      if (!seen) {
+        const errors = c.result.diagnostics.filter((d) => d.severity === 'error');
+        await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'invalid', errors, plan_summary: null });
+        this.o.log(`commit ${head.slice(0, 12)} is invalid (${errors.length} error(s)); nothing applied`);
+      }
+      return;
+    }
+    this.deployment = c.desired.deployment;
+    const { plan } = await makePlan(db, c.desired, undefined, { retryAfterMs: this.o.retryAfterMs });
+    if (plan.errors.length) {
+      if (!seen) await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'invalid', errors: plan.errors, plan_summary: null });
+      return;
+    }
+    if (!hasChanges(plan)) {
+      if (!seen) await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'applied', errors: [], plan_summary: plan.summary });
+      return;
+    }
+    if (seen?.status === 'invalid') return;
+    try {
+      const w = await writeChanges(db, c.desired, { commit: c.source.commit!, ref: source.branch, epoch: leader.epoch, syncId: seen?.id, allowDestroy: this.o.allowDestroy, maxDestroy: this.o.maxDestroy, retryAfterMs: this.o.retryAfterMs });
+      this.o.log(`commit ${head.slice(0, 12)}: ${w.buildIds.length} build(s) queued`);
+    } catch (err) {
+      if (err instanceof CoderGitError && err.code === 'CG_PLAN') {
+        // Refused (the mass-destroy guard): recorded once, nothing applied, until a new commit.
+        if (seen?.status !== 'failed') {
+          const errors = [{ message: err.message, hint: err.hint }];
+          if (seen) await syncs.setStatus(db, seen.id, 'failed', { errors });
+          else await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'failed', errors, plan_summary: plan.summary });
+          this.o.log(`commit ${head.slice(0, 12)} refused: ${err.message}`);
+        }
+        return;
+      }
+      if (err instanceof CoderGitError && err.code === 'CG_FENCED') {
+        this.o.log('another runner reconciles now; this one only builds');
+        await leader.release();
+        this.leader = undefined;
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Commits between the last tip seen and the new one are recorded as superseded. */
+  private async recordSkipped(from: string, to: string): Promise<void> {
+    const { db } = this.o.database;
+    const between = await new GitRepo(this.o.source.dir).between(from, to).catch(() => [] as string[]);
+    for (const sha of between.slice(1)) {
+      if (await syncs.byCommit(db, sha)) continue;
+      await syncs.insert(db, { commit_sha: sha, ref: this.o.source.branch, author: null, message: null, status: 'superseded', errors: [], plan_summary: null });
+    }
+  }
+
+  private async worker(i: number): Promise<void> {
+    const { db } = this.o.database;
+    while (!this.stopping) {
+      const deployment = this.deployment;
+      const job = deployment ? await jobs.claim(db, `${this.id}:${i}`, this.o.leaseSeconds).catch(() => null) : null;
+      if (!job || !deployment) {
+        await jobs.reapExpired(db).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      this.running++;
+      try {
+        const env: BuildEnv = {
+          db,
+          driver: driverFor(deployment, this.o.dataDir),
+          dataDir: this.o.dataDir,
+          runnerId: `${this.id}:${i}`,
+          deployment,
+          leaseSeconds: this.o.leaseSeconds,
+          signal: this.abort.signal,
+        };
+        const status = await runBuild(env, job);
+        this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
+      } catch (err) {
+        this.o.log(`build ${job.build_id.slice(0, 8)}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.running--;
+      }
+      await syncs.settle(db).catch(() => undefined);
+      this.kick();
+    }
+  }
+
+  /** Stop taking work; give running builds the grace period; then interrupt them; let go of leadership. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.o.source.close();
+    if (this.running) this.o.log(`stopping: waiting up to ${Math.round(this.o.graceMs / 1000)}s for ${this.running} running build(s)`);
+    const grace = setTimeout(() => this.abort.abort(), this.o.graceMs);
+    await this.workersDone;
+    clearTimeout(grace);
+    await this.reconciling;
+    await this.leader?.release();
+    this.leader = undefined;
+    this.o.log('runner stopped');
+  }
+
+  isLeader(): boolean {
+    return this.leader !== undefined;
+  }
+}

@@ -1,0 +1,63 @@
+import type { CommandModule } from 'yargs';
+import { CoderGitError } from '../../errors.ts';
+import { parseDuration } from '../../config/duration.ts';
+import { openSource } from '../../../runner/source.ts';
+import { Runner } from '../../../runner/runner.ts';
+import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
+import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
+import { envNote, envString } from '../env.ts';
+
+interface Args extends DatabaseArgs {
+  repo: string;
+  branch?: string;
+  interval: string;
+  workers: number;
+  grace: string;
+  'retry-after': string;
+  'max-destroy': number;
+  'allow-destroy': boolean;
+}
+
+const duration = (flag: string, v: string) => {
+  if (!/^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$/.test(v)) throw new CoderGitError('CG_USAGE', `--${flag} ${JSON.stringify(v)}: expected a duration like 60s, 5m or 1h`);
+  return parseDuration(v);
+};
+
+export const runnerCommand: CommandModule<object, Args> = {
+  command: 'runner',
+  describe: 'Keep the deployment equal to a branch: watch the config repo, apply each new commit, run builds',
+  builder: (y) =>
+    databaseOptions(y)
+      .option('repo', { type: 'string', default: envString('repo'), demandOption: !envString('repo'), describe: `The config repo: a local path (watched) or a git URL (cloned, fetched every --interval)${envNote('repo')}` })
+      .option('branch', { type: 'string', default: envString('branch'), describe: `The branch to follow (default: the local repo's current branch, or the remote's default)${envNote('branch')}` })
+      .option('interval', { type: 'string', default: envString('interval') ?? '60s', describe: `How often to fetch a remote repo${envNote('interval')}` })
+      .option('workers', { type: 'number', default: Number(envString('workers') ?? 4), describe: `Builds this runner runs at once${envNote('workers')}` })
+      .option('retry-after', { type: 'string', default: envString('retry-after') ?? '60s', describe: `A failed build is tried again this long after it failed${envNote('retry-after')}` })
+      .option('grace', { type: 'string', default: envString('grace') ?? '5m', describe: 'On SIGTERM, how long running builds may finish before terraform is interrupted' })
+      .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: a commit destroying more workspaces is refused (recorded failed)' })
+      .option('allow-destroy', { type: 'boolean', default: false, describe: 'Turn the mass-destroy guard off' }) as never,
+  handler: async (argv) => {
+    const intervalMs = duration('interval', argv.interval);
+    const graceMs = duration('grace', argv.grace);
+    if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new CoderGitError('CG_USAGE', `--workers ${argv.workers}: expected a whole number of at least 1`);
+    const database = await openForCommand(argv);
+    const source = await openSource({ repo: argv.repo, branch: argv.branch, dataDir: argv['data-dir'], intervalMs });
+    const runner = new Runner({
+      database,
+      source,
+      dataDir: argv['data-dir'],
+      workers: argv.workers,
+      leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
+      graceMs,
+      retryAfterMs: duration('retry-after', argv['retry-after']),
+      maxDestroy: argv['max-destroy'],
+      allowDestroy: argv['allow-destroy'],
+      log: (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`),
+    });
+    // Released before the database (registered after it): stop building, then close the pool.
+    onRelease('runner', () => runner.stop());
+    setShutdownBudget(graceMs + 60_000);
+    await runner.start();
+    await new Promise(() => {}); // runs until a signal releases everything
+  },
+};

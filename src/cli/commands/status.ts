@@ -1,0 +1,57 @@
+import type { CommandModule } from 'yargs';
+import { loadAppliedState } from '../../db/state.ts';
+import { syncs } from '../../db/repos/syncs.ts';
+import { builds } from '../../db/repos/builds.ts';
+import { jobs } from '../../db/repos/jobs.ts';
+import { ANSI, PLAIN } from '../../config/format.ts';
+import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
+import { useColor } from '../main.ts';
+
+interface Args extends DatabaseArgs {
+  json?: boolean;
+  syncs: number;
+  color?: boolean;
+}
+
+function ago(d: Date | null): string {
+  if (!d) return '';
+  const s = Math.round((Date.now() - d.getTime()) / 1000);
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : s < 86400 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
+}
+
+export const statusCommand: CommandModule<object, Args> = {
+  command: 'status',
+  describe: 'Show the latest syncs, every workspace with its last build, failed builds and the build queue',
+  builder: (y) =>
+    databaseOptions(y)
+      .option('json', { type: 'boolean', describe: 'Print JSON' })
+      .option('syncs', { type: 'number', default: 5, describe: 'How many recent syncs to show' }) as never,
+  handler: async (argv) => {
+    const { db } = await openForCommand(argv);
+    const [applied, recent, failed, queue] = [await loadAppliedState(db), await syncs.recent(db, argv.syncs), await builds.failedLatest(db), await jobs.depth(db)];
+    const workspaces = [...applied.workspaces.values()].map((w) => ({
+      workspace: `${w.owner}/${w.name}`,
+      template: w.template,
+      desired_state: w.desired_state,
+      last_build: w.build_id ? { number: w.build_number, transition: w.build_transition, status: w.build_status } : null,
+    }));
+    const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at }));
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify({ syncs: syncRows, workspaces, failed_builds: failed, queue }, null, 2)}\n`);
+      return;
+    }
+    const c = useColor(argv.color) ? ANSI : PLAIN;
+    const paint = (s: string) => (s === 'applied' || s === 'succeeded' ? c.green(s) : s === 'failed' || s === 'invalid' || s === 'interrupted' ? c.red(s) : c.yellow(s));
+    const out: string[] = [c.bold('Syncs (newest first):')];
+    if (!recent.length) out.push('  none yet');
+    for (const s of recent) out.push(`  #${s.id} ${paint(s.status.padEnd(10))} ${s.commit_sha.slice(0, 12)}  ${JSON.stringify(s.message ?? '')}${s.author ? ` by ${s.author}` : ''}  ${c.dim(ago(s.created_at))}`);
+    out.push('', c.bold(`Workspaces (${workspaces.length}):`));
+    for (const w of workspaces) out.push(`  ${w.workspace.padEnd(28)} ${w.desired_state.padEnd(8)} ${w.last_build ? `build #${w.last_build.number} ${w.last_build.transition} ${paint(w.last_build.status ?? '')}` : 'never built'}`);
+    if (failed.length) {
+      out.push('', c.bold('Failed builds:'));
+      for (const f of failed) out.push(`  ${f.workspace} #${f.build_number} ${f.transition}: ${f.error ?? f.status}`);
+    }
+    out.push('', `Queue: ${queue.waiting} waiting, ${queue.leased} running`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  },
+};

@@ -1,0 +1,150 @@
+// The runner as a real process (or two) on a real repository and database: commits applied as they
+// land, invalid ones recorded and skipped, the newest of quick commits winning, one leader among
+// several runners (and a takeover when it dies), remote repos fetched on an interval, clean SIGTERM.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, cli } from '../helpers/cli.ts';
+import { cleanup, commitAll, git, gitRepo, tempDir } from '../helpers/git.ts';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+
+function repoFiles(effects: string, label = 'one') {
+  return {
+    'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
+    'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
+    'templates/plain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string, default: one }\n',
+    'templates/plain/main.tf': `variable "label" {\n  type = string\n}\n\nresource "terraform_data" "x" {\n  triggers_replace = [var.label]\n  provisioner "local-exec" {\n    command = "echo \${var.label} >> ${effects}"\n  }\n}\n`,
+    'workspaces/alice/dev.yaml': `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: ${label} }\n`,
+  };
+}
+
+interface Proc {
+  child: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+function startRunner(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env: { ...process.env, CODER_GIT_BUILD_LEASE_SECONDS: '3', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : null))));
+  return { child, log: () => out, exited };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const syncOf = (d: TestDb, sha: string) => d.db.oneOrNone<{ status: string; errors: { message: string }[] }>('SELECT status, errors FROM syncs WHERE commit_sha = $1 ORDER BY id DESC LIMIT 1', [sha]);
+const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : []);
+
+test('commits are applied as they land; an invalid one is recorded and nothing applied; the newest of quick commits wins', async () => {
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const repo = gitRepo(repoFiles(effects));
+  const first = git(repo, 'rev-parse', 'HEAD').trim();
+  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '2']);
+  try {
+    await until('the first commit applied', async () => (await syncOf(d, first))?.status === 'applied');
+    assert.equal(lines(effects), ['one']);
+
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plian\n');
+    const bad = commitAll(repo, 'typo');
+    const invalid = await until('the invalid commit recorded', async () => ((await syncOf(d, bad))?.status === 'invalid' ? syncOf(d, bad) : undefined));
+    assert.match(JSON.stringify(invalid!.errors), /template: \\"plian\\" does not exist/);
+    assert.equal(lines(effects), ['one'], 'nothing applied');
+
+    // Two quick commits: the newest is applied; the one in between is at most superseded.
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: two }\n');
+    const mid = commitAll(repo, 'two');
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: three }\n');
+    const last = commitAll(repo, 'three');
+    await until('the newest commit applied', async () => (await syncOf(d, last))?.status === 'applied');
+    assert.is(lines(effects).at(-1), 'three');
+    assert.ok(['superseded', 'applied', 'failed'].includes((await syncOf(d, mid))?.status ?? 'superseded'));
+    assert.ok(lines(effects).filter((l) => l === 'three').length === 1, 'the newest applied once');
+
+    const s = await cli(['status', '--json', '--postgres-url', d.url]);
+    const j = JSON.parse(s.stdout);
+    assert.is(j.syncs[0].commit, last);
+    assert.is(j.syncs[0].status, 'applied');
+    assert.equal(j.workspaces.map((w: { workspace: string; last_build: { status: string } }) => [w.workspace, w.last_build.status]), [['alice/dev', 'succeeded']]);
+    assert.equal(j.queue, { waiting: 0, leased: 0 });
+
+    r.child.kill('SIGTERM');
+    const code = await r.exited;
+    assert.is(code, 143, 'SIGTERM ends it the conventional way');
+    assert.match(r.log(), /runner stopped/);
+  } finally {
+    r.child.kill('SIGKILL');
+    await d.drop();
+  }
+});
+
+test('several runners: one leader at a time; when it dies another takes over', async () => {
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const repo = gitRepo(repoFiles(effects));
+  const args = (n: number) => ['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, `data${n}`), '--workers', '1'];
+  const a = startRunner(args(1));
+  const b = startRunner(args(2));
+  try {
+    await until('the first commit applied', async () => (await syncOf(d, git(repo, 'rev-parse', 'HEAD').trim()))?.status === 'applied');
+    await new Promise((r) => setTimeout(r, 1500));
+    const leaders = [a, b].filter((p) => /reconciling \(epoch/.test(p.log()));
+    assert.is(leaders.length, 1, 'exactly one reconciles');
+    const [leader, other] = leaders[0] === a ? [a, b] : [b, a];
+    leader.child.kill('SIGKILL');
+    await leader.exited;
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: after }\n');
+    const next = commitAll(repo, 'after the leader died');
+    await until("the other runner applied the next commit", async () => (await syncOf(d, next))?.status === "applied", 40_000).catch(async (e) => {
+      const errs = await d.db.any('SELECT status, error FROM workspace_builds ORDER BY created_at DESC LIMIT 3');
+      throw new Error(`${e.message}\n--- builds: ${JSON.stringify(errs)}\n--- the other runner's log:\n${other.log().slice(0, 1500)}`);
+    });
+    assert.match(other.log(), /reconciling \(epoch 2\)/);
+    assert.is(lines(effects).at(-1), 'after');
+  } finally {
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+    await d.drop();
+  }
+});
+
+test('a remote repository is cloned and fetched every --interval', async () => {
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const origin = gitRepo(repoFiles(effects));
+  const r = startRunner(['--repo', `file://${origin}`, '--interval', '1s', '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '1']);
+  try {
+    await until('the remote commit applied', async () => (await syncOf(d, git(origin, 'rev-parse', 'HEAD').trim()))?.status === 'applied');
+    writeFileSync(path.join(origin, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: pushed }\n');
+    const pushed = commitAll(origin, 'pushed');
+    await until('the pushed commit applied', async () => (await syncOf(d, pushed))?.status === 'applied');
+    assert.is(lines(effects).at(-1), 'pushed');
+    assert.match(r.log(), /fetched every 1s/);
+  } finally {
+    r.child.kill('SIGKILL');
+    await d.drop();
+  }
+});
+
+test('cleanup', async () => {
+  await stopOwnServer();
+  cleanup();
+});
+test.run();
