@@ -57,6 +57,15 @@ export class Runner {
   private timers: NodeJS.Timeout[] = [];
   private workersDone: Promise<void[]> | undefined;
   private running = 0;
+  /** idle workers wait on this; queuing builds wakes them at once rather than at their next poll */
+  private wakeUp: () => void = () => {};
+  private idle = new Promise<void>((r) => (this.wakeUp = r));
+
+  private wake(): void {
+    const r = this.wakeUp;
+    this.idle = new Promise<void>((res) => (this.wakeUp = res));
+    r();
+  }
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -156,6 +165,7 @@ export class Runner {
     try {
       const w = await writeChanges(db, c.desired, { commit: c.source.commit!, ref: source.branch, epoch: leader.epoch, syncId: seen?.id, allowDestroy: this.o.allowDestroy, maxDestroy: this.o.maxDestroy, retryAfterMs: this.o.retryAfterMs });
       this.o.log(`commit ${head.slice(0, 12)}: ${w.buildIds.length} build(s) queued`);
+      this.wake();
     } catch (err) {
       if (err instanceof CoderGitError && err.code === 'CG_PLAN') {
         // Refused (the mass-destroy guard): recorded once, nothing applied, until a new commit.
@@ -194,7 +204,7 @@ export class Runner {
       const job = deployment ? await jobs.claim(db, `${this.id}:${i}`, this.o.leaseSeconds).catch(() => null) : null;
       if (!job || !deployment) {
         await jobs.reapExpired(db).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 250));
+        await Promise.race([this.idle, new Promise((r) => setTimeout(r, 250))]);
         continue;
       }
       this.running++;
@@ -224,6 +234,7 @@ export class Runner {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.wake();
     for (const t of this.timers) clearInterval(t);
     await this.o.source.close();
     if (this.running) this.o.log(`stopping: waiting up to ${Math.round(this.o.graceMs / 1000)}s for ${this.running} running build(s)`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { benchValidate } from './validate.bench.ts';
 import { benchState } from './state.bench.ts';
 import { benchApply } from './apply.bench.ts';
+import { benchRunner } from './runner.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['validate', () => benchValidate({ runs, tmp })],
   ['state', () => benchState({ runs: Math.max(runs, 5) })],
   ['apply', () => benchApply({ tmp, workspaces: Number(process.env.BENCH_WORKSPACES ?? 200) })],
+  ['runner', () => benchRunner({ tmp, commits: 20 })],
 ];
 const only = process.argv.slice(2);
 try {
