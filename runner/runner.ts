@@ -139,6 +139,7 @@ export class Runner {
     const seen = await syncs.byCommit(db, head);
     const c = await loadCommit(source.dir, head);
     if (head !== this.lastHead) {
+      await syncs.supersede(db, head);
       if (this.lastHead) await this.recordSkipped(this.lastHead, head);
       this.lastHead = head;
       if (!seen) this.o.log(`commit ${head.slice(0, 12)} "${c.source.commit?.subject ?? ''}"`);
@@ -158,7 +159,10 @@ export class Runner {
       return;
     }
     if (!hasChanges(plan)) {
+      // Applied means the deployment matches the commit: nothing left to do and nothing in progress.
+      if (plan.workspaces.some((w) => w.inProgress)) return;
       if (!seen) await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'applied', errors: [], plan_summary: plan.summary });
+      else if (seen.status !== 'applied') await syncs.setStatus(db, seen.id, 'applied', { errors: [] });
       return;
     }
     if (seen?.status === 'invalid') return;

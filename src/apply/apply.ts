@@ -173,7 +173,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
     await templates.remove(t, plan.templates.filter((x) => x.action === 'delete').map((x) => x.key));
     await users.remove(t, plan.users.filter((x) => x.action === 'delete').map((x) => x.key));
     await audit.append(t, { actor: `git:${o.commit.author || 'unknown'}`, action: 'sync_applied', target: o.commit.sha, details: { ref: o.ref, summary: plan.summary }, sync_id: syncId });
-    if (!buildIds.length) await syncs.setStatus(t, syncId, 'applied');
+    if (!buildIds.length && !plan.workspaces.some((w) => w.inProgress)) await syncs.setStatus(t, syncId, 'applied');
     return { syncId, plan, buildIds };
   });
 }

@@ -89,10 +89,15 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     }
     for (const m of immutableChanges(t, a.parameters, params)) errors.push({ key, file: w.file, message: m });
     const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule]]);
+    // Builds follow what was last *built*, not the recorded desired state: a change recorded while a
+    // build was in progress still gets its build once that one finishes.
+    const builtHash = a.build_hash ?? a.content_hash;
+    const builtParams = a.build_parameters ?? a.parameters;
+    const builtState = a.build_transition === 'start' ? 'running' : a.build_transition === 'stop' ? 'stopped' : a.desired_state;
     const why: string[] = [];
-    if (a.content_hash !== hashes.get(w.template)) why.push(`template "${w.template}" has a new version`);
-    if (f.some((x) => x.field.startsWith('parameters.'))) why.push('parameters changed');
-    if (a.desired_state !== w.state) why.push(w.state === 'running' ? 'started' : 'stopped');
+    if (builtHash !== hashes.get(w.template)) why.push(`template "${w.template}" has a new version`);
+    if (!same(sortKeys(builtParams), sortKeys(params))) why.push('parameters changed');
+    if (builtState !== w.state) why.push(w.state === 'running' ? 'started' : 'stopped');
     const last = a.build_status;
     const inProgress = last === 'pending' || last === 'running' ? `build #${a.build_number} is ${last}` : undefined;
     let build: BuildPlan | null = null;
@@ -137,6 +142,10 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
       },
     },
   };
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 }
 
 function paramFields(before: Record<string, Scalar>, after: Record<string, Scalar>): [string, unknown, unknown][] {

@@ -26,7 +26,7 @@ function appliedOf(d: DesiredState, buildStatus = 'succeeded'): AppliedState {
   for (const t of d.templates.values()) applied.templates.set(t.name, { id: `t-${t.name}`, name: t.name, display_name: t.display_name ?? null, description: t.description ?? null, icon: t.icon ?? null, active_version_id: 'v', active_hash: hashes.get(t.name)! });
   for (const [key, w] of d.workspaces) {
     const t = d.templates.get(w.template)!;
-    applied.workspaces.set(key, { id: `w-${key}`, owner: w.owner, name: w.name, template: w.template, template_version_id: 'v', content_hash: hashes.get(w.template)!, parameters: effectiveParameters(t, w), desired_state: w.state, schedule: w.schedule, build_id: 'b', build_number: 1, build_transition: 'start', build_status: buildStatus });
+    applied.workspaces.set(key, { id: `w-${key}`, owner: w.owner, name: w.name, template: w.template, template_version_id: 'v', content_hash: hashes.get(w.template)!, parameters: effectiveParameters(t, w), desired_state: w.state, schedule: w.schedule, build_id: 'b', build_number: 1, build_transition: w.state === 'running' ? 'start' : 'stop', build_status: buildStatus, build_hash: hashes.get(w.template)!, build_parameters: effectiveParameters(t, w) });
   }
   return applied;
 }
@@ -149,6 +149,19 @@ test('with a retry delay (the runner), a failed build waits before it is tried a
   assert.ok(diff(d, applied, undefined, { retryAfterMs: 60_000, now }).workspaces.every((w) => w.build === null), 'failed 30s ago: not yet');
   assert.ok(diff(d, applied, undefined, { retryAfterMs: 20_000, now }).workspaces.every((w) => w.build?.reason === 'retry'), 'failed 30s ago, delay 20s: now');
   assert.ok(diff(d, applied).workspaces.every((w) => w.build?.reason === 'retry'), 'no delay (apply): at once');
+});
+
+test('a change recorded while a build was in progress gets its build once that build is done', () => {
+  const before = desired();
+  const applied = appliedOf(before);
+  const after = desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6') });
+  // The metadata already says cpu 6 (written while an older build ran), but the last build used 4.
+  const dev = applied.workspaces.get('alice/dev')!;
+  applied.workspaces.set('alice/dev', { ...dev, parameters: { ...dev.parameters, cpu: 6 } });
+  const p = diff(after, applied);
+  const w = p.workspaces.find((x) => x.key === 'alice/dev')!;
+  assert.is(w.action, 'noop', 'nothing left to record');
+  assert.equal(w.build, { transition: 'start', reason: 'sync', why: ['parameters changed'] });
 });
 
 test('password hashes are never shown', () => {

@@ -124,6 +124,39 @@ test('several runners: one leader at a time; when it dies another takes over', a
   }
 });
 
+test('three runners and 50 rapid commits: every build exactly once, never two terraform runs on one workspace', async () => {
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  // The template detects overlap: a lock folder per workspace, held for the provisioner's run.
+  const module = `variable "label" {\n  type = string\n}\n\nvariable "coder_workspace_name" {\n  type = string\n}\n\nresource "terraform_data" "x" {\n  triggers_replace = [var.label]\n  provisioner "local-exec" {\n    command = "mkdir ${base}/lock-\${var.coder_workspace_name} 2>/dev/null || echo OVERLAP >> ${effects}; echo \${var.coder_workspace_name}=\${var.label} >> ${effects}; sleep 0.2; rmdir ${base}/lock-\${var.coder_workspace_name}"\n  }\n}\n`;
+  const files: Record<string, string> = { ...repoFiles(effects), 'templates/plain/main.tf': module };
+  delete files['workspaces/alice/dev.yaml'];
+  const wsFile = (n: number, label: string) => [`workspaces/alice/w${n}.yaml`, `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: ${label} }\n`] as const;
+  for (let n = 0; n < 3; n++) files[wsFile(n, 'v0')[0]] = wsFile(n, 'v0')[1];
+  const repo = gitRepo(files);
+  const runners = [1, 2, 3].map((i) => startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, `data${i}`), '--workers', '2']));
+  try {
+    let last = '';
+    for (let c = 1; c <= 50; c++) {
+      for (let n = 0; n < 3; n++) writeFileSync(path.join(repo, wsFile(n, `v${c}`)[0]), wsFile(n, `v${c}`)[1]);
+      last = commitAll(repo, `v${c}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until('the last commit applied', async () => (await syncOf(d, last))?.status === 'applied', 90_000);
+    const effectLines = lines(effects);
+    assert.not.ok(effectLines.includes('OVERLAP'), 'never two terraform runs on one workspace at once');
+    for (let n = 0; n < 3; n++) assert.is(effectLines.filter((l) => l.startsWith(`w${n}=`)).at(-1), `w${n}=v50`);
+    const builds = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE status = 'succeeded'");
+    assert.is(effectLines.length, builds.n, 'every succeeded build ran terraform exactly once (one provisioner run each)');
+    const extra = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE status NOT IN ('succeeded')");
+    assert.is(extra.n, 0, 'no failed or interrupted builds');
+  } finally {
+    for (const r of runners) r.child.kill('SIGKILL');
+    await d.drop();
+  }
+});
+
 test('a remote repository is cloned and fetched every --interval', async () => {
   const d = await testDatabase();
   const base = tempDir();

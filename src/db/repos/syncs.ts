@@ -28,6 +28,8 @@ export const syncs = {
   recent: (q: Q, limit = 20) => q.any<SyncRow>(sql('syncs/recent'), { limit }),
   lastApplied: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-applied')),
   byCommit: (q: Q, commitSha: string) => q.oneOrNone<SyncRow>(sql('syncs/by-commit'), { commit_sha: commitSha }),
-  /** Syncs whose builds have all finished become applied or failed. */
+  /** Syncs of other commits still applying: overtaken by commitSha, the new tip. */
+  supersede: (q: Q, commitSha: string) => q.none(sql('syncs/supersede'), { commit_sha: commitSha }),
+  /** Syncs whose builds have all finished, not all successfully, become failed. */
   settle: (q: Q) => q.any<{ id: string; status: SyncStatus }>(sql('syncs/settle')),
 };

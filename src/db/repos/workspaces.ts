@@ -18,6 +18,9 @@ export interface WorkspaceRow {
   build_transition: 'start' | 'stop' | 'delete' | null;
   build_status: string | null;
   build_finished_at?: Date | null;
+  /** the template version and parameters the latest build was made with */
+  build_hash?: string | null;
+  build_parameters?: Record<string, Scalar> | null;
 }
 
 export interface WorkspaceInput {

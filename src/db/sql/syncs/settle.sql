@@ -1,13 +1,13 @@
--- Syncs still applying whose builds have all finished: applied when every build succeeded, failed
--- otherwise. Returns the syncs settled.
+-- Syncs still applying whose builds have all finished and not all succeeded become failed (the runner
+-- tries the builds again later, and marks the sync applied once a plan finds nothing left to do).
+-- Returns the syncs settled.
 WITH done AS (
-  SELECT s.id, bool_and(b.status = 'succeeded') AS ok
+  SELECT s.id
   FROM syncs s JOIN workspace_builds b ON b.sync_id = s.id
   WHERE s.status = 'applying'
   GROUP BY s.id
-  HAVING NOT bool_or(b.status IN ('pending', 'running'))
+  HAVING NOT bool_or(b.status IN ('pending', 'running')) AND NOT bool_and(b.status = 'succeeded')
 )
-UPDATE syncs s SET status = CASE WHEN done.ok THEN 'applied' ELSE 'failed' END, finished_at = now(),
-  errors = CASE WHEN done.ok THEN s.errors ELSE '[{"message": "some builds did not succeed"}]'::jsonb END
+UPDATE syncs s SET status = 'failed', finished_at = now(), errors = '[{"message": "some builds did not succeed"}]'::jsonb
 FROM done WHERE s.id = done.id
 RETURNING s.id, s.status
