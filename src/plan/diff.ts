@@ -101,14 +101,17 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const last = a.build_status;
     const inProgress = last === 'pending' || last === 'running' ? `build #${a.build_number} is ${last}` : undefined;
     let build: BuildPlan | null = null;
+    let waiting: string | undefined;
     if (inProgress) build = null;
     else if (why.length) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why };
     else if (!last || last === 'failed' || last === 'interrupted' || last === 'canceled') {
       const wait = retryWait(a.build_finished_at);
       if (!wait) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
+      // Still work to do: the deployment does not match the commit until the retry succeeds.
+      else waiting = `the last build ${last}; retrying in ${Math.ceil(wait / 1000)}s`;
     }
     if (why.length && newVersion.has(w.template)) templates.find((x) => x.key === w.template)!.workspaces.push(key);
-    workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress ? { inProgress } : {}) });
+    workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress || waiting ? { inProgress: inProgress ?? waiting } : {}) });
   }
   for (const [key, a] of applied.workspaces) {
     if (desired.workspaces.has(key)) continue;

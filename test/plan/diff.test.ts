@@ -146,7 +146,9 @@ test('with a retry delay (the runner), a failed build waits before it is tried a
   const applied = appliedOf(d, 'failed');
   const now = new Date('2026-01-01T12:00:00Z');
   for (const w of applied.workspaces.values()) w.build_finished_at = new Date(now.getTime() - 30_000);
-  assert.ok(diff(d, applied, undefined, { retryAfterMs: 60_000, now }).workspaces.every((w) => w.build === null), 'failed 30s ago: not yet');
+  const waiting = diff(d, applied, undefined, { retryAfterMs: 60_000, now });
+  assert.ok(waiting.workspaces.every((w) => w.build === null), 'failed 30s ago: not yet');
+  assert.ok(waiting.workspaces.every((w) => w.inProgress === 'the last build failed; retrying in 30s'), 'but there is still work to do');
   assert.ok(diff(d, applied, undefined, { retryAfterMs: 20_000, now }).workspaces.every((w) => w.build?.reason === 'retry'), 'failed 30s ago, delay 20s: now');
   assert.ok(diff(d, applied).workspaces.every((w) => w.build?.reason === 'retry'), 'no delay (apply): at once');
 });
