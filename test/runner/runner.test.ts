@@ -157,6 +157,46 @@ test('three runners and 50 rapid commits: every build exactly once, never two te
   }
 });
 
+test('PostgreSQL restarted under a running runner: it recovers by itself', async () => {
+  const { pgDataDir } = await import('../helpers/db.ts');
+  const { startEmbedded, stopEmbedded } = await import('../../src/db/embedded.ts');
+  const pgDir = pgDataDir('coder-git-runner-pg-');
+  const keep = await startEmbedded({ dataDir: pgDir }); // an "external" server the test controls
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const repo = gitRepo(repoFiles(effects));
+  const r = startRunner(['--repo', repo, '--postgres-url', keep.url, '--data-dir', path.join(base, 'data'), '--workers', '1']);
+  const pg = await import('pg');
+  const status = async (sha: string) => {
+    const c = new pg.default.Client({ connectionString: keep.url });
+    try {
+      await c.connect();
+      return (await c.query('SELECT status FROM syncs WHERE commit_sha = $1 ORDER BY id DESC LIMIT 1', [sha])).rows[0]?.status as string | undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+  try {
+    await until('the first commit applied', async () => (await status(git(repo, 'rev-parse', 'HEAD').trim())) === 'applied');
+    await stopEmbedded(pgDir);
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: while-down }\n');
+    const next = commitAll(repo, 'while the database was down');
+    await new Promise((res) => setTimeout(res, 3000));
+    const again = await startEmbedded({ dataDir: pgDir });
+    assert.is(again.port, keep.port);
+    await until('the commit made while the database was down applied', async () => (await status(next)) === 'applied', 40_000);
+    assert.is(lines(effects).at(-1), 'while-down');
+    assert.ok(r.child.exitCode === null, 'the runner kept running');
+    await again.release();
+  } finally {
+    r.child.kill('SIGKILL');
+    await keep.release();
+    await stopEmbedded(pgDir);
+  }
+});
+
 test('a remote repository is cloned and fetched every --interval', async () => {
   const d = await testDatabase();
   const base = tempDir();
