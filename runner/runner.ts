@@ -15,7 +15,7 @@
 import os from 'node:os';
 import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
-import { syncs } from '../src/db/repos/syncs.ts';
+import { syncs, type SyncStatus } from '../src/db/repos/syncs.ts';
 import { jobs } from '../src/db/repos/jobs.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
 import { makePlan, writeChanges } from '../src/apply/apply.ts';
@@ -138,6 +138,8 @@ export class Runner {
     const head = await source.head();
     const seen = await syncs.byCommit(db, head);
     const c = await loadCommit(source.dir, head);
+    const record = (status: SyncStatus, errors: unknown[], planSummary: unknown) =>
+      syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status, errors, plan_summary: planSummary });
     if (head !== this.lastHead) {
       await syncs.supersede(db, head);
       if (this.lastHead) await this.recordSkipped(this.lastHead, head);
@@ -147,7 +149,7 @@ export class Runner {
     if (!c.desired) {
       if (!seen) {
         const errors = c.result.diagnostics.filter((d) => d.severity === 'error');
-        await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'invalid', errors, plan_summary: null });
+        await record('invalid', errors, null);
         this.o.log(`commit ${head.slice(0, 12)} is invalid (${errors.length} error(s)); nothing applied`);
       }
       return;
@@ -155,13 +157,13 @@ export class Runner {
     this.deployment = c.desired.deployment;
     const { plan } = await makePlan(db, c.desired, undefined, { retryAfterMs: this.o.retryAfterMs });
     if (plan.errors.length) {
-      if (!seen) await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'invalid', errors: plan.errors, plan_summary: null });
+      if (!seen) await record('invalid', plan.errors, null);
       return;
     }
     if (!hasChanges(plan)) {
       // Applied means the deployment matches the commit: nothing left to do and nothing in progress.
       if (plan.workspaces.some((w) => w.inProgress)) return;
-      if (!seen) await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'applied', errors: [], plan_summary: plan.summary });
+      if (!seen) await record('applied', [], plan.summary);
       else if (seen.status !== 'applied') await syncs.setStatus(db, seen.id, 'applied', { errors: [] });
       return;
     }
@@ -176,7 +178,7 @@ export class Runner {
         if (seen?.status !== 'failed') {
           const errors = [{ message: err.message, hint: err.hint }];
           if (seen) await syncs.setStatus(db, seen.id, 'failed', { errors });
-          else await syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status: 'failed', errors, plan_summary: plan.summary });
+          else await record('failed', errors, plan.summary);
           this.o.log(`commit ${head.slice(0, 12)} refused: ${err.message}`);
         }
         return;
