@@ -142,7 +142,7 @@ export async function benchApply(opts: { tmp: string; workspaces: number }): Pro
     await d.close();
     await stopEmbedded(bigData);
     await stopEmbedded(data);
-    rmSync(base, { recursive: true, force: true });
+    for (const dir of [base, bigData, data]) rmSync(dir, { recursive: true, force: true });
   }
   return lines;
 }

@@ -64,7 +64,7 @@ export async function benchRunner(opts: { tmp: string; commits: number }): Promi
     await new Promise((r) => runner.on('close', r));
     await d.close();
     await stopEmbedded(data);
-    rmSync(base, { recursive: true, force: true });
+    for (const dir of [base, data]) rmSync(dir, { recursive: true, force: true });
   }
   return lines;
 }

@@ -2,12 +2,12 @@
 // TEMPLATE), on a real embedded PostgreSQL. `npm test` starts one server for the whole run and
 // passes its admin URL in CODER_GIT_TEST_PG; a test file run on its own starts its own.
 
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/connect.ts';
-import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.ts';
+import { startEmbedded, stopEmbedded, type EmbeddedServer } from '../../src/db/embedded.ts';
 
 export const TEMPLATE_DB = 'coder_git_template';
 
@@ -46,10 +46,19 @@ export async function prepareTemplate(adminUrl: string): Promise<void> {
 
 /** A server for the whole run (test/run.ts) or for one file. */
 export async function startTestServer(): Promise<{ adminUrl: string; server: EmbeddedServer; stop(): Promise<void> }> {
-  const server = await startEmbedded({ dataDir: pgDataDir() });
+  const dir = pgDataDir();
+  const server = await startEmbedded({ dataDir: dir });
   const adminUrl = withDatabase(server.url, 'postgres');
   await prepareTemplate(adminUrl);
-  return { adminUrl, server, stop: () => server.release() };
+  return {
+    adminUrl,
+    server,
+    async stop() {
+      await server.release();
+      await stopEmbedded(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let own: Awaited<ReturnType<typeof startTestServer>> | undefined;

@@ -194,6 +194,7 @@ test('PostgreSQL restarted under a running runner: it recovers by itself', async
     r.child.kill('SIGKILL');
     await keep.release();
     await stopEmbedded(pgDir);
+    (await import('node:fs')).rmSync(pgDir, { recursive: true, force: true });
   }
 });
 
