@@ -16,6 +16,8 @@ import os from 'node:os';
 import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
 import { syncs, type SyncStatus } from '../src/db/repos/syncs.ts';
+import { builds } from '../src/db/repos/builds.ts';
+import { notify, type Notification } from '../src/notify.ts';
 import { jobs } from '../src/db/repos/jobs.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
 import { makePlan, writeChanges } from '../src/apply/apply.ts';
@@ -134,12 +136,15 @@ export class Runner {
     const { source } = this.o;
     const leader = this.leader;
     if (!leader) return;
-    await syncs.settle(db);
+    await this.settle();
     const head = await source.head();
     const seen = await syncs.byCommit(db, head);
     const c = await loadCommit(source.dir, head);
-    const record = (status: SyncStatus, errors: unknown[], planSummary: unknown) =>
-      syncs.insert(db, { commit_sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null, status, errors, plan_summary: planSummary });
+    const commit = { sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null };
+    const record = async (status: SyncStatus, errors: unknown[], planSummary: unknown) => {
+      await syncs.insert(db, { commit_sha: head, ref: commit.ref, author: commit.author, message: commit.message, status, errors, plan_summary: planSummary });
+      if (status === 'invalid' || status === 'failed') void this.notify({ event: status === 'invalid' ? 'sync_invalid' : 'sync_failed', commit, errors });
+    };
     if (head !== this.lastHead) {
       await syncs.supersede(db, head);
       if (this.lastHead) await this.recordSkipped(this.lastHead, head);
@@ -177,8 +182,10 @@ export class Runner {
         // Refused (the mass-destroy guard): recorded once, nothing applied, until a new commit.
         if (seen?.status !== 'failed') {
           const errors = [{ message: err.message, hint: err.hint }];
-          if (seen) await syncs.setStatus(db, seen.id, 'failed', { errors });
-          else await record('failed', errors, plan.summary);
+          if (seen) {
+            await syncs.setStatus(db, seen.id, 'failed', { errors });
+            void this.notify({ event: 'sync_failed', commit, errors });
+          } else await record('failed', errors, plan.summary);
           this.o.log(`commit ${head.slice(0, 12)} refused: ${err.message}`);
         }
         return;
@@ -191,6 +198,17 @@ export class Runner {
       }
       throw err;
     }
+  }
+
+  /** Failed syncs (builds done, not all succeeded) are marked, and reported. */
+  private async settle(): Promise<void> {
+    for (const s of await syncs.settle(this.o.database.db)) {
+      void this.notify({ event: 'sync_failed', commit: { sha: s.commit_sha, ref: s.ref, author: s.author, message: s.message }, errors: [{ message: 'some builds did not succeed' }] });
+    }
+  }
+
+  private notify(n: Notification): Promise<void> {
+    return notify(this.deployment, n, this.o.log);
   }
 
   /** Commits between the last tip seen and the new one are recorded as superseded. */
@@ -226,12 +244,16 @@ export class Runner {
         };
         const status = await runBuild(env, job);
         this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
+        if (status === 'failed') {
+          const [ctx, row] = [await builds.context(db, job.build_id), await builds.get(db, job.build_id)];
+          if (ctx && row) void this.notify({ event: 'build_failed', workspace: `${ctx.owner}/${ctx.workspace}`, build: { number: ctx.build_number, transition: ctx.transition, error: row.error } });
+        }
       } catch (err) {
         this.o.log(`build ${job.build_id.slice(0, 8)}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         this.running--;
       }
-      await syncs.settle(db).catch(() => undefined);
+      await this.settle().catch(() => undefined);
       this.kick();
     }
   }

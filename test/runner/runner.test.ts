@@ -198,6 +198,46 @@ test('PostgreSQL restarted under a running runner: it recovers by itself', async
   }
 });
 
+test('notifications: an invalid commit, a failed build and its failed sync are posted to the webhook', async () => {
+  const { createServer } = await import('node:http');
+  const received: { event: string; errors?: unknown[]; workspace?: string; build?: { error: string }; commit?: { sha: string } }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const repo = gitRepo({ ...repoFiles(effects), 'coder-git.yaml': `apiVersion: coder-git/v1\nkind: Deployment\nnotifications:\n  webhook_url: ${url}\n` });
+  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '1']);
+  try {
+    await until('the first commit applied', async () => (await syncOf(d, git(repo, 'rev-parse', 'HEAD').trim()))?.status === 'applied');
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plian\n');
+    const bad = commitAll(repo, 'typo');
+    const invalid = await until('sync_invalid posted', async () => received.find((n) => n.event === 'sync_invalid'));
+    assert.is(invalid.commit!.sha, bad);
+    assert.match(JSON.stringify(invalid.errors), /workspaces\/alice\/dev\.yaml/);
+    writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: x }\n');
+    writeFileSync(path.join(repo, 'templates/plain/main.tf'), 'variable "label" {\n  type = string\n}\n\nresource "terraform_data" "x" {\n  triggers_replace = [var.label]\n  provisioner "local-exec" {\n    command = "exit 7"\n  }\n}\n');
+    const failing = commitAll(repo, 'a template that fails');
+    const build = await until('build_failed posted', async () => received.find((n) => n.event === 'build_failed'));
+    assert.is(build.workspace, 'alice/dev');
+    assert.is(build.build!.error, 'terraform apply exited with 1');
+    const sync = await until('sync_failed posted', async () => received.find((n) => n.event === 'sync_failed'));
+    assert.is(sync.commit!.sha, failing);
+  } finally {
+    r.child.kill('SIGKILL');
+    server.close();
+    await d.drop();
+  }
+});
+
 test('a remote repository is cloned and fetched every --interval', async () => {
   const d = await testDatabase();
   const base = tempDir();

@@ -31,5 +31,5 @@ export const syncs = {
   /** Syncs of other commits still applying: overtaken by commitSha, the new tip. */
   supersede: (q: Q, commitSha: string) => q.none(sql('syncs/supersede'), { commit_sha: commitSha }),
   /** Syncs whose builds have all finished, not all successfully, become failed. */
-  settle: (q: Q) => q.any<{ id: string; status: SyncStatus }>(sql('syncs/settle')),
+  settle: (q: Q) => q.any<{ id: string; status: SyncStatus; commit_sha: string; ref: string | null; author: string | null; message: string | null }>(sql('syncs/settle')),
 };

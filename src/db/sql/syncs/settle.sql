@@ -10,4 +10,4 @@ WITH done AS (
 )
 UPDATE syncs s SET status = 'failed', finished_at = now(), errors = '[{"message": "some builds did not succeed"}]'::jsonb
 FROM done WHERE s.id = done.id
-RETURNING s.id, s.status
+RETURNING s.id, s.status, s.commit_sha, s.ref, s.author, s.message
