@@ -55,7 +55,7 @@ test('commits are applied as they land; an invalid one is recorded and nothing a
   const effects = path.join(base, 'effects');
   const repo = gitRepo(repoFiles(effects));
   const first = git(repo, 'rev-parse', 'HEAD').trim();
-  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '2']);
+  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '2', '--metrics-listen', '127.0.0.1:0']);
   try {
     await until('the first commit applied', async () => (await syncOf(d, first))?.status === 'applied');
     assert.equal(lines(effects), ['one']);
@@ -76,6 +76,16 @@ test('commits are applied as they land; an invalid one is recorded and nothing a
     assert.ok(['superseded', 'applied', 'failed'].includes((await syncOf(d, mid))?.status ?? 'superseded'));
     assert.ok(lines(effects).filter((l) => l === 'three').length === 1, 'the newest applied once');
 
+    const metricsUrl = /metrics on (http:\S+)/.exec(r.log())![1]!;
+    const metrics = await (await fetch(metricsUrl)).text();
+    assert.match(metrics, /^coder_git_syncs\{status="applied"\} [1-9]/m);
+    assert.match(metrics, /^coder_git_syncs\{status="invalid"\} 1$/m);
+    assert.match(metrics, /^coder_git_builds\{status="succeeded"\} [1-9]/m);
+    assert.match(metrics, /^coder_git_queue_jobs\{state="waiting"\} 0$/m);
+    assert.match(metrics, /^coder_git_last_applied_age_seconds \d+$/m);
+    assert.match(metrics, /^coder_git_runner_leader 1$/m);
+    assert.match(metrics, /^# TYPE coder_git_build_duration_seconds_sum counter$/m);
+    assert.is((await fetch(metricsUrl.replace('/metrics', '/nope'))).status, 404);
     const s = await cli(['status', '--json', '--postgres-url', d.url]);
     const j = JSON.parse(s.stdout);
     assert.is(j.syncs[0].commit, last);

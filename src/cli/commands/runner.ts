@@ -3,6 +3,7 @@ import { CoderGitError } from '../../errors.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { openSource } from '../../../runner/source.ts';
 import { Runner } from '../../../runner/runner.ts';
+import { serveMetrics } from '../../../runner/metrics.ts';
 import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
@@ -14,6 +15,7 @@ interface Args extends DatabaseArgs {
   workers: number;
   grace: string;
   'retry-after': string;
+  'metrics-listen'?: string;
   'max-destroy': number;
   'allow-destroy': boolean;
 }
@@ -34,6 +36,7 @@ export const runnerCommand: CommandModule<object, Args> = {
       .option('workers', { type: 'number', default: Number(envString('workers') ?? 4), describe: `Builds this runner runs at once${envNote('workers')}` })
       .option('retry-after', { type: 'string', default: envString('retry-after') ?? '60s', describe: `A failed build is tried again this long after it failed${envNote('retry-after')}` })
       .option('grace', { type: 'string', default: envString('grace') ?? '5m', describe: 'On SIGTERM, how long running builds may finish before terraform is interrupted' })
+      .option('metrics-listen', { type: 'string', default: envString('metrics-listen'), describe: `Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464)${envNote('metrics-listen')}` })
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: a commit destroying more workspaces is refused (recorded failed)' })
       .option('allow-destroy', { type: 'boolean', default: false, describe: 'Turn the mass-destroy guard off' }) as never,
   handler: async (argv) => {
@@ -58,6 +61,12 @@ export const runnerCommand: CommandModule<object, Args> = {
     onRelease('runner', () => runner.stop());
     setShutdownBudget(graceMs + 60_000);
     await runner.start();
+    if (argv['metrics-listen']) {
+      if (!/^([^\s:]*:)?\d{1,5}$/.test(argv['metrics-listen'])) throw new CoderGitError('CG_USAGE', `--metrics-listen ${JSON.stringify(argv['metrics-listen'])}: expected HOST:PORT or PORT`);
+      const m = await serveMetrics(database.db, argv['metrics-listen'], () => runner.isLeader());
+      onRelease('metrics', () => new Promise((r) => m.server.close(() => r())));
+      process.stdout.write(`${new Date().toISOString()} metrics on ${m.url}\n`);
+    }
     await new Promise(() => {}); // runs until a signal releases everything
   },
 };
