@@ -133,14 +133,18 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
       }));
     await syncs.setStatus(t, syncId, 'applying', { plan_summary: plan.summary });
 
-    const changed = (key: string, xs: { key: string; action: string }[]) => xs.find((x) => x.key === key)?.action;
+    // key → action, per kind: 10,000 users must not mean 10,000 scans of the plan.
+    const actions = (xs: { key: string; action: string }[]) => new Map(xs.map((x) => [x.key, x.action]));
+    const userActions = actions(plan.users);
+    const templateActions = actions(plan.templates);
+    const workspaceActions = actions(plan.workspaces);
     await users.upsert(
       t,
       [...desired.users.values()]
-        .filter((u) => changed(u.name, plan.users) !== 'noop')
+        .filter((u) => userActions.get(u.name) !== 'noop')
         .map((u) => ({ username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null })),
     );
-    const tpls = [...desired.templates.values()].filter((x) => changed(x.name, plan.templates) !== 'noop');
+    const tpls = [...desired.templates.values()].filter((x) => templateActions.get(x.name) !== 'noop');
     await templates.upsert(t, tpls.map((x) => ({ name: x.name, display_name: x.display_name ?? null, description: x.description ?? null, icon: x.icon ?? null })));
     await templates.upsertVersions(
       t,
@@ -152,11 +156,10 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
         files: Object.fromEntries([...x.files].map(([p, b]) => [p, b.toString('base64')])),
       })),
     );
-    const wsChanges = new Map(plan.workspaces.map((w) => [w.key, w]));
     await workspaces.upsert(
       t,
       [...desired.workspaces.entries()]
-        .filter(([key]) => wsChanges.get(key)?.action !== 'noop')
+        .filter(([key]) => workspaceActions.get(key) !== 'noop')
         .map(([, w]) => ({ owner: w.owner, name: w.name, template: w.template, parameters: effectiveParameters(desired.templates.get(w.template)!, w), desired_state: w.state, schedule: w.schedule })),
     );
     const withBuild = plan.workspaces.filter((w) => w.build);

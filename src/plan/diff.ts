@@ -73,6 +73,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
   }
   for (const a of applied.templates.values()) if (!desired.templates.has(a.name)) templates.push({ key: a.name, action: 'delete', fields: [], workspaces: [] });
 
+  const templateChanges = new Map(templates.map((t) => [t.key, t]));
   const workspaces: WorkspaceChange[] = [];
   for (const [key, w] of desired.workspaces) {
     const t = desired.templates.get(w.template)!;
@@ -110,7 +111,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
       // Still work to do: the deployment does not match the commit until the retry succeeds.
       else waiting = `the last build ${last}; retrying in ${Math.ceil(wait / 1000)}s`;
     }
-    if (why.length && newVersion.has(w.template)) templates.find((x) => x.key === w.template)!.workspaces.push(key);
+    if (why.length && newVersion.has(w.template)) templateChanges.get(w.template)!.workspaces.push(key);
     workspaces.push({ key, action: f.length || a.content_hash !== hashes.get(w.template) ? 'update' : 'noop', template: w.template, fields: a.content_hash !== hashes.get(w.template) ? [{ field: 'template_version', before: a.content_hash?.slice(0, 12) ?? null, after: hashes.get(w.template)!.slice(0, 12) }, ...f] : f, build, ...(inProgress || waiting ? { inProgress: inProgress ?? waiting } : {}) });
   }
   for (const [key, a] of applied.workspaces) {
