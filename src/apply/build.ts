@@ -35,19 +35,22 @@ export function workDir(dataDir: string, workspaceId: string): string {
   return path.join(dataDir, 'work', workspaceId);
 }
 
+/** What the variables of a build are made from (a build, or the plan of one). */
+export type BuildSubject = Pick<BuildContext, 'workspace_id' | 'workspace' | 'owner' | 'owner_email' | 'template' | 'transition' | 'parameters'>;
+
 /** Terraform variables and Coder-compatible environment for a build (README: Terraform contract). */
-export function buildVariables(b: BuildContext, env: BuildEnv, agentToken: string): Record<string, string> {
+export function buildVariables(b: BuildSubject, deployment: Deployment, agentToken: string, agentCommand = ''): Record<string, string> {
   const vars: Record<string, Scalar> = {
-    ...env.deployment.terraform.variables,
+    ...deployment.terraform.variables,
     ...b.parameters,
     coder_workspace_id: b.workspace_id,
     coder_workspace_name: b.workspace,
     coder_workspace_owner: b.owner,
     coder_workspace_owner_email: b.owner_email,
     coder_workspace_transition: b.transition === 'delete' ? 'stop' : b.transition,
-    coder_access_url: env.deployment.access_url,
+    coder_access_url: deployment.access_url,
     coder_agent_token: agentToken,
-    coder_agent_command: env.agentCommand ?? '',
+    coder_agent_command: agentCommand,
   };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) out[`TF_VAR_${k}`] = String(v);
@@ -59,7 +62,7 @@ export function buildVariables(b: BuildContext, env: BuildEnv, agentToken: strin
     CODER_WORKSPACE_OWNER_EMAIL: b.owner_email,
     CODER_WORKSPACE_TRANSITION: b.transition === 'delete' ? 'stop' : b.transition,
     CODER_WORKSPACE_TEMPLATE_NAME: b.template,
-    CODER_URL: env.deployment.access_url,
+    CODER_URL: deployment.access_url,
   });
   return out;
 }
@@ -162,7 +165,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     log('system', `coder-git: terraform ${args.join(' ')} (build #${b.build_number}, ${b.transition})`);
     const r = await env.driver.run(args, {
       cwd: dir,
-      env: buildVariables(b, env, token),
+      env: buildVariables(b, env.deployment, token, env.agentCommand),
       onLine: log,
       timeoutMs: parseDuration(env.deployment.terraform.timeout),
       onSpawn: (pid) => {

@@ -10,8 +10,7 @@ import path from 'node:path';
 import type { DesiredState, Scalar } from '../config/types.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
-import { buildVariables } from '../apply/build.ts';
-import type { BuildContext } from '../db/repos/builds.ts';
+import { buildVariables, type BuildSubject } from '../apply/build.ts';
 import { effectiveParameters } from './hash.ts';
 import type { Plan, WorkspaceChange } from './types.ts';
 
@@ -93,7 +92,7 @@ async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<Terra
     if (saved?.state) await writeFile(path.join(dir, 'terraform.tfstate'), saved.state);
     const [owner, name] = w.key.split('/') as [string, string];
     const user = i.desired.users.get(owner);
-    const ctx = {
+    const subject: BuildSubject = {
       workspace_id: saved?.workspaceId ?? '00000000-0000-0000-0000-000000000000',
       workspace: name,
       owner,
@@ -102,8 +101,8 @@ async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<Terra
       transition: w.build!.transition,
       // A destroy plans with the parameters the workspace was applied with, as its build will.
       parameters: ws && t ? effectiveParameters(t, ws) : (saved?.parameters ?? {}),
-    } as unknown as BuildContext;
-    const env = buildVariables(ctx, { deployment: i.desired.deployment } as never, 'a-token-made-at-build-time');
+    };
+    const env = buildVariables(subject, i.desired.deployment, 'a-token-made-at-build-time');
     const lines: string[] = [];
     const onLine = (_: string, l: string) => lines.push(l);
     const timeoutMs = parseDuration(i.desired.deployment.terraform.timeout);
