@@ -17,7 +17,6 @@ import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
 
-export { VERSION } from '../version.ts';
 import { VERSION } from '../version.ts';
 
 export function buildCli(argv: string[]): Argv {

@@ -11,7 +11,7 @@ import { parameterValidator } from './schemas.ts';
 import { didYouMean, schemaDiagnostics, show } from './messages.ts';
 import { scanVariables, type TfVariable } from './hcl.ts';
 import { parseCron } from './cron.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, isDuration, parseDuration } from './duration.ts';
 import { BUILTIN_VARIABLES, type ParameterSpec, type Template } from './types.ts';
 import type { ParsedFile, PathSeg } from './yaml.ts';
 
@@ -229,8 +229,4 @@ function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: Fil
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isDuration(v: unknown): v is string {
-  return typeof v === 'string' && /^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$/.test(v);
 }

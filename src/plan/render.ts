@@ -10,7 +10,7 @@ export type PlanFormat = (typeof PLAN_FORMATS)[number];
 
 const SIGN = { create: '+', update: '~', delete: '-', noop: ' ' } as const;
 
-const show = (v: unknown) => (v === null || v === undefined ? '(none)' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v));
+const show = (v: unknown) => (v === null || v === undefined ? '(none)' : JSON.stringify(v));
 
 function fieldLine(f: FieldChange): string {
   if (f.before === null) return `${f.field} = ${show(f.after)}`;

@@ -58,6 +58,9 @@ export const applyCommand: CommandModule<object, Args> = {
       return;
     }
     const d = await openForCommand(argv);
+    // The builds given (and whatever else is queued), with --parallelism or the deployment's.
+    const run = (deployment: Deployment, buildIds: string[]) =>
+      runBuilds({ parallelism: argv.parallelism ?? deployment.terraform.parallelism, buildIds, env: buildEnv(d.db, deployment) });
     let expect = saved?.fingerprint;
     if (!saved) {
       let { plan, fingerprint } = await makePlan(d.db, c.desired);
@@ -66,7 +69,7 @@ export const applyCommand: CommandModule<object, Args> = {
         // Wait for them, building what is queued meanwhile; a dead runner's build is reaped when its
         // lease runs out (and then retried by the plan made after).
         process.stdout.write(`Waiting for ${busy} build(s) in progress…\n`);
-        await runBuilds({ parallelism: argv.parallelism ?? c.desired.deployment.terraform.parallelism, buildIds: await buildsInProgress(d.db), env: buildEnv(d.db, c.desired.deployment) });
+        await run(c.desired.deployment, await buildsInProgress(d.db));
         ({ plan, fingerprint } = await makePlan(d.db, c.desired));
       }
       process.stdout.write(renderPlan('text', plan, color));
@@ -76,7 +79,7 @@ export const applyCommand: CommandModule<object, Args> = {
       }
       if (!hasChanges(plan)) {
         // Nothing to change; builds a dead apply left queued are still built.
-        if ((await jobs.depth(d.db)).waiting) await runBuilds({ parallelism: argv.parallelism ?? c.desired.deployment.terraform.parallelism, buildIds: [], env: buildEnv(d.db, c.desired.deployment) });
+        if ((await jobs.depth(d.db)).waiting) await run(c.desired.deployment, []);
         return;
       }
       if (!argv['auto-approve']) {
@@ -100,7 +103,7 @@ export const applyCommand: CommandModule<object, Args> = {
       maxDestroy: argv['max-destroy'],
     });
     process.stdout.write(`\nApplying ${c.source.commit!.sha.slice(0, 12)} (sync ${w.syncId}): ${summaryLine(w.plan)}\n`);
-    const results = await runBuilds({ parallelism: argv.parallelism ?? deployment.terraform.parallelism, buildIds: w.buildIds, env: buildEnv(d.db, deployment) });
+    const results = await run(deployment, w.buildIds);
     const status = await finishSync(d.db, w.syncId, results);
     const failed = [...results.values()].filter((s) => s !== 'succeeded').length;
     process.stdout.write(status === 'applied' ? color.green(`\nApply complete: ${results.size} build(s) succeeded.\n`) : color.red(`\nApply finished with ${failed} of ${results.size} build(s) not succeeded; see the log above. The next apply retries them.\n`));

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CoderGitError } from '../../errors.ts';
-import { parseDuration } from '../../config/duration.ts';
+import { isDuration, parseDuration } from '../../config/duration.ts';
 import { openSource } from '../../../runner/source.ts';
 import { Runner } from '../../../runner/runner.ts';
 import { serveMetrics } from '../../../runner/metrics.ts';
@@ -21,7 +21,7 @@ interface Args extends DatabaseArgs {
 }
 
 const duration = (flag: string, v: string) => {
-  if (!/^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$/.test(v)) throw new CoderGitError('CG_USAGE', `--${flag} ${JSON.stringify(v)}: expected a duration like 60s, 5m or 1h`);
+  if (!isDuration(v)) throw new CoderGitError('CG_USAGE', `--${flag} ${JSON.stringify(v)}: expected a duration like 60s, 5m or 1h`);
   return parseDuration(v);
 };
 
