@@ -12,6 +12,7 @@ interface Figures {
   build_seconds_sum: string;
   build_seconds_count: string;
   last_applied_age: string | null;
+  drifted: string;
 }
 
 export async function metricsText(db: Db, leader: boolean): Promise<string> {
@@ -27,7 +28,7 @@ export async function metricsText(db: Db, leader: boolean): Promise<string> {
   metric('coder_git_build_duration_seconds_sum', 'counter', 'Total run time of finished builds.', [['', Number(f.build_seconds_sum)]]);
   metric('coder_git_build_duration_seconds_count', 'counter', 'Finished builds with a run time.', [['', Number(f.build_seconds_count)]]);
   metric('coder_git_queue_jobs', 'gauge', 'Build jobs waiting and leased.', [['{state="waiting"}', q.waiting], ['{state="leased"}', q.leased]]);
-  metric('coder_git_drifted_workspaces', 'gauge', 'Workspaces whose last drift check found changes (drift checks: not yet).', [['', 0]]);
+  metric('coder_git_drifted_workspaces', 'gauge', 'Workspaces whose last drift check found changes.', [['', Number(f.drifted)]]);
   if (f.last_applied_age !== null) metric('coder_git_last_applied_age_seconds', 'gauge', 'Seconds since the newest applied commit finished.', [['', Math.round(Number(f.last_applied_age))]]);
   metric('coder_git_runner_leader', 'gauge', '1 if this runner reconciles.', [['', leader ? 1 : 0]]);
   return `${out.join('\n')}\n`;

@@ -9,6 +9,10 @@
 //    Commits skipped in between are recorded `superseded`. A force-push or a revert is just a new tip.
 //  - Workers: every runner (leader or not) runs N workers on the shared build queue, and reaps builds
 //    whose runner died (their lease ran out), which the next reconcile builds again.
+//  - Schedules (leader): every few seconds, workspaces whose autostart fired or whose ttl ran out get
+//    a build (src/apply/schedule.ts).
+//  - Drift (leader): running workspaces are checked with a refresh-only terraform plan every drift
+//    interval (src/apply/drift.ts); with self-heal a drifted one is started again.
 //  - Stop (SIGTERM/SIGINT): stop taking work, let running builds finish within the grace period, then
 //    interrupt Terraform (which saves its state), release the lock, exit.
 
@@ -24,6 +28,8 @@ import { makePlan, writeChanges } from '../src/apply/apply.ts';
 import { runBuild, type BuildEnv } from '../src/apply/build.ts';
 import { driverFor, loadCommit } from '../src/apply/session.ts';
 import { hasChanges } from '../src/plan/diff.ts';
+import { scheduleBuilds } from '../src/apply/schedule.ts';
+import { checkDrift } from '../src/apply/drift.ts';
 import { GitRepo } from '../src/git/git.ts';
 import { CoderGitError } from '../src/errors.ts';
 import type { Source } from './source.ts';
@@ -44,6 +50,14 @@ export interface RunnerOptions {
   /** the mass-destroy guard, as for apply */
   maxDestroy: number;
   allowDestroy: boolean;
+  /** how often the schedule is looked at (default 15 s: an autostart happens within that of its minute) */
+  scheduleMs?: number;
+  /** each running workspace is checked for drift this often; 0: never */
+  driftIntervalMs: number;
+  /** a drifted workspace is started again (a build with reason "drift") */
+  selfHeal: boolean;
+  /** the clock the schedule reads (tests move it) */
+  now?: () => Date;
   log: (msg: string) => void;
 }
 
@@ -78,6 +92,11 @@ export class Runner {
     source.watch(() => this.kick());
     this.timers.push(setInterval(() => void this.tryLead(), 2000));
     this.timers.push(setInterval(() => this.kick(), this.o.reconcileMs ?? 5000));
+    this.timers.push(setInterval(() => void this.leading('schedule', () => this.schedule()), this.o.scheduleMs ?? 15_000));
+    if (this.o.driftIntervalMs > 0) {
+      const tick = Math.min(60_000, Math.max(1000, this.o.driftIntervalMs / 4));
+      this.timers.push(setInterval(() => void this.leading('drift check', () => this.drift()), tick));
+    }
     this.kick();
     this.workersDone = Promise.all(Array.from({ length: this.o.workers }, (_, i) => this.worker(i)));
   }
@@ -198,6 +217,59 @@ export class Runner {
       }
       throw err;
     }
+  }
+
+  private busy = new Set<string>();
+
+  /** Runs a leader's chore, one at a time per kind; a fenced runner steps down. */
+  private async leading(what: string, fn: (epoch: number) => Promise<void>): Promise<void> {
+    const leader = this.leader;
+    if (!leader || this.stopping || this.busy.has(what)) return;
+    this.busy.add(what);
+    try {
+      await fn(leader.epoch);
+    } catch (err) {
+      if (err instanceof CoderGitError && err.code === 'CG_FENCED') {
+        this.o.log('another runner reconciles now; this one only builds');
+        await leader.release();
+        if (this.leader === leader) this.leader = undefined;
+      } else this.o.log(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.busy.delete(what);
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    const made = await scheduleBuilds(this.o.database.db, { epoch: this.leader?.epoch, now: this.o.now });
+    for (const b of made) this.o.log(`${b.workspace}: build #${b.build_number} ${b.transition} (${b.reason}: ${b.why})`);
+    if (made.length) this.wake();
+  }
+
+  private async drift(): Promise<void> {
+    const deployment = this.deployment;
+    if (!deployment) return;
+    const results = await checkDrift({
+      db: this.o.database.db,
+      driver: driverFor(deployment, this.o.dataDir),
+      deployment,
+      runnerId: `${this.id}:drift`,
+      leaseSeconds: this.o.leaseSeconds,
+      intervalMs: this.o.driftIntervalMs,
+      parallelism: Math.max(1, Math.min(this.o.workers, deployment.terraform.parallelism)),
+      selfHeal: this.o.selfHeal,
+      epoch: this.leader?.epoch,
+      signal: this.abort.signal,
+    });
+    for (const r of results) {
+      if (r.error) this.o.log(`${r.workspace}: drift check failed: ${r.error}`);
+      // (a succeeded build clears recorded drift, so drift found after a self-heal build is "newly" found)
+      if (!r.drift || !r.newly) continue;
+      const what = [...r.drift.resources.map((x) => `${x.address} (${x.actions.join(',')})`), ...r.drift.outputs.map((o) => `output ${o}`)].join(', ');
+      const then = r.heal_build ? `; build #${r.heal_build} repairs it` : r.heal_failed ? '; the self-heal build did not repair it, so it is not repeated: look at the workspace' : '';
+      this.o.log(`${r.workspace}: drifted: ${what}${then}`);
+      void this.notify({ event: 'workspace_drifted', workspace: r.workspace, drift: r.drift });
+    }
+    if (results.some((r) => r.heal_build)) this.wake();
   }
 
   /** Failed syncs (builds done, not all succeeded) are marked, and reported. */

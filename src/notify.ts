@@ -3,7 +3,7 @@
 // runner, and never makes it retry an apply.
 import type { Deployment } from './config/types.ts';
 
-export type NotificationEvent = 'sync_invalid' | 'sync_failed' | 'build_failed';
+export type NotificationEvent = 'sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted';
 
 export interface Notification {
   event: NotificationEvent;
@@ -11,6 +11,7 @@ export interface Notification {
   workspace?: string;
   build?: { number: number; transition: string; error: string | null };
   errors?: unknown[];
+  drift?: unknown;
 }
 
 export async function notify(d: Deployment | undefined, n: Notification, log: (m: string) => void): Promise<void> {

@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { Db } from '../db/connect.ts';
+import type { Db, Q } from '../db/connect.ts';
 import type { DesiredState } from '../config/types.ts';
 import type { CommitInfo } from '../git/git.ts';
 import { CoderGitError } from '../errors.ts';
@@ -39,6 +39,20 @@ export function fingerprint(a: AppliedState): string {
     workspaces: [...a.workspaces.values()],
   };
   return createHash('sha256').update(JSON.stringify(plain)).digest('hex');
+}
+
+/**
+ * Runs fn in a transaction holding the apply lock (no two coder-git writers interleave), after
+ * checking the runner's fencing epoch when one is given. Every change to what is applied goes here.
+ */
+export function underApplyLock<T>(db: Db, epoch: number | undefined, fn: (t: Q) => Promise<T>): Promise<T> {
+  return db.tx('apply', async (t) => {
+    await t.one('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    if (epoch !== undefined && !(await reconciler.check(t, epoch))) {
+      throw new CoderGitError('CG_FENCED', 'another runner reconciles now; this one no longer writes');
+    }
+    return fn(t);
+  });
 }
 
 export interface Planned {
@@ -101,11 +115,7 @@ export interface Written {
 
 export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOptions): Promise<Written> {
   const hashes = templateVersions(desired);
-  return db.tx('apply', async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
-    if (o.epoch !== undefined && !(await reconciler.check(t, o.epoch))) {
-      throw new CoderGitError('CG_FENCED', 'another runner reconciles now; this one no longer writes');
-    }
+  return underApplyLock(db, o.epoch, async (t) => {
     const applied = await readAppliedState(t);
     if (o.expectFingerprint && o.expectFingerprint !== fingerprint(applied)) {
       throw new CoderGitError('CG_PLAN', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });

@@ -133,3 +133,73 @@ function value(tok: string, f: FieldSpec): number | string {
   if (n < f.min || n > f.max) return `${f.name} field: ${n} is out of range ${f.min}-${f.max}`;
   return n;
 }
+
+// ---- When a schedule fires ----------------------------------------------------------------------
+// Fields of an instant as seen on a wall clock in the schedule's zone. One formatter per zone.
+
+interface WallClock {
+  minute: number;
+  hour: number;
+  day: number;
+  month: number;
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+function wallClock(tz: string, at: Date): WallClock {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', weekday: 'short', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    formatters.set(tz, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(at)) p[part.type] = part.value;
+  return { minute: Number(p.minute), hour: Number(p.hour), day: Number(p.day), month: Number(p.month), weekday: WEEKDAYS[p.weekday!] ?? 0 };
+}
+
+function dayMatches(s: CronSchedule, w: WallClock): boolean {
+  if (!s.months.includes(w.month)) return false;
+  const dom = s.days.includes(w.day);
+  const dow = s.weekdays.includes(w.weekday);
+  // cron: with both restricted, either one matching is enough; otherwise the restricted one decides
+  // (an unrestricted field contains every value, so "and" does it).
+  return s.domOrDow ? dom || dow : dom && dow;
+}
+
+/** Does the schedule fire in the minute that contains `at`? */
+export function cronMatches(s: CronSchedule, at: Date): boolean {
+  const w = wallClock(s.tz, at);
+  return dayMatches(s, w) && s.hours.includes(w.hour) && s.minutes.includes(w.minute);
+}
+
+const MINUTE = 60_000;
+
+/** The latest minute at or before `now`, and no earlier than `now - windowMs`, at which the schedule fired. */
+export function previousRun(s: CronSchedule, now: Date, windowMs: number): Date | undefined {
+  const start = Math.floor(now.getTime() / MINUTE) * MINUTE;
+  for (let t = start; t >= now.getTime() - windowMs; t -= MINUTE) if (cronMatches(s, new Date(t))) return new Date(t);
+  return undefined;
+}
+
+/**
+ * The first minute after `from` at which the schedule fires (within a year and a day). Steps over
+ * days and hours that cannot match, so a yearly schedule costs ~400 look-ups, not 500,000.
+ */
+export function nextRun(s: CronSchedule, from: Date): Date | undefined {
+  let t = Math.floor(from.getTime() / MINUTE) * MINUTE + MINUTE;
+  const end = t + 367 * 24 * 60 * MINUTE;
+  while (t < end) {
+    const w = wallClock(s.tz, new Date(t));
+    if (!dayMatches(s, w)) {
+      // to the next wall-clock midnight (re-checked there, so DST shifts do not matter)
+      t += ((23 - w.hour) * 60 + (60 - w.minute)) * MINUTE;
+    } else if (!s.hours.includes(w.hour)) {
+      t += (60 - w.minute) * MINUTE;
+    } else if (!s.minutes.includes(w.minute)) {
+      t += MINUTE;
+    } else return new Date(t);
+  }
+  return undefined;
+}

@@ -4,7 +4,8 @@
 // Builds: a new workspace builds with its desired transition (running → start, stopped → stop); a
 // removed one is destroyed (delete). An existing workspace builds when its template version, its
 // parameters (template defaults included) or its state change; a schedule change alone does not
-// build. A workspace whose last build failed or was interrupted builds again ("retry"); one with a
+// build. While the schedule has started or stopped a workspace, its state is the schedule's until
+// a commit changes `state:`. A workspace whose last build failed or was interrupted builds again ("retry"); one with a
 // build pending or running gets none (it is said so).
 
 import type { DesiredState, ParameterSpec, Scalar, Template } from '../config/types.ts';
@@ -95,19 +96,22 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const builtHash = a.build_hash ?? a.content_hash;
     const builtParams = a.build_parameters ?? a.parameters;
     const builtState = a.build_transition === 'start' ? 'running' : a.build_transition === 'stop' ? 'stopped' : a.desired_state;
+    // The schedule's state stands until git says something new about `state:` (README: Schedules).
+    const wanted = w.state === a.desired_state && a.scheduled_state ? a.scheduled_state : w.state;
+    const transition = wanted === 'running' ? 'start' : 'stop';
     const why: string[] = [];
     if (builtHash !== hashes.get(w.template)) why.push(`template "${w.template}" has a new version`);
     if (!same(sortKeys(builtParams), sortKeys(params))) why.push('parameters changed');
-    if (builtState !== w.state) why.push(w.state === 'running' ? 'started' : 'stopped');
+    if (builtState !== wanted) why.push(wanted === 'running' ? 'started' : 'stopped');
     const last = a.build_status;
     const inProgress = last === 'pending' || last === 'running' ? `build #${a.build_number} is ${last}` : undefined;
     let build: BuildPlan | null = null;
     let waiting: string | undefined;
     if (inProgress) build = null;
-    else if (why.length) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why };
+    else if (why.length) build = { transition, reason: 'sync', why };
     else if (!last || last === 'failed' || last === 'interrupted' || last === 'canceled') {
       const wait = retryWait(a.build_finished_at);
-      if (!wait) build = { transition: w.state === 'running' ? 'start' : 'stop', reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
+      if (!wait) build = { transition, reason: 'retry', why: [last ? `the last build ${last}` : 'never built'] };
       // Still work to do: the deployment does not match the commit until the retry succeeds.
       else waiting = `the last build ${last}; retrying in ${Math.ceil(wait / 1000)}s`;
     }

@@ -45,7 +45,7 @@ function action(actions: string[]): ResourceAction | undefined {
   return undefined; // no-op
 }
 
-export function summarise(show: { resource_changes?: { address: string; change: { actions: string[] } }[] }): TerraformPlan {
+export function summarise(show: PlanJson): TerraformPlan {
   const resources = (show.resource_changes ?? [])
     .map((r) => ({ address: r.address, action: action(r.change.actions) }))
     .filter((r): r is { address: string; action: ResourceAction } => r.action !== undefined);
@@ -75,45 +75,68 @@ export async function addTerraformPlans(i: TerraformPlanInput): Promise<void> {
 }
 
 async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<TerraformPlan> {
+  const saved = await i.stateOf(w.key);
+  const ws = i.desired.workspaces.get(w.key);
+  const t = i.desired.templates.get(w.template);
+  let files: Record<string, string>;
+  if (ws && t) files = Object.fromEntries([...t.files].map(([p, b]) => [p, b.toString('base64')]));
+  else files = (await i.filesOf(w.key)) ?? {};
+  const [owner, name] = w.key.split('/') as [string, string];
+  const user = i.desired.users.get(owner);
+  const subject: BuildSubject = {
+    workspace_id: saved?.workspaceId ?? '00000000-0000-0000-0000-000000000000',
+    workspace: name,
+    owner,
+    owner_email: user?.email ?? '',
+    template: w.template,
+    transition: w.build!.transition,
+    // A destroy plans with the parameters the workspace was applied with, as its build will.
+    parameters: ws && t ? effectiveParameters(t, ws) : (saved?.parameters ?? {}),
+  };
+  const show = await scratchPlan(i.driver, {
+    files,
+    state: saved?.state,
+    env: buildVariables(subject, i.desired.deployment, 'a-token-made-at-build-time'),
+    args: w.build!.transition === 'delete' ? ['-destroy'] : [],
+    timeoutMs: parseDuration(i.desired.deployment.terraform.timeout),
+  });
+  return summarise(show);
+}
+
+export interface PlanJson {
+  resource_changes?: { address: string; change: { actions: string[] } }[];
+  resource_drift?: { address: string; change: { actions: string[] } }[];
+  output_changes?: Record<string, { actions: string[] }>;
+}
+
+/**
+ * `terraform plan` of a module (files: path → base64, template.yaml left out) with a state, in a
+ * scratch folder removed afterwards; returns `terraform show -json` of the plan.
+ */
+export async function scratchPlan(
+  driver: TerraformDriver,
+  o: { files: Record<string, string>; state: Buffer | undefined; env: Record<string, string>; args: string[]; timeoutMs: number },
+): Promise<PlanJson> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'coder-git-plan-'));
   try {
-    const saved = await i.stateOf(w.key);
-    const ws = i.desired.workspaces.get(w.key);
-    const t = i.desired.templates.get(w.template);
-    let files: Record<string, string>;
-    if (ws && t) files = Object.fromEntries([...t.files].map(([p, b]) => [p, b.toString('base64')]));
-    else files = (await i.filesOf(w.key)) ?? {};
-    for (const [rel, b64] of Object.entries(files)) {
+    for (const [rel, b64] of Object.entries(o.files)) {
       if (rel === 'template.yaml') continue;
       const abs = path.join(dir, rel);
       await mkdir(path.dirname(abs), { recursive: true });
       await writeFile(abs, Buffer.from(b64, 'base64'));
     }
-    if (saved?.state) await writeFile(path.join(dir, 'terraform.tfstate'), saved.state);
-    const [owner, name] = w.key.split('/') as [string, string];
-    const user = i.desired.users.get(owner);
-    const subject: BuildSubject = {
-      workspace_id: saved?.workspaceId ?? '00000000-0000-0000-0000-000000000000',
-      workspace: name,
-      owner,
-      owner_email: user?.email ?? '',
-      template: w.template,
-      transition: w.build!.transition,
-      // A destroy plans with the parameters the workspace was applied with, as its build will.
-      parameters: ws && t ? effectiveParameters(t, ws) : (saved?.parameters ?? {}),
-    };
-    const env = buildVariables(subject, i.desired.deployment, 'a-token-made-at-build-time');
+    if (o.state) await writeFile(path.join(dir, 'terraform.tfstate'), o.state);
     const lines: string[] = [];
     const onLine = (_: string, l: string) => lines.push(l);
-    const timeoutMs = parseDuration(i.desired.deployment.terraform.timeout);
-    let r = await i.driver.run(['init', '-input=false', '-backend=false'], { cwd: dir, env: {}, onLine, timeoutMs });
+    const { timeoutMs, env } = o;
+    let r = await driver.run(['init', '-input=false', '-backend=false'], { cwd: dir, env: {}, onLine, timeoutMs });
     if (r.code !== 0) throw new Error(`terraform init failed: ${lastError(lines)}`);
-    r = await i.driver.run(['plan', '-input=false', '-lock=false', '-out=coder-git.tfplan', ...(w.build!.transition === 'delete' ? ['-destroy'] : [])], { cwd: dir, env, onLine, timeoutMs });
+    r = await driver.run(['plan', '-input=false', '-lock=false', '-out=coder-git.tfplan', ...o.args], { cwd: dir, env, onLine, timeoutMs });
     if (r.code !== 0) throw new Error(`terraform plan failed: ${lastError(lines)}`);
     let json = '';
-    r = await i.driver.run(['show', '-json', 'coder-git.tfplan'], { cwd: dir, env, onLine: (s, l) => (s === 'stdout' ? (json += l) : lines.push(l)), timeoutMs });
+    r = await driver.run(['show', '-json', 'coder-git.tfplan'], { cwd: dir, env, onLine: (s, l) => (s === 'stdout' ? (json += l) : lines.push(l)), timeoutMs });
     if (r.code !== 0) throw new Error(`terraform show failed: ${lastError(lines)}`);
-    return summarise(JSON.parse(json));
+    return JSON.parse(json) as PlanJson;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -61,7 +61,7 @@ resource "terraform_data" "home" {
   triggers_replace = [local.dir]
 
   provisioner "local-exec" {
-    command = "mkdir -p \"$DIR\" && if [ \"$INIT_GIT\" = true ]; then git -C \"$DIR\" init -q; fi"
+    command = "mkdir -p \"$DIR\" && touch \"$DIR/.coder-git-workspace\" && if [ \"$INIT_GIT\" = true ]; then git -C \"$DIR\" init -q; fi"
     environment = {
       DIR      = local.dir
       INIT_GIT = tostring(var.init_git)
@@ -90,6 +90,8 @@ resource "terraform_data" "agent" {
   provisioner "local-exec" {
     command = <<-EOT
       set -e
+      # remade on every start, so a start repairs a folder removed by hand (see the last output)
+      mkdir -p "$DIR" && touch "$DIR/.coder-git-workspace"
       printf '%s\n' "$MOTD" > "$DIR/.motd"
       cmd="$AGENT_COMMAND"
       [ -n "$cmd" ] || cmd="exec tail -f /dev/null"
@@ -125,4 +127,13 @@ resource "terraform_data" "agent" {
 
 output "dir" {
   value = local.dir
+}
+
+# Drift: coder-git's drift check (a refresh-only plan) sees this turn false when the workspace folder
+# is removed outside Terraform; --self-heal then starts the workspace again, which remakes it.
+# terraform_data has no remote object to refresh, so this output is the local template's signal.
+# The path is taken from the agent while it exists: its output is unknown until it is (re)created,
+# which makes Terraform evaluate this after the agent's provisioner remade the folder, not at plan.
+output "home_present" {
+  value = fileexists("${coalesce(one(terraform_data.agent[*].output.dir), terraform_data.home.output.dir)}/.coder-git-workspace")
 }

@@ -166,6 +166,29 @@ test('a change recorded while a build was in progress gets its build once that b
   assert.equal(w.build, { transition: 'start', reason: 'sync', why: ['parameters changed'] });
 });
 
+test('the schedule\'s state stands until a commit changes state:; then git takes over', () => {
+  const d = desired();
+  // The schedule stopped alice/dev (git says running): no build puts it back.
+  const a = appliedOf(d);
+  const w = a.workspaces.get('alice/dev')!;
+  Object.assign(w, { scheduled_state: 'stopped', build_transition: 'stop' });
+  let p = diff(d, a);
+  assert.is(p.workspaces.find((x) => x.key === 'alice/dev')!.build, null);
+  assert.not.ok(hasChanges(p));
+  // A parameter change rebuilds it in the schedule's state.
+  p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6') }), a);
+  assert.equal(p.workspaces.find((x) => x.key === 'alice/dev')!.build, { transition: 'stop', reason: 'sync', why: ['parameters changed'] });
+  // A failed schedule build is retried as the schedule's transition.
+  p = diff(d, { ...a, workspaces: new Map([...a.workspaces].map(([k, v]) => [k, k === 'alice/dev' ? { ...v, build_status: 'failed' } : v])) });
+  assert.equal(p.workspaces.find((x) => x.key === 'alice/dev')!.build?.transition, 'stop');
+  // A commit that says stopped agrees: nothing to build. One that says running after saying stopped: started.
+  p = diff(desired({ 'workspaces/alice/dev.yaml': aliceDev.replace('state: running', 'state: stopped') }), a);
+  assert.is(p.workspaces.find((x) => x.key === 'alice/dev')!.build, null);
+  Object.assign(w, { desired_state: 'stopped' });
+  p = diff(d, a);
+  assert.equal(p.workspaces.find((x) => x.key === 'alice/dev')!.build, { transition: 'start', reason: 'sync', why: ['started'] });
+});
+
 test('password hashes are never shown', () => {
   const d = desired();
   const hash = '$scrypt$ln=17,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';

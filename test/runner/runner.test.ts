@@ -248,6 +248,50 @@ test('notifications: an invalid commit, a failed build and its failed sync are p
   }
 });
 
+test('drift: a runner with --drift-interval and --self-heal finds a workspace changed by hand, reports it and repairs it', async () => {
+  const { createServer } = await import('node:http');
+  const received: { event: string; workspace?: string; drift?: unknown }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const marker = path.join(base, 'marker');
+  // Every start brings a new agent token, so a start replaces x and remakes the marker; the output
+  // reads the marker through x's output, so an apply evaluates it after the provisioner.
+  const main = `variable "coder_agent_token" {\n  type      = string\n  sensitive = true\n}\n\nresource "terraform_data" "x" {\n  input            = "${marker}"\n  triggers_replace = [sha256(var.coder_agent_token)]\n  provisioner "local-exec" {\n    command = "touch ${marker} && echo built >> ${effects}"\n  }\n}\n\noutput "present" {\n  value = fileexists(terraform_data.x.output)\n}\n`;
+  const repo = gitRepo({ ...repoFiles(effects), 'coder-git.yaml': `apiVersion: coder-git/v1\nkind: Deployment\nnotifications:\n  webhook_url: ${url}\n`, 'templates/plain/main.tf': main, 'templates/plain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\n', 'workspaces/alice/dev.yaml': 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\n' });
+  const metricsPort = 20000 + Math.floor(Math.random() * 20000);
+  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, 'data'), '--workers', '1', '--drift-interval', '1s', '--self-heal', '--metrics-listen', `127.0.0.1:${metricsPort}`]);
+  try {
+    await until('the commit applied', async () => (await syncOf(d, git(repo, 'rev-parse', 'HEAD').trim()))?.status === 'applied');
+    assert.ok(existsSync(marker));
+    await new Promise((res) => setTimeout(res, 2500));
+    assert.equal(received, [], 'checked, and nothing drifted');
+    (await import('node:fs')).rmSync(marker);
+    const n = await until('workspace_drifted posted', async () => received.find((x) => x.event === 'workspace_drifted'));
+    assert.equal([n.workspace, n.drift], ['alice/dev', { resources: [], outputs: ['present'] }]);
+    await until('the repair build succeeded', async () => (await d.db.oneOrNone("SELECT 1 FROM workspace_builds WHERE reason = 'drift' AND status = 'succeeded'")) !== null);
+    assert.ok(existsSync(marker), 'repaired');
+    assert.equal(lines(effects), ['built', 'built']);
+    assert.match(r.log(), /alice\/dev: drifted: output present; build #2 repairs it/);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(text, /coder_git_drifted_workspaces 0/, 'the repair cleared it');
+  } finally {
+    r.child.kill('SIGKILL');
+    server.close();
+    await d.drop();
+  }
+});
+
 test('a remote repository is cloned and fetched every --interval', async () => {
   const d = await testDatabase();
   const base = tempDir();

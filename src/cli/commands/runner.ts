@@ -6,7 +6,7 @@ import { Runner } from '../../../runner/runner.ts';
 import { serveMetrics } from '../../../runner/metrics.ts';
 import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
-import { envNote, envString } from '../env.ts';
+import { envBoolean, envNote, envString } from '../env.ts';
 
 interface Args extends DatabaseArgs {
   repo: string;
@@ -18,6 +18,8 @@ interface Args extends DatabaseArgs {
   'metrics-listen'?: string;
   'max-destroy': number;
   'allow-destroy': boolean;
+  'drift-interval': string;
+  'self-heal': boolean;
 }
 
 const duration = (flag: string, v: string) => {
@@ -37,6 +39,8 @@ export const runnerCommand: CommandModule<object, Args> = {
       .option('retry-after', { type: 'string', default: envString('retry-after') ?? '60s', describe: `A failed build is tried again this long after it failed${envNote('retry-after')}` })
       .option('grace', { type: 'string', default: envString('grace') ?? '5m', describe: 'On SIGTERM, how long running builds may finish before terraform is interrupted' })
       .option('metrics-listen', { type: 'string', default: envString('metrics-listen'), describe: `Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464)${envNote('metrics-listen')}` })
+      .option('drift-interval', { type: 'string', default: envString('drift-interval') ?? '1h', describe: `Check each running workspace for drift (a refresh-only terraform plan) this often; 0 turns checks off${envNote('drift-interval')}` })
+      .option('self-heal', { type: 'boolean', default: envBoolean('self-heal') ?? false, describe: `Start a drifted workspace again, which applies its template over the drift${envNote('self-heal')}` })
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: a commit destroying more workspaces is refused (recorded failed)' })
       .option('allow-destroy', { type: 'boolean', default: false, describe: 'Turn the mass-destroy guard off' }) as never,
   handler: async (argv) => {
@@ -55,6 +59,8 @@ export const runnerCommand: CommandModule<object, Args> = {
       retryAfterMs: duration('retry-after', argv['retry-after']),
       maxDestroy: argv['max-destroy'],
       allowDestroy: argv['allow-destroy'],
+      driftIntervalMs: argv['drift-interval'] === '0' ? 0 : duration('drift-interval', argv['drift-interval']),
+      selfHeal: argv['self-heal'],
       log: (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`),
     });
     // Released before the database (registered after it): stop building, then close the pool.

@@ -3,6 +3,8 @@ import { loadAppliedState } from '../../db/state.ts';
 import { syncs } from '../../db/repos/syncs.ts';
 import { builds } from '../../db/repos/builds.ts';
 import { jobs } from '../../db/repos/jobs.ts';
+import { workspaces as workspaceRepo } from '../../db/repos/workspaces.ts';
+import { autostopAt, nextAutostart } from '../../schedule/schedule.ts';
 import { ANSI, PLAIN } from '../../config/format.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { useColor } from '../main.ts';
@@ -29,15 +31,29 @@ export const statusCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const { db } = await openForCommand(argv);
     const [applied, recent, failed, queue] = [await loadAppliedState(db), await syncs.recent(db, argv.syncs), await builds.failedLatest(db), await jobs.depth(db)];
-    const workspaces = [...applied.workspaces.values()].map((w) => ({
-      workspace: `${w.owner}/${w.name}`,
-      template: w.template,
-      desired_state: w.desired_state,
-      last_build: w.build_id ? { number: w.build_number, transition: w.build_transition, status: w.build_status } : null,
-    }));
+    const scheduled = new Map((await workspaceRepo.scheduled(db)).map((r) => [r.id, r]));
+    const drifted = new Map((await workspaceRepo.drifted(db)).map((r) => [`${r.owner}/${r.name}`, r]));
+    const now = new Date();
+    const workspaces = [...applied.workspaces.values()].map((w) => {
+      const key = `${w.owner}/${w.name}`;
+      const s = scheduled.get(w.id);
+      const stop = s && autostopAt(s);
+      const start = s?.build_transition === 'stop' ? nextAutostart(s, now) : undefined;
+      const d = drifted.get(key);
+      return {
+        workspace: key,
+        template: w.template,
+        desired_state: w.desired_state,
+        scheduled_state: w.scheduled_state ?? null,
+        last_build: w.build_id ? { number: w.build_number, transition: w.build_transition, status: w.build_status } : null,
+        next_autostart: start ?? null,
+        autostop_at: stop ? stop.at : null,
+        drift: d ? { detected_at: d.drift_detected_at, checked_at: d.drift_checked_at, changes: d.drift } : null,
+      };
+    });
     const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at }));
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify({ syncs: syncRows, workspaces, failed_builds: failed, queue }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ syncs: syncRows, workspaces, failed_builds: failed, drifted: [...drifted.keys()], queue }, null, 2)}\n`);
       return;
     }
     const c = useColor(argv.color) ? ANSI : PLAIN;
@@ -46,7 +62,16 @@ export const statusCommand: CommandModule<object, Args> = {
     if (!recent.length) out.push('  none yet');
     for (const s of recent) out.push(`  #${s.id} ${paint(s.status.padEnd(10))} ${s.commit_sha.slice(0, 12)}  ${JSON.stringify(s.message ?? '')}${s.author ? ` by ${s.author}` : ''}  ${c.dim(ago(s.created_at))}`);
     out.push('', c.bold(`Workspaces (${workspaces.length}):`));
-    for (const w of workspaces) out.push(`  ${w.workspace.padEnd(28)} ${w.desired_state.padEnd(8)} ${w.last_build ? `build #${w.last_build.number} ${w.last_build.transition} ${paint(w.last_build.status ?? '')}` : 'never built'}`);
+    for (const w of workspaces) {
+      const state = w.scheduled_state ? `${w.scheduled_state}*` : w.desired_state;
+      const notes = [
+        w.next_autostart ? `autostart ${w.next_autostart.toISOString().slice(0, 16).replace('T', ' ')}Z` : '',
+        w.autostop_at ? `autostop ${w.autostop_at.toISOString().slice(0, 16).replace('T', ' ')}Z` : '',
+        w.drift ? c.red(`drifted ${ago(w.drift.detected_at)}`) : '',
+      ].filter(Boolean);
+      out.push(`  ${w.workspace.padEnd(28)} ${state.padEnd(9)} ${w.last_build ? `build #${w.last_build.number} ${w.last_build.transition} ${paint(w.last_build.status ?? '')}` : 'never built'}${notes.length ? `  ${c.dim(notes.join(', '))}` : ''}`);
+    }
+    if (workspaces.some((w) => w.scheduled_state)) out.push(c.dim('  * the schedule set this state; a commit that changes state: takes over again'));
     if (failed.length) {
       out.push('', c.bold('Failed builds:'));
       for (const f of failed) out.push(`  ${f.workspace} #${f.build_number} ${f.transition}: ${f.error ?? f.status}`);

@@ -12,6 +12,8 @@ export interface WorkspaceRow {
   content_hash: string | null;
   parameters: Record<string, Scalar>;
   desired_state: 'running' | 'stopped';
+  /** the state the schedule put it in, standing until a commit changes `state:` */
+  scheduled_state?: 'running' | 'stopped' | null;
   schedule: { autostart?: string; ttl?: string };
   build_id: string | null;
   build_number: number | null;
@@ -32,10 +34,55 @@ export interface WorkspaceInput {
   schedule: { autostart?: string; ttl?: string };
 }
 
+/** What the schedule decides on (sql/workspaces/schedule.sql). */
+export interface ScheduleRow {
+  id: string;
+  owner: string;
+  name: string;
+  template_version_id: string;
+  parameters: Record<string, Scalar>;
+  autostart: string | null;
+  ttl: string | null;
+  default_ttl: string | null;
+  max_ttl: string | null;
+  build_transition: 'start' | 'stop';
+  build_status: string;
+  build_created_at: Date;
+  build_finished_at: Date | null;
+  last_activity_at: Date | null;
+}
+
+export interface DriftDue {
+  id: string;
+  build_id: string;
+  build_reason: string;
+  build_finished_at: Date;
+  drift_checked_at: Date | null;
+}
+
+export interface DriftRow {
+  owner: string;
+  name: string;
+  drift_detected_at: Date;
+  drift_checked_at: Date;
+  drift: unknown;
+}
+
 export const workspaces = {
   load: (q: Q) => q.any<WorkspaceRow>(sql('workspaces/load')),
   upsert: (q: Q, rows: WorkspaceInput[]) => (rows.length ? q.none(sql('workspaces/upsert'), { rows }) : Promise.resolve()),
   remove: (q: Q, rows: { owner: string; name: string }[]) => (rows.length ? q.none(sql('workspaces/delete'), { rows }) : Promise.resolve()),
   markDestroyed: (q: Q, id: string) => q.none(sql('workspaces/mark-destroyed'), { id }),
+  /** Settled workspaces with a schedule; `lock` inside a transaction that acts on them. */
+  scheduled: (q: Q, ids: string[] | null = null, lock = false) => q.any<ScheduleRow>(sql('workspaces/schedule'), { ids, lock: lock ? 'FOR UPDATE OF w' : '' }),
+  setScheduled: (q: Q, id: string, state: 'running' | 'stopped') => q.none(sql('workspaces/set-scheduled'), { id, state }),
+  driftDue: (q: Q, intervalMs: number, limit: number) => q.any<DriftDue>(sql('workspaces/drift-due'), { interval_ms: intervalMs, limit }),
+  /** The workspace's build lease, while build_id is its latest and no job is queued for it. */
+  lease: async (q: Q, id: string, buildId: string, runnerId: string, leaseSeconds: number) =>
+    (await q.oneOrNone(sql('workspaces/lease'), { id, build_id: buildId, runner_id: runnerId, lease_seconds: leaseSeconds })) !== null,
+  releaseLease: (q: Q, id: string, runnerId: string) => q.none(sql('workspaces/release-lease'), { id, runner_id: runnerId }),
+  /** Records a drift check; true when this check is the one that found the drift. */
+  setDrift: async (q: Q, id: string, drift: unknown) => (await q.one<{ newly: boolean }>(sql('workspaces/set-drift'), { id, drift: drift ?? null })).newly,
+  drifted: (q: Q) => q.any<DriftRow>(sql('workspaces/drifted')),
   ids: (q: Q, keys: string[]) => q.any<{ key: string; id: string; template_version_id: string }>(sql('workspaces/ids'), { keys }),
 };

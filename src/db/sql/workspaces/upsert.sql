@@ -11,5 +11,7 @@ ON CONFLICT (owner_id, name) WHERE deleted_at IS NULL DO UPDATE SET
   template_version_id = EXCLUDED.template_version_id,
   parameters = EXCLUDED.parameters,
   desired_state = EXCLUDED.desired_state,
+  -- a commit that changes `state:` takes over from the schedule
+  scheduled_state = CASE WHEN workspaces.desired_state = EXCLUDED.desired_state THEN workspaces.scheduled_state END,
   schedule = EXCLUDED.schedule,
   updated_at = now()

@@ -1,0 +1,44 @@
+// The schedule's builds (README: Schedules). The decision is src/schedule/schedule.ts; here it is made
+// on the rows as they are and written like any apply: under the apply lock and the runner's fencing
+// epoch, re-decided on the locked rows, with each build recorded with its reason and the state the
+// schedule put the workspace in.
+
+import type { Db } from '../db/connect.ts';
+import { workspaces, type ScheduleRow } from '../db/repos/workspaces.ts';
+import { builds } from '../db/repos/builds.ts';
+import { audit } from '../db/repos/audit.ts';
+import { dueBuild, type ScheduledBuild } from '../schedule/schedule.ts';
+import { underApplyLock } from './apply.ts';
+
+export interface Scheduled extends ScheduledBuild {
+  workspace: string;
+  build_id: string;
+  build_number: number;
+}
+
+function due(rows: ScheduleRow[], now: Date): [ScheduleRow, ScheduledBuild][] {
+  const out: [ScheduleRow, ScheduledBuild][] = [];
+  for (const r of rows) {
+    const b = dueBuild(r, now);
+    if (b) out.push([r, b]);
+  }
+  return out;
+}
+
+export async function scheduleBuilds(db: Db, o: { epoch?: number; now?: () => Date } = {}): Promise<Scheduled[]> {
+  const now = o.now ?? (() => new Date());
+  // Decided first without locks (the usual answer is "nothing"), then again on the locked rows.
+  const candidates = due(await workspaces.scheduled(db), now());
+  if (!candidates.length) return [];
+  return underApplyLock(db, o.epoch, async (t) => {
+    const rows = await workspaces.scheduled(t, candidates.map(([r]) => r.id), true);
+    const out: Scheduled[] = [];
+    for (const [r, b] of due(rows, now())) {
+      const build = await builds.create(t, { workspace_id: r.id, transition: b.transition, reason: b.reason, template_version_id: r.template_version_id, parameters: r.parameters, sync_id: null });
+      await workspaces.setScheduled(t, r.id, b.transition === 'start' ? 'running' : 'stopped');
+      await audit.append(t, { actor: 'schedule', action: `workspace_${b.reason}`, target: `${r.owner}/${r.name}`, details: { build: build.build_number, why: b.why } });
+      out.push({ ...b, workspace: `${r.owner}/${r.name}`, build_id: build.id, build_number: build.build_number });
+    }
+    return out;
+  });
+}
