@@ -23,6 +23,7 @@ import { builds, type BuildStatus } from '../db/repos/builds.ts';
 import { jobs } from '../db/repos/jobs.ts';
 import { syncs } from '../db/repos/syncs.ts';
 import { audit } from '../db/repos/audit.ts';
+import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 import { runBuild, type BuildEnv } from './build.ts';
 import { reconciler } from '../db/repos/reconciler.ts';
 import { states } from '../db/repos/states.ts';
@@ -37,6 +38,7 @@ export function fingerprint(a: AppliedState): string {
     users: [...a.users.values()],
     templates: [...a.templates.values()],
     workspaces: [...a.workspaces.values()],
+    deployment: a.deployment,
   };
   return createHash('sha256').update(JSON.stringify(plain)).digest('hex');
 }
@@ -143,6 +145,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
       }));
     await syncs.setStatus(t, syncId, 'applying', { plan_summary: plan.summary });
 
+    if (plan.deployment.action !== 'noop') await deploymentRepo.save(t, desired.deployment, o.commit.sha);
     // key → action, per kind: 10,000 users must not mean 10,000 scans of the plan.
     const actions = (xs: { key: string; action: string }[]) => new Map(xs.map((x) => [x.key, x.action]));
     const userActions = actions(plan.users);

@@ -13,6 +13,7 @@ import { planCommand } from './commands/plan.ts';
 import { applyCommand } from './commands/apply.ts';
 import { runnerCommand } from './commands/runner.ts';
 import { statusCommand } from './commands/status.ts';
+import { serverCommand } from './commands/server.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -45,6 +46,7 @@ export function buildCli(argv: string[]): Argv {
     .command(applyCommand)
     .command(runnerCommand)
     .command(statusCommand)
+    .command(serverCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')

@@ -7,6 +7,8 @@ import { users, type UserRow } from './repos/users.ts';
 import { templates, type TemplateRow } from './repos/templates.ts';
 import { workspaces, type WorkspaceRow } from './repos/workspaces.ts';
 import { syncs, type SyncRow } from './repos/syncs.ts';
+import { deployment } from './repos/deployment.ts';
+import type { Deployment } from '../config/types.ts';
 
 export interface AppliedState {
   users: Map<string, UserRow>;
@@ -14,6 +16,8 @@ export interface AppliedState {
   /** keyed "<owner>/<name>" */
   workspaces: Map<string, WorkspaceRow>;
   lastApplied: SyncRow | null;
+  /** coder-git.yaml as last applied (null: never) */
+  deployment: Deployment | null;
 }
 
 const { TransactionMode, isolationLevel } = (pgPromise as unknown as { txMode: typeof import('pg-promise').txMode }).txMode;
@@ -26,11 +30,13 @@ export async function readAppliedState(q: Q): Promise<AppliedState> {
   const t = await templates.load(q);
   const w = await workspaces.load(q);
   const last = await syncs.lastApplied(q);
+  const dep = await deployment.load(q);
   return {
     users: new Map(u.map((r) => [r.username, r])),
     templates: new Map(t.map((r) => [r.name, r])),
     workspaces: new Map(w.map((r) => [`${r.owner}/${r.name}`, r])),
     lastApplied: last,
+    deployment: dep,
   };
 }
 

@@ -43,6 +43,16 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
   const retryWait = (finished: Date | null | undefined) => (opts.retryAfterMs && finished ? Math.max(0, finished.getTime() + opts.retryAfterMs - now) : 0);
   const errors: PlanError[] = [];
 
+  const dep = desired.deployment;
+  const was = applied.deployment;
+  const depFields = fields([
+    ['access_url', was?.access_url, dep.access_url],
+    ['auth', was?.auth, dep.auth],
+    ['terraform', was?.terraform, dep.terraform],
+    ['notifications', was?.notifications, dep.notifications],
+  ]);
+  const deployment: ObjectChange = { key: 'coder-git.yaml', action: !was ? 'create' : depFields.length ? 'update' : 'noop', fields: depFields };
+
   const users: ObjectChange[] = [];
   for (const u of desired.users.values()) {
     const a = applied.users.get(u.name);
@@ -135,6 +145,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
 
   const sortByKey = <T extends { key: string }>(xs: T[]) => xs.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   return {
+    deployment,
     users: sortByKey(users),
     templates: sortByKey(templates),
     workspaces: sortByKey(workspaces),
@@ -176,5 +187,5 @@ function count(xs: ObjectChange[]): Counts {
 }
 
 export function hasChanges(p: Plan): boolean {
-  return [...p.users, ...p.templates, ...p.workspaces].some((x) => x.action !== 'noop') || p.workspaces.some((w) => w.build !== null);
+  return [p.deployment, ...p.users, ...p.templates, ...p.workspaces].some((x) => x.action !== 'noop') || p.workspaces.some((w) => w.build !== null);
 }

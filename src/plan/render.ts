@@ -51,6 +51,7 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
     }
     out.push('');
   };
+  section('Deployment:', [p.deployment]);
   section('Users:', p.users);
   section('Templates:', p.templates, (t) => (t.workspaces.length ? [`rebuilds: ${t.workspaces.join(', ')}`] : []));
   section('Workspaces:', p.workspaces, (w) => {
@@ -66,7 +67,8 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
 
 export function summaryLine(p: Plan): string {
   const s = p.summary;
-  const n = (k: 'create' | 'update' | 'delete') => s.users[k] + s.templates[k] + s.workspaces[k];
+  const dep = (k: 'create' | 'update' | 'delete') => (p.deployment.action === k ? 1 : 0);
+  const n = (k: 'create' | 'update' | 'delete') => dep(k) + s.users[k] + s.templates[k] + s.workspaces[k];
   if (!n('create') && !n('update') && !n('delete') && !s.builds.start && !s.builds.stop && !s.builds.delete) return 'No changes. The deployment matches the commit.';
   return `Plan: ${n('create')} to add, ${n('update')} to change, ${n('delete')} to destroy; builds: ${s.builds.start} start, ${s.builds.stop} stop, ${s.builds.delete} delete.`;
 }
@@ -91,7 +93,7 @@ export function renderMarkdown(p: Plan): string {
     }
     out.push('');
   }
-  const details = [...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
+  const details = [p.deployment, ...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
   if (details.length) {
     out.push('<details><summary>Details</summary>', '', '```diff');
     for (const x of details) {

@@ -61,6 +61,8 @@ export interface Counts {
 }
 
 export interface Plan {
+  /** coder-git.yaml (key "coder-git.yaml"): its settings as fields */
+  deployment: ObjectChange;
   users: ObjectChange[];
   templates: TemplateChange[];
   workspaces: WorkspaceChange[];

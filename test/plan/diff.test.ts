@@ -6,7 +6,7 @@ import type { DesiredState } from '../../src/config/types.ts';
 import { diff, hasChanges, templateVersions } from '../../src/plan/diff.ts';
 import { effectiveParameters } from '../../src/plan/hash.ts';
 import type { AppliedState } from '../../src/db/state.ts';
-import { aliceDev, baseFiles, bob, smallMain, smallTemplate } from '../fixtures/base.ts';
+import { aliceDev, baseFiles, bob, deployment, smallMain, smallTemplate } from '../fixtures/base.ts';
 import type { Files } from '../helpers/git.ts';
 
 function desired(overrides: Files = {}): DesiredState {
@@ -21,7 +21,7 @@ function desired(overrides: Files = {}): DesiredState {
 /** The applied state after a successful apply of d (every last build succeeded). */
 function appliedOf(d: DesiredState, buildStatus = 'succeeded'): AppliedState {
   const hashes = templateVersions(d);
-  const applied: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null };
+  const applied: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: d.deployment };
   for (const u of d.users.values()) applied.users.set(u.name, { id: `u-${u.name}`, username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null });
   for (const t of d.templates.values()) applied.templates.set(t.name, { id: `t-${t.name}`, name: t.name, display_name: t.display_name ?? null, description: t.description ?? null, icon: t.icon ?? null, active_version_id: 'v', active_hash: hashes.get(t.name)! });
   for (const [key, w] of d.workspaces) {
@@ -31,7 +31,7 @@ function appliedOf(d: DesiredState, buildStatus = 'succeeded'): AppliedState {
   return applied;
 }
 
-const empty: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null };
+const empty: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: null };
 
 test('from nothing: everything is created; running workspaces start, stopped ones stop', () => {
   const d = desired({ 'workspaces/bob/box.yaml': 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: small\nparameters: { label: box }\nstate: stopped\n' });
@@ -187,6 +187,16 @@ test('the schedule\'s state stands until a commit changes state:; then git takes
   Object.assign(w, { desired_state: 'stopped' });
   p = diff(d, a);
   assert.equal(p.workspaces.find((x) => x.key === 'alice/dev')!.build, { transition: 'start', reason: 'sync', why: ['started'] });
+});
+
+test('coder-git.yaml is applied too: created once, then updated field by field', () => {
+  const d = desired();
+  assert.equal(diff(d, empty).deployment.action, 'create');
+  const changed = desired({ 'coder-git.yaml': deployment.replace('https://coder.example.com', 'https://coder.elsewhere.example.com') });
+  const p = diff(changed, appliedOf(d));
+  assert.is(p.deployment.action, 'update');
+  assert.equal(p.deployment.fields.map((f) => f.field), ['access_url']);
+  assert.ok(hasChanges(p), 'a settings-only commit is a change to apply');
 });
 
 test('password hashes are never shown', () => {

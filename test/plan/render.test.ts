@@ -25,6 +25,7 @@ test('a plan with every kind of change, in every format', () => {
       ['zed/old', { id: 'w2', owner: 'zed', name: 'old', template: 'small', template_version_id: 'v1', content_hash: '0123456789abcdef', parameters: {}, desired_state: 'stopped', schedule: {}, build_id: 'b2', build_number: 1, build_transition: 'stop', build_status: 'succeeded' }],
     ]),
     lastApplied: null,
+    deployment: { ...desired.deployment, access_url: 'https://old.example.com' },
   };
   const plan = diff(desired, applied);
   const dev = plan.workspaces.find((w) => w.key === 'alice/dev')!;

@@ -35,11 +35,17 @@ export interface AgentReport {
   connected?: boolean;
   disconnected?: boolean;
   heartbeat?: boolean;
+  /** someone used the workspace (a session): moves the autostop deadline */
+  activity?: boolean;
 }
 
 export const agents = {
   create: (q: Q, a: { workspace_id: string; build_id: string; name?: string; token_hash: Buffer }) =>
     q.one<AgentRow>(sql('agents/create'), { name: 'main', ...a }),
+  /** Startup log lines, kept up to capBytes per agent (the rest dropped, the overflow recorded). */
+  appendLogs: (q: Q, agentId: string, lines: { stream: 'stdout' | 'stderr'; line: string }[], capBytes: number) =>
+    q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes }),
+  readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
   byTokenHash: (q: Q, tokenHash: Buffer) => q.oneOrNone<AgentRow>(sql('agents/by-token'), { token_hash: tokenHash }),
   report: (q: Q, id: string, r: AgentReport) =>
     q.one<AgentRow>(sql('agents/update'), {
@@ -51,5 +57,6 @@ export const agents = {
       connected: r.connected ?? false,
       disconnected: r.disconnected ?? false,
       heartbeat: r.heartbeat ?? false,
+      activity: r.activity ?? false,
     }),
 };

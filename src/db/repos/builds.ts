@@ -67,6 +67,9 @@ export const builds = {
   create: (q: Q, b: BuildInput) => q.one<BuildRow>(sql('workspace_builds/create'), b),
   failedLatest: (q: Q) =>
     q.any<{ workspace: string; build_number: number; transition: Transition; status: BuildStatus; error: string | null; finished_at: Date | null }>(sql('workspace_builds/failed')),
+  /** Build `number` (null: the latest) of workspace owner/name, with its newest agent's id. */
+  byNumber: (q: Q, owner: string, name: string, number: number | null) =>
+    q.oneOrNone<Pick<BuildRow, 'id' | 'build_number' | 'transition' | 'status' | 'reason' | 'error' | 'created_at' | 'started_at' | 'finished_at'> & { agent_id: string | null }>(sql('workspace_builds/by-number'), { owner, name, number }),
   get: (q: Q, id: string) => q.oneOrNone<BuildRow>(sql('workspace_builds/get'), { id }),
   setStatus: (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) =>
     q.one<BuildRow>(sql('workspace_builds/set-status'), { id, status, error: extra.error ?? null, runner_id: extra.runner_id ?? null }),

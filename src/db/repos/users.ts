@@ -16,7 +16,12 @@ export interface UserRow {
 
 export type UserInput = Omit<UserRow, 'id'>;
 
+export type LoginRow = Pick<UserRow, 'id' | 'username' | 'email' | 'roles' | 'login_type' | 'status' | 'password_hash'>;
+
 export const users = {
+  /** The user signing in as `name` (a username or an email address). */
+  forLogin: (q: Q, name: string) => q.oneOrNone<LoginRow>(sql('users/for-login'), { username: name, email: name }),
+  list: (q: Q) => q.any<Omit<UserRow, 'password_hash'>>(sql('users/list')),
   load: (q: Q) => q.any<UserRow>(sql('users/load')),
   upsert: (q: Q, rows: UserInput[]) => (rows.length ? q.none(sql('users/upsert'), { rows }) : Promise.resolve()),
   remove: (q: Q, usernames: string[]) => (usernames.length ? q.none(sql('users/delete'), { usernames }) : Promise.resolve()),

@@ -52,6 +52,33 @@ export interface ScheduleRow {
   last_activity_at: Date | null;
 }
 
+/** A workspace as people see it (sql/workspaces/listing.sql); see src/workspace-view.ts. */
+export interface ListingRow {
+  id: string;
+  owner: string;
+  name: string;
+  template: string;
+  desired_state: 'running' | 'stopped';
+  scheduled_state: 'running' | 'stopped' | null;
+  build_number: number | null;
+  transition: 'start' | 'stop' | 'delete' | null;
+  build_status: string | null;
+  build_reason: string | null;
+  build_created_at: Date | null;
+  build_finished_at: Date | null;
+  build_error: string | null;
+  agent_id: string | null;
+  lifecycle: string | null;
+  agent_created_at: Date | null;
+  first_connected_at: Date | null;
+  last_connected_at: Date | null;
+  disconnected_at: Date | null;
+  last_heartbeat_at: Date | null;
+  agent_version: string | null;
+  connection_timeout: string | null;
+  drift_detected_at: Date | null;
+}
+
 export interface DriftDue {
   id: string;
   build_id: string;
@@ -70,6 +97,8 @@ export interface DriftRow {
 
 export const workspaces = {
   load: (q: Q) => q.any<WorkspaceRow>(sql('workspaces/load')),
+  /** For people: every workspace, or only owner's. */
+  listing: (q: Q, owner: string | null = null) => q.any<ListingRow>(sql('workspaces/listing'), { owner }),
   upsert: (q: Q, rows: WorkspaceInput[]) => (rows.length ? q.none(sql('workspaces/upsert'), { rows }) : Promise.resolve()),
   remove: (q: Q, rows: { owner: string; name: string }[]) => (rows.length ? q.none(sql('workspaces/delete'), { rows }) : Promise.resolve()),
   markDestroyed: (q: Q, id: string) => q.none(sql('workspaces/mark-destroyed'), { id }),

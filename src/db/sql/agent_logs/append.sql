@@ -1,0 +1,16 @@
+-- Startup log lines ${lines} ([{stream, line}]) of agent ${agent_id}, as far as ${cap} bytes per agent
+-- allow; the rest is dropped and the agent marked overflowed. Returns what was kept.
+WITH a AS (
+  SELECT id, log_bytes FROM agents WHERE id = ${agent_id} FOR UPDATE
+), l AS (
+  SELECT r.stream, r.line, ord, sum(octet_length(r.line) + 1) OVER (ORDER BY ord) AS upto
+  FROM jsonb_to_recordset(${lines:json}::jsonb) WITH ORDINALITY AS r(stream text, line text, ord)
+), kept AS (
+  INSERT INTO agent_logs (agent_id, stream, line)
+  SELECT a.id, l.stream, l.line FROM a, l WHERE a.log_bytes + l.upto <= ${cap} ORDER BY l.ord
+  RETURNING octet_length(line) + 1 AS n
+), total AS (SELECT count(*)::int AS lines, coalesce(sum(n), 0)::int AS bytes FROM kept)
+UPDATE agents SET log_bytes = agents.log_bytes + total.bytes,
+  log_overflowed = agents.log_overflowed OR total.lines < (SELECT count(*) FROM l)
+FROM total WHERE agents.id = ${agent_id}
+RETURNING total.lines AS kept, agents.log_overflowed

@@ -1,0 +1,140 @@
+// Workspace agents connect here: GET /api/v1/agents/connect upgraded to a WebSocket, authenticated by
+// the agent token its build made (Coder-Agent-Token or Authorization: Bearer). The token only works
+// while its build is the workspace's latest, and grants nothing but this socket.
+//
+// Protocol (version 1), JSON text frames:
+//   agent → server  {type:"hello", protocol:1, version, os, arch}   first, once
+//                   {type:"lifecycle", state}                       created|starting|ready|start_error|shutting_down|off
+//                   {type:"logs", lines:[{stream:"stdout"|"stderr", line}]}   startup script output
+//                   {type:"heartbeat"}                              every heartbeat_ms
+//                   {type:"activity"}                               someone used the workspace
+//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script}
+//                   {type:"error", message}                         a message that was refused
+// Two missed heartbeats close the socket (4000) and mark the agent disconnected.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Ctx } from './app.ts';
+import { sha256 } from './auth.ts';
+import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
+import { builds } from '../db/repos/builds.ts';
+
+export const PROTOCOL = 1;
+const LINE_MAX = 4096;
+
+type Msg =
+  | { type: 'hello'; protocol: number; version?: string; os?: string; arch?: string }
+  | { type: 'lifecycle'; state: Lifecycle }
+  | { type: 'logs'; lines: { stream: 'stdout' | 'stderr'; line: string }[] }
+  | { type: 'heartbeat' }
+  | { type: 'activity' };
+
+function parse(data: string): Msg | string {
+  let m: unknown;
+  try {
+    m = JSON.parse(data);
+  } catch {
+    return 'not JSON';
+  }
+  if (!m || typeof m !== 'object') return 'expected an object with a "type"';
+  const o = m as Record<string, unknown>;
+  const str = (v: unknown) => typeof v === 'string' && v.length <= 100;
+  switch (o.type) {
+    case 'hello':
+      if (o.protocol !== PROTOCOL) return `protocol ${String(o.protocol)} is not spoken here; this server speaks ${PROTOCOL}`;
+      if (![o.version, o.os, o.arch].every((v) => v === undefined || str(v))) return 'hello: version, os and arch are short strings';
+      return o as Msg;
+    case 'lifecycle':
+      return typeof o.state === 'string' && o.state in LIFECYCLE_TRANSITIONS ? (o as Msg) : `lifecycle: state must be one of ${Object.keys(LIFECYCLE_TRANSITIONS).join(', ')}`;
+    case 'logs':
+      if (!Array.isArray(o.lines) || o.lines.length > 1000) return 'logs: lines must be a list of at most 1000';
+      for (const l of o.lines as { stream?: unknown; line?: unknown }[]) {
+        if (!l || (l.stream !== 'stdout' && l.stream !== 'stderr') || typeof l.line !== 'string') return 'logs: each line is {stream: "stdout"|"stderr", line: string}';
+      }
+      return o as Msg;
+    case 'heartbeat':
+    case 'activity':
+      return o as Msg;
+    default:
+      return `unknown message type ${JSON.stringify(o.type)}`;
+  }
+}
+
+export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const { db } = ctx.o.database;
+  const cap = ctx.o.agentLogCap ?? 1_048_576;
+
+  app.get(
+    '/api/v1/agents/connect',
+    {
+      websocket: true,
+      preValidation: async (req, reply) => {
+        const h = req.headers['coder-agent-token'];
+        const auth = req.headers.authorization;
+        const token = typeof h === 'string' ? h : auth?.startsWith('Bearer ') ? auth.slice(7) : '';
+        const agent = token ? await agents.byTokenHash(db, sha256(token)) : null;
+        if (!agent) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'an agent connects with its build\'s agent token (Coder-Agent-Token header); this one is unknown or its build is no longer the latest' } });
+        (req as FastifyRequest & { agent?: AgentRow }).agent = agent;
+      },
+    },
+    (socket: WebSocket, req) => {
+      const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
+      let lifecycle = agent.lifecycle;
+      let hello = false;
+      let last = Date.now();
+      let closed = false;
+      ctx.metrics.agentsConnected++;
+      // Reports are written in order, one at a time.
+      let chain: Promise<unknown> = agents.report(db, agent.id, { connected: true });
+      const write = (fn: () => Promise<unknown>) => (chain = chain.then(fn).catch((err) => req.log.warn({ err, agent: agent.id }, 'agent report failed')));
+      const send = (m: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
+      const refuse = (message: string) => send({ type: 'error', message });
+
+      const watchdog = setInterval(() => {
+        if (Date.now() - last > 2 * ctx.heartbeatMs) socket.close(4000, 'two heartbeats missed');
+      }, Math.max(250, ctx.heartbeatMs / 2));
+      socket.on('close', () => {
+        closed = true;
+        clearInterval(watchdog);
+        ctx.metrics.agentsConnected--;
+        write(() => agents.report(db, agent.id, { disconnected: true }));
+      });
+      socket.on('message', (data, isBinary) => {
+        if (closed) return;
+        last = Date.now();
+        if (isBinary) return refuse('text frames only');
+        const m = parse(data.toString());
+        if (typeof m === 'string') return refuse(m);
+        if (!hello && m.type !== 'hello') return refuse('say hello first');
+        switch (m.type) {
+          case 'hello':
+            if (hello) return refuse('hello only once');
+            hello = true;
+            write(async () => {
+              await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
+              const b = await builds.context(db, agent.build_id);
+              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: b ? `${b.owner}/${b.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: b?.manifest.agent?.startup_script ?? null });
+            });
+            return;
+          case 'lifecycle':
+            if (m.state === lifecycle) return;
+            if (!LIFECYCLE_TRANSITIONS[lifecycle].includes(m.state)) return refuse(`lifecycle: ${lifecycle} cannot become ${m.state} (allowed: ${LIFECYCLE_TRANSITIONS[lifecycle].join(', ') || 'nothing'})`);
+            lifecycle = m.state;
+            write(() => agents.report(db, agent.id, { lifecycle: m.state, heartbeat: true }));
+            return;
+          case 'logs': {
+            const lines = m.lines.map((l) => ({ stream: l.stream, line: l.line.slice(0, LINE_MAX) }));
+            write(() => agents.appendLogs(db, agent.id, lines, cap));
+            return;
+          }
+          case 'heartbeat':
+            write(() => agents.report(db, agent.id, { heartbeat: true }));
+            return;
+          case 'activity':
+            write(() => agents.report(db, agent.id, { heartbeat: true, activity: true }));
+            return;
+        }
+      });
+    },
+  );
+}

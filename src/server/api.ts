@@ -1,0 +1,264 @@
+// The REST API under /api/v1. Routes are declared once, in API_ROUTES: the table registers them, checks
+// who may call each (anonymous, any signed-in user, or a permission of GRANTS) and generates the
+// OpenAPI document served at /api/docs, so the docs cannot drift from what runs.
+//
+// A member sees only their own workspaces; an auditor reads everything and changes nothing (nothing
+// here changes the deployment: git does). Requests that change something (tokens, a refresh) must
+// authenticate with a header, not the session cookie: a cross-site form cannot set headers.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Ctx } from './app.ts';
+import { can, issueKey, type Permission } from './auth.ts';
+import { passwordLogin } from './login.ts';
+import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import { users } from '../db/repos/users.ts';
+import { syncs } from '../db/repos/syncs.ts';
+import { builds } from '../db/repos/builds.ts';
+import { logs } from '../db/repos/logs.ts';
+import { agents } from '../db/repos/agents.ts';
+import { apiKeys } from '../db/repos/api-keys.ts';
+import { audit } from '../db/repos/audit.ts';
+import { workspaceView } from '../workspace-view.ts';
+import { VERSION } from '../version.ts';
+import { REFRESH_CHANNEL } from '../db/channels.ts';
+
+export type Access = 'anonymous' | 'user' | Permission;
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  summary: string;
+  access: Access;
+  /** changes something: header authentication only */
+  mutates?: boolean;
+  body?: Record<string, unknown>;
+  handler: (req: FastifyRequest, reply: FastifyReply, ctx: Ctx) => Promise<unknown>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const params = (req: FastifyRequest) => req.params as Record<string, string>;
+
+/** A workspace the actor may see, or 404 (not 403: whether another's workspace exists is not told). */
+async function visibleWorkspace(req: FastifyRequest, ctx: Ctx) {
+  const { owner, name } = params(req);
+  const me = req.actor!;
+  if (owner !== me.username && !can(me, 'workspaces:read-all')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
+  const row = (await workspaces.listing(ctx.o.database.db, owner!)).find((w) => w.name === name);
+  if (!row) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
+  return row;
+}
+
+const limitOf = (req: FastifyRequest, max = 200) => {
+  const n = Number((req.query as { limit?: string }).limit ?? 50);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ApiError(400, 'bad_request', `limit: expected a whole number from 1 to ${max}`);
+  return n;
+};
+
+export const API_ROUTES: ApiRoute[] = [
+  {
+    method: 'GET',
+    url: '/api/v1/me',
+    summary: 'The signed-in user',
+    access: 'user',
+    handler: async (req) => ({ username: req.actor!.username, roles: req.actor!.roles, via: req.actor!.kind }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/workspaces',
+    summary: "Workspaces: the caller's own, or every one for roles that read all",
+    access: 'user',
+    handler: async (req, _r, ctx) => {
+      const me = req.actor!;
+      const rows = await workspaces.listing(ctx.o.database.db, can(me, 'workspaces:read-all') ? null : me.username);
+      return { workspaces: rows.map((r) => workspaceView(r)) };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/workspaces/:owner/:name',
+    summary: 'One workspace with its last build and agent',
+    access: 'user',
+    handler: async (req, _r, ctx) => workspaceView(await visibleWorkspace(req, ctx)),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/workspaces/:owner/:name/builds/:number/logs',
+    summary: "A build's Terraform log (number: a build number or latest)",
+    access: 'user',
+    handler: async (req, _r, ctx) => {
+      await visibleWorkspace(req, ctx);
+      const { owner, name, number } = params(req);
+      if (number !== 'latest' && !/^\d{1,9}$/.test(number!)) throw new ApiError(400, 'bad_request', 'number: expected a build number or "latest"');
+      const b = await builds.byNumber(ctx.o.database.db, owner!, name!, number === 'latest' ? null : Number(number));
+      if (!b) throw new ApiError(404, 'not_found', `no build ${number} of ${owner}/${name}`);
+      const after = String((req.query as { after?: string }).after ?? '0');
+      if (!/^\d{1,18}$/.test(after)) throw new ApiError(400, 'bad_request', 'after: expected a log line id');
+      const lines = await logs.read(ctx.o.database.db, b.id, after, 1000);
+      const agentLog = b.agent_id ? await agents.readLogs(ctx.o.database.db, b.agent_id) : [];
+      return { build: b, lines, agent_startup_log: agentLog };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/users',
+    summary: 'Users as applied from git (no password hashes)',
+    access: 'users:read',
+    handler: async (_req, _r, ctx) => ({ users: await users.list(ctx.o.database.db) }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/syncs',
+    summary: 'The latest syncs (commits seen by the runner or applied by CI)',
+    access: 'syncs:read',
+    handler: async (req, _r, ctx) => ({ syncs: await syncs.recent(ctx.o.database.db, limitOf(req)), failed_builds: await builds.failedLatest(ctx.o.database.db) }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/audit',
+    summary: 'The audit log, newest first (before: an entry id, for paging)',
+    access: 'audit:read',
+    handler: async (req, _r, ctx) => {
+      const before = (req.query as { before?: string }).before ?? null;
+      if (before !== null && !/^\d{1,18}$/.test(before)) throw new ApiError(400, 'bad_request', 'before: expected an audit entry id');
+      return { entries: await audit.recent(ctx.o.database.db, limitOf(req, 1000), before) };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/tokens',
+    summary: "The caller's API tokens (never their secrets)",
+    access: 'user',
+    handler: async (req, _r, ctx) => ({ tokens: await apiKeys.list(ctx.o.database.db, req.actor!.user_id, 'token') }),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/tokens',
+    summary: 'Create an API token; its secret is in this answer only',
+    access: 'user',
+    mutates: true,
+    body: { name: 'string (1-64: letters, digits, space . _ -)', lifetime: TOKEN_LIFETIMES.join(' | ') },
+    handler: async (req, reply, ctx) => {
+      const b = (req.body ?? {}) as { name?: unknown; lifetime?: unknown };
+      if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(b.name)) throw new ApiError(400, 'bad_request', 'name: 1 to 64 letters, digits, spaces, . _ or -, starting with a letter or digit');
+      const lifetime = parseLifetime(b.lifetime ?? '30d');
+      if (lifetime === undefined) throw new ApiError(400, 'bad_request', `lifetime: one of ${TOKEN_LIFETIMES.join(', ')}`);
+      const me = req.actor!;
+      const { secret, row } = await issueKey(ctx.o.database.db, me.user_id, 'token', b.name, lifetime);
+      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_created', target: row.id, details: { name: b.name, expires_at: row.expires_at }, ip: req.ip });
+      reply.code(201);
+      return { token: secret, id: row.id, name: row.name, expires_at: row.expires_at };
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/api/v1/tokens/:id',
+    summary: "Revoke one of the caller's tokens",
+    access: 'user',
+    mutates: true,
+    handler: async (req, reply, ctx) => {
+      const { id } = params(req);
+      const me = req.actor!;
+      if (!/^[0-9a-f-]{36}$/.test(id!) || !(await apiKeys.revoke(ctx.o.database.db, me.user_id, id!))) throw new ApiError(404, 'not_found', `no token ${id}`);
+      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
+      return reply.code(204).send();
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/login',
+    summary: 'Sign in with a password and get an API token (what `coder-git login` does)',
+    access: 'anonymous',
+    body: { username: 'string', password: 'string', token_name: 'string (optional)', lifetime: `${TOKEN_LIFETIMES.join(' | ')} (optional, 30d)` },
+    handler: async (req, reply, ctx) => {
+      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; token_name?: unknown; lifetime?: unknown };
+      if (typeof b.username !== 'string' || typeof b.password !== 'string') throw new ApiError(400, 'bad_request', 'username and password: strings');
+      const lifetime = parseLifetime(b.lifetime ?? '30d');
+      if (lifetime === undefined) throw new ApiError(400, 'bad_request', `lifetime: one of ${TOKEN_LIFETIMES.join(', ')}`);
+      const name = typeof b.token_name === 'string' && /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(b.token_name) ? b.token_name : 'cli';
+      const r = await passwordLogin(ctx.o.database.db, await ctx.deployment(), { username: b.username, password: b.password, ip: req.ip });
+      ctx.metrics.login(r.ok ? 'success' : r.reason);
+      if (!r.ok) throw new ApiError(r.reason === 'rate_limited' ? 429 : 401, r.reason, r.message);
+      const { secret, row } = await issueKey(ctx.o.database.db, r.user.id, 'token', name, lifetime);
+      await audit.append(ctx.o.database.db, { actor: r.user.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at, via: 'login' }, ip: req.ip });
+      reply.code(201);
+      return { token: secret, username: r.user.username, expires_at: row.expires_at };
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/runner/refresh',
+    summary: 'Ask the runners to fetch the config repo now',
+    access: 'runner:refresh',
+    mutates: true,
+    handler: async (req, reply, ctx) => {
+      await ctx.o.database.db.one('SELECT pg_notify($1, $2)', [REFRESH_CHANNEL, JSON.stringify({ by: req.actor!.username })]);
+      return reply.code(202).send({ ok: true });
+    },
+  },
+];
+
+
+export async function apiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    const e = err as { statusCode?: number; message: string };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: { code: 'bad_request', message: e.message } });
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'internal', message: 'something went wrong; the server log has the details' } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+  for (const r of API_ROUTES) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      handler: async (req, reply) => {
+        if (r.access !== 'anonymous') {
+          if (!req.actor) throw new ApiError(401, 'unauthenticated', 'sign in: send an API token as Authorization: Bearer <token>');
+          if (r.access !== 'user' && !can(req.actor, r.access)) throw new ApiError(403, 'forbidden', `needs a role that grants ${r.access}`);
+          if (r.mutates && req.actorVia === 'cookie') throw new ApiError(403, 'forbidden', 'changes through the API need an API token header, not the browser session');
+        }
+        return r.handler(req, reply, ctx);
+      },
+    });
+  }
+  app.get('/api/docs', async (_req, reply) => reply.send(openApi()));
+}
+
+/** The OpenAPI 3.1 document, from API_ROUTES (+ the agent and webhook endpoints). */
+export function openApi(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const security = (a: Access) => (a === 'anonymous' ? [] : [{ token: [] }, { session: [] }]);
+  const all = [
+    ...API_ROUTES.map((r) => ({ method: r.method, url: r.url, summary: r.summary, access: r.access as string, body: r.body })),
+    { method: 'GET', url: '/api/v1/agents/connect', summary: 'Workspace agents: a WebSocket, authenticated by the agent token (Coder-Agent-Token header); protocol in the README', access: 'agent', body: undefined },
+    { method: 'POST', url: '/api/v1/webhooks/git', summary: 'GitHub and GitLab push webhooks (X-Hub-Signature-256 HMAC, or X-Gitlab-Token): the runners fetch at once', access: 'webhook', body: undefined },
+  ];
+  for (const r of all) {
+    const path = r.url.replace(/:(\w+)/g, '{$1}');
+    paths[path] ??= {};
+    paths[path]![r.method.toLowerCase()] = {
+      summary: r.summary,
+      'x-coder-git-access': r.access,
+      security: r.access === 'agent' || r.access === 'webhook' ? [] : security(r.access as Access),
+      parameters: [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+      ...(r.body ? { requestBody: { content: { 'application/json': { schema: { type: 'object', description: JSON.stringify(r.body) } } } } } : {}),
+      responses: { 200: { description: 'OK' }, 401: { description: 'not signed in' }, 403: { description: 'not allowed' }, 404: { description: 'not found' } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'coder-git', version: VERSION },
+    components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'coder_git_session' } } },
+    paths,
+  };
+}

@@ -1,0 +1,126 @@
+// The server (README: The server): a factory, so tests build one and call app.inject() or listen on
+// a real port. Pages for people, the REST API under /api/v1, agents' WebSocket, the git webhook,
+// /healthz and /metrics. Security headers on every answer; secrets never logged.
+
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import websocket from '@fastify/websocket';
+import type { Database } from '../db/connect.ts';
+import type { Authenticated } from '../db/repos/api-keys.ts';
+import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
+import type { Deployment } from '../config/types.ts';
+import { authenticate } from './auth.ts';
+import { pageRoutes } from './pages.ts';
+import { apiRoutes } from './api.ts';
+import { agentRoutes } from './agents.ts';
+import { webhookRoutes } from './webhook.ts';
+import { ServerMetrics } from './metrics.ts';
+import { HEARTBEAT_MS } from '../workspace-view.ts';
+
+export interface ServerOptions {
+  database: Database;
+  /** overrides coder-git.yaml's access_url (e.g. behind a proxy that rewrites it) */
+  accessUrl?: string;
+  /** the git webhook's shared secret (GitHub: HMAC key; GitLab: the token); unset: the webhook is off */
+  webhookSecret?: string;
+  /** pino options, or false */
+  logger?: boolean | Record<string, unknown>;
+  heartbeatMs?: number;
+  /** bytes of startup log kept per agent */
+  agentLogCap?: number;
+}
+
+export interface Ctx {
+  o: ServerOptions;
+  metrics: ServerMetrics;
+  heartbeatMs: number;
+  /** coder-git.yaml as last applied (re-read every few seconds) */
+  deployment(): Promise<Deployment | null>;
+  accessUrl(): Promise<string>;
+  secure(): Promise<boolean>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor?: Authenticated;
+    /** how the actor's secret came: a cookie (pages; needs CSRF protection) or a header */
+    actorVia?: 'cookie' | 'header';
+  }
+}
+
+/** Headers a browser can trust this site by (no inline script anywhere: CSP allows none). */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["coder-session-token"]', 'req.headers["coder-agent-token"]', 'req.headers["x-gitlab-token"]', 'req.headers["x-hub-signature-256"]', 'res.headers["set-cookie"]'];
+
+export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: o.logger === undefined ? { level: 'info', redact: REDACT } : o.logger === false ? false : { redact: REDACT, ...(o.logger === true ? {} : o.logger) },
+    trustProxy: true,
+    bodyLimit: 1_048_576,
+  });
+  const { db } = o.database;
+  let cached: { at: number; d: Deployment | null } | undefined;
+  const ctx: Ctx = {
+    o,
+    metrics: new ServerMetrics(),
+    heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
+    async deployment() {
+      if (!cached || Date.now() - cached.at > 5000) cached = { at: Date.now(), d: await deploymentRepo.load(db) };
+      return cached.d;
+    },
+    async accessUrl() {
+      return o.accessUrl ?? (await ctx.deployment())?.access_url ?? 'http://127.0.0.1:3000';
+    },
+    async secure() {
+      return (await ctx.accessUrl()).startsWith('https:');
+    },
+  };
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(websocket, { options: { maxPayload: 1_048_576 } });
+
+  app.addHook('onRequest', async (req) => {
+    (req as FastifyRequest & { started?: bigint }).started = process.hrtime.bigint();
+    const a = await authenticate(db, req);
+    if (a) {
+      req.actor = a.actor;
+      req.actorVia = a.via;
+    }
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (await ctx.secure()) reply.header('strict-transport-security', 'max-age=31536000');
+    if (req.actor || req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const started = (req as FastifyRequest & { started?: bigint }).started;
+    if (started) ctx.metrics.request(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await db.one('SELECT 1');
+      return { ok: true };
+    } catch {
+      return reply.code(503).send({ ok: false, error: 'the database is not reachable' });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.text()));
+
+  await app.register(async (s) => pageRoutes(s, ctx));
+  await app.register(async (s) => apiRoutes(s, ctx));
+  await app.register(async (s) => agentRoutes(s, ctx));
+  await app.register(async (s) => webhookRoutes(s, ctx));
+  app.addHook('onClose', async () => ctx.metrics.close());
+  return app;
+}

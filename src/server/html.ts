@@ -1,0 +1,88 @@
+// Server-rendered HTML: a tagged template that escapes every interpolated value unless it is already
+// HTML (made by this same tag, or raw()). No front-end build step, no client-side framework.
+
+const SAFE = Symbol('html');
+
+export interface Html {
+  [SAFE]: true;
+  s: string;
+}
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
+
+function part(v: unknown): string {
+  if (v === null || v === undefined || v === false) return '';
+  if (Array.isArray(v)) return v.map(part).join('');
+  if (typeof v === 'object' && SAFE in v) return (v as Html).s;
+  return escape(String(v));
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let s = strings[0]!;
+  for (let i = 0; i < values.length; i++) s += part(values[i]) + strings[i + 1]!;
+  return { [SAFE]: true, s };
+}
+
+/** Trusted markup (constants only). */
+export const raw = (s: string): Html => ({ [SAFE]: true, s });
+
+export interface PageUser {
+  username: string;
+  roles: string[];
+}
+
+export function page(title: string, body: Html, o: { user?: PageUser; csrf?: string; flash?: string } = {}): string {
+  return `<!doctype html>${
+    html`<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · coder-git</title>
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+<header>
+  <a class="brand" href="/">coder-git</a>
+  ${o.user ? html`<nav aria-label="Main">
+    <a href="/workspaces">Workspaces</a>
+    <a href="/tokens">API tokens</a>
+    <form method="post" action="/logout" class="inline">
+      <input type="hidden" name="_csrf" value="${o.csrf}">
+      <button type="submit">Sign out ${o.user.username}</button>
+    </form>
+  </nav>` : ''}
+</header>
+<main>
+${o.flash ? html`<p class="flash" role="status">${o.flash}</p>` : ''}
+${body}
+</main>
+</body>
+</html>`.s
+  }`;
+}
+
+export const STYLE = `
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #59636e; --line: #d1d9e0; --bg: #fff; --accent: #0969da; --bad: #cf222e; --good: #1a7f37; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --line: #3d444d; --bg: #0d1117; --accent: #4493f8; --bad: #f85149; --good: #3fb950; } }
+body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: var(--fg); background: var(--bg); }
+header { display: flex; gap: 1.5rem; align-items: center; padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); }
+header nav { display: flex; gap: 1rem; align-items: center; margin-left: auto; }
+a { color: var(--accent); }
+.brand { font-weight: 600; text-decoration: none; color: var(--fg); }
+main { max-width: 64rem; margin: 1.5rem auto; padding: 0 1.5rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
+th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 500; }
+form.card { max-width: 22rem; display: grid; gap: .75rem; }
+label { display: grid; gap: .25rem; }
+input, select, button { font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+button { cursor: pointer; }
+button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+form.inline { display: inline; }
+.flash { padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px; }
+.error { color: var(--bad); }
+.ok { color: var(--good); }
+.muted { color: var(--muted); }
+code.secret { display: block; padding: .6rem; border: 1px dashed var(--line); word-break: break-all; }
+`;

@@ -1,0 +1,170 @@
+// The pages (server-rendered, usable without JavaScript): sign in, my workspaces (owners, auditors and
+// template admins see every workspace, the latest syncs and failed builds), API tokens, sign out.
+// Every form carries the CSRF token; every POST checks it.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Ctx } from './app.ts';
+import { html, page, STYLE, type Html } from './html.ts';
+import { can, csrfOk, csrfToken, issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
+import { passwordLogin } from './login.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import { syncs } from '../db/repos/syncs.ts';
+import { builds } from '../db/repos/builds.ts';
+import { apiKeys } from '../db/repos/api-keys.ts';
+import { audit } from '../db/repos/audit.ts';
+import { workspaceView, type WorkspaceView } from '../workspace-view.ts';
+import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
+
+const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + 'Z' : '');
+
+export async function pageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const { db } = ctx.o.database;
+  const secure = () => ctx.secure();
+
+  const render = async (req: FastifyRequest, reply: FastifyReply, title: string, body: Html, flash?: string, code = 200) => {
+    const csrf = csrfToken(req, reply, await secure());
+    return reply.code(code).type('text/html; charset=utf-8').send(page(title, body, { user: req.actor, csrf, flash }));
+  };
+  /** The signed-in user, or a redirect to the login page. */
+  const signedIn = (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.actor) return req.actor;
+    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
+    return undefined;
+  };
+  /** POSTs from pages: a session cookie and a matching CSRF token, or nothing happens. */
+  const checkForm = (req: FastifyRequest, reply: FastifyReply) => {
+    if (csrfOk(req)) return true;
+    void reply.code(403).type('text/html; charset=utf-8').send(page('Refused', html`<h1>Refused</h1><p class="error">This form is out of date or did not come from this site (CSRF check failed). Go back, reload the page and try again.</p>`));
+    return false;
+  };
+
+  app.get('/static/style.css', async (_req, reply) => reply.type('text/css').header('cache-control', 'public, max-age=3600').send(STYLE));
+  app.get('/', async (req, reply) => reply.redirect(req.actor ? '/workspaces' : '/login'));
+
+  const loginForm = async (req: FastifyRequest, reply: FastifyReply, o: { error?: string; username?: string; code?: number } = {}) => {
+    const d = await ctx.deployment();
+    const next = safeNext((req.query as { next?: string } | undefined)?.next ?? (req.body as { next?: string } | undefined)?.next);
+    const oidc = d?.auth.oidc;
+    const csrf = csrfToken(req, reply, await secure());
+    const body = html`<h1>Sign in</h1>
+${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+${d?.auth.password.enabled === false ? '' : html`<form method="post" action="/login" class="card">
+  <input type="hidden" name="_csrf" value="${csrf}">
+  <input type="hidden" name="next" value="${next}">
+  <label>Username or email <input name="username" autocomplete="username" required value="${o.username ?? ''}" autofocus></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit" class="primary">Sign in</button>
+</form>`}
+${oidc ? html`<form method="get" action="/login/oidc" class="card"><input type="hidden" name="next" value="${next}"><button type="submit">${oidc.button_text}</button></form>` : ''}`;
+    return reply.code(o.code ?? 200).type('text/html; charset=utf-8').send(page('Sign in', body, { csrf }));
+  };
+
+  app.get('/login', async (req, reply) => (req.actor ? reply.redirect('/workspaces') : loginForm(req, reply)));
+
+  app.post('/login', async (req, reply) => {
+    if (!checkForm(req, reply)) return reply;
+    const b = (req.body ?? {}) as { username?: unknown; password?: unknown; next?: unknown };
+    const username = typeof b.username === 'string' ? b.username : '';
+    const r = await passwordLogin(db, await ctx.deployment(), { username, password: typeof b.password === 'string' ? b.password : '', ip: req.ip });
+    ctx.metrics.login(r.ok ? 'success' : r.reason);
+    if (!r.ok) return loginForm(req, reply, { error: r.message, username, code: r.reason === 'rate_limited' ? 429 : 401 });
+    const { secret } = await issueKey(db, r.user.id, 'session', null, SESSION_TTL_MS);
+    reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: await secure(), maxAge: SESSION_TTL_MS / 1000 });
+    return reply.redirect(safeNext(typeof b.next === 'string' ? b.next : undefined), 303);
+  });
+
+  app.post('/logout', async (req, reply) => {
+    if (!checkForm(req, reply)) return reply;
+    if (req.actor?.kind === 'session') {
+      await apiKeys.revoke(db, req.actor.user_id, req.actor.id);
+      await audit.append(db, { actor: req.actor.username, action: 'logout', target: req.actor.username, ip: req.ip });
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/workspaces', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me) return reply;
+    const all = can(me, 'workspaces:read-all');
+    const rows = (await workspaces.listing(db, all ? null : me.username)).map((r) => workspaceView(r));
+    const mine = rows.filter((w) => w.owner === me.username);
+    const others = rows.filter((w) => w.owner !== me.username);
+    let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false)}`;
+    if (all) body = html`${body}<h2>Every workspace</h2>${workspaceTable(others, true)}`;
+    if (can(me, 'syncs:read')) {
+      const [recent, failed] = [await syncs.recent(db, 10), await builds.failedLatest(db)];
+      body = html`${body}
+<h2>Latest syncs</h2>
+<table><thead><tr><th scope="col">#</th><th scope="col">Status</th><th scope="col">Commit</th><th scope="col">Message</th><th scope="col">Author</th><th scope="col">When</th></tr></thead><tbody>
+${recent.map((s) => html`<tr><td>${s.id}</td><td class="${s.status === 'applied' ? 'ok' : s.status === 'failed' || s.status === 'invalid' ? 'error' : ''}">${s.status}</td><td><code>${s.commit_sha.slice(0, 12)}</code></td><td>${s.message ?? ''}</td><td>${s.author ?? ''}</td><td>${when(s.created_at)}</td></tr>`)}
+</tbody></table>
+<h2>Failed builds</h2>
+${failed.length ? html`<table><thead><tr><th scope="col">Workspace</th><th scope="col">Build</th><th scope="col">Error</th><th scope="col">When</th></tr></thead><tbody>${failed.map((f) => html`<tr><td>${f.workspace}</td><td>#${f.build_number} ${f.transition} <span class="error">${f.status}</span></td><td>${f.error ?? ''}</td><td>${when(f.finished_at)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}`;
+    }
+    return render(req, reply, 'Workspaces', body);
+  });
+
+  const tokensPage = async (req: FastifyRequest, reply: FastifyReply, flash?: Html, code = 200) => {
+    const me = req.actor!;
+    const list = await apiKeys.list(db, me.user_id, 'token');
+    const csrf = csrfToken(req, reply, await secure());
+    const body = html`<h1>API tokens</h1>
+<p class="muted">For the CLI (<code>coder-git login</code>) and scripts: send it as <code>Authorization: Bearer &lt;token&gt;</code>.</p>
+${flash ?? ''}
+<form method="post" action="/tokens" class="card">
+  <input type="hidden" name="_csrf" value="${csrf}">
+  <label>Name <input name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9 ._-]*"></label>
+  <label>Lifetime <select name="lifetime">${TOKEN_LIFETIMES.map((l) => html`<option value="${l}"${l === '30d' ? html` selected` : ''}>${l}</option>`)}</select></label>
+  <button type="submit" class="primary">Create token</button>
+</form>
+<h2>Your tokens</h2>
+${list.length ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="muted">Revoke</span></th></tr></thead><tbody>
+${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>${when(k.expires_at)}</td><td>${when(k.last_used_at) || 'never'}</td><td><form method="post" action="/tokens/${k.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="Revoke ${k.name}">Revoke</button></form></td></tr>`)}
+</tbody></table>` : html`<p class="muted">None yet.</p>`}`;
+    return reply.code(code).type('text/html; charset=utf-8').send(page('API tokens', body, { user: me, csrf }));
+  };
+
+  app.get('/tokens', async (req, reply) => (signedIn(req, reply) ? tokensPage(req, reply) : reply));
+
+  app.post('/tokens', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me || !checkForm(req, reply)) return reply;
+    const b = (req.body ?? {}) as { name?: unknown; lifetime?: unknown };
+    const name = typeof b.name === 'string' ? b.name.trim() : '';
+    const lifetime = parseLifetime(b.lifetime);
+    if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name) || lifetime === undefined) {
+      return tokensPage(req, reply, html`<p class="error" role="alert">A token needs a name (letters, digits, space . _ -; up to 64) and one of the lifetimes offered.</p>`, 400);
+    }
+    const { secret, row } = await issueKey(db, me.user_id, 'token', name, lifetime);
+    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at }, ip: req.ip });
+    return tokensPage(req, reply, html`<div class="flash" role="status"><p>Token <strong>${name}</strong> created. Copy it now: it is not shown again.</p><code class="secret" id="new-token">${secret}</code></div>`);
+  });
+
+  app.post('/tokens/:id/revoke', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me || !checkForm(req, reply)) return reply;
+    const id = (req.params as { id: string }).id;
+    const ok = /^[0-9a-f-]{36}$/.test(id) && (await apiKeys.revoke(db, me.user_id, id));
+    if (ok) await audit.append(db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
+    return tokensPage(req, reply, ok ? html`<p class="flash" role="status">Token revoked.</p>` : html`<p class="error" role="alert">No such token.</p>`, ok ? 200 : 404);
+  });
+}
+
+/** Only local paths: an open redirect would let a link to this site send people elsewhere. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/workspaces';
+}
+
+function workspaceTable(ws: WorkspaceView[], showOwner: boolean): Html {
+  if (!ws.length) return html`<p class="muted">None.</p>`;
+  return html`<table><thead><tr>${showOwner ? html`<th scope="col">Owner</th>` : ''}<th scope="col">Workspace</th><th scope="col">Template</th><th scope="col">State</th><th scope="col">Last build</th><th scope="col">Agent</th></tr></thead><tbody>
+${ws.map((w) => {
+  const b = w.last_build;
+  const state = w.scheduled_state ? html`${w.scheduled_state} <span class="muted">(schedule)</span>` : w.desired_state;
+  return html`<tr>${showOwner ? html`<td>${w.owner}</td>` : ''}<td>${w.name}</td><td>${w.template}</td><td>${state}${w.drifted_since ? html` <span class="error">drifted</span>` : ''}</td>
+<td>${b ? html`#${b.number} ${b.transition} <span class="${b.status === 'succeeded' ? 'ok' : b.status === 'failed' ? 'error' : ''}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}` : html`<span class="muted">never built</span>`}</td>
+<td>${w.agent ? html`<span class="${w.agent.status === 'connected' ? 'ok' : w.agent.status === 'timeout' ? 'error' : ''}">${w.agent.status}</span> <span class="muted">${w.agent.lifecycle}</span>` : html`<span class="muted">none</span>`}</td></tr>`;
+})}
+</tbody></table>`;
+}
