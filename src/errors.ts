@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'CG_DB_NEWER' // the database schema is newer than this coder-git
   | 'CG_TERRAFORM' // terraform cannot be run
   | 'CG_PLAN' // a plan cannot be applied (errors in it, stale, too destructive)
-  | 'CG_FENCED'; // this runner is no longer the reconciler
+  | 'CG_FENCED' // this runner is no longer the reconciler
+  | 'CG_AUTH' // not signed in, or the server refused the credentials
+  | 'CG_HTTP'; // the server cannot be reached or answered with an error
 
 export class CoderGitError extends Error {
   readonly code: ErrorCode;
@@ -48,6 +50,8 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_TERRAFORM: EXIT.error,
   CG_PLAN: EXIT.error,
   CG_FENCED: EXIT.error,
+  CG_AUTH: EXIT.error,
+  CG_HTTP: EXIT.error,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -14,6 +14,7 @@ import { applyCommand } from './commands/apply.ts';
 import { runnerCommand } from './commands/runner.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
+import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -47,6 +48,9 @@ export function buildCli(argv: string[]): Argv {
     .command(runnerCommand)
     .command(statusCommand)
     .command(serverCommand)
+    .command(loginCommand)
+    .command(logoutCommand)
+    .command(listCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')

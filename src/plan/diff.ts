@@ -13,7 +13,16 @@ import type { AppliedState } from '../db/state.ts';
 import { effectiveParameters, templateHash } from './hash.ts';
 import type { BuildPlan, Counts, FieldChange, ObjectChange, Plan, PlanError, TemplateChange, WorkspaceChange } from './types.ts';
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Keys sorted at every level: values read back from jsonb come with PostgreSQL's key order. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, x]) => [k, canonical(x)]));
+  }
+  return v;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
 
 function fields(pairs: [string, unknown, unknown, boolean?][]): FieldChange[] {
   return pairs

@@ -196,6 +196,19 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: 'POST',
+    url: '/api/v1/logout',
+    summary: 'Revoke the token (or session) this request is made with',
+    access: 'user',
+    mutates: true,
+    handler: async (req, reply, ctx) => {
+      const me = req.actor!;
+      await apiKeys.revoke(ctx.o.database.db, me.user_id, me.id);
+      await audit.append(ctx.o.database.db, { actor: me.username, action: me.kind === 'session' ? 'logout' : 'token_revoked', target: me.kind === 'session' ? me.username : me.id, ip: req.ip });
+      return reply.code(204).send();
+    },
+  },
+  {
+    method: 'POST',
     url: '/api/v1/runner/refresh',
     summary: 'Ask the runners to fetch the config repo now',
     access: 'runner:refresh',

@@ -10,7 +10,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The caller's own CODER_GIT_* settings must not leak into what a test sees.
     // Colour variables are unset, not emptied: node warns when both are set, even to "".
@@ -18,12 +18,13 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
       env: { ...inherited, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`coder-git ${args.join(' ')}: no answer within ${opts.timeoutMs ?? 30000}ms`));

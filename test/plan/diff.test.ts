@@ -197,6 +197,11 @@ test('coder-git.yaml is applied too: created once, then updated field by field',
   assert.is(p.deployment.action, 'update');
   assert.equal(p.deployment.fields.map((f) => f.field), ['access_url']);
   assert.ok(hasChanges(p), 'a settings-only commit is a change to apply');
+  // As read back from jsonb: same values, other key order.
+  const reverse = (v: unknown): unknown => (Array.isArray(v) ? v.map(reverse) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v);
+  const back = { ...appliedOf(d), deployment: reverse(d.deployment) as typeof d.deployment };
+  assert.not.equal(JSON.stringify(back.deployment), JSON.stringify(d.deployment));
+  assert.is(diff(d, back).deployment.action, 'noop', 'key order is not a change');
 });
 
 test('password hashes are never shown', () => {

@@ -12,7 +12,7 @@ import { cleanup } from '../helpers/git.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { openApi } from '../../src/server/api.ts';
 import { apiKeys } from '../../src/db/repos/api-keys.ts';
-import { sha256 } from '../../src/server/auth.ts';
+import { issueKey, sha256 } from '../../src/server/auth.ts';
 import { deploymentFixture, PASSWORDS, type Fixture } from './setup.ts';
 
 let d: TestDb;
@@ -78,6 +78,8 @@ const MATRIX: { method: string; route: string; url: string; body?: unknown; expe
   // Not API-token routes: the agent socket wants an agent token; the webhook its signature.
   { method: 'GET', route: '/api/v1/agents/connect', url: '/api/v1/agents/connect', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
   { method: 'POST', route: '/api/v1/webhooks/git', url: '/api/v1/webhooks/git', body: {}, expect: CALLERS.map(() => 404) },
+  // Last: it revokes the caller's token (the test issues new ones after the matrix).
+  { method: 'POST', route: '/api/v1/logout', url: '/api/v1/logout', expect: everyUser(204) },
 ];
 
 test('the matrix covers every route of the OpenAPI document', () => {
@@ -94,6 +96,12 @@ test('every route × every caller', async () => {
     }
   }
   assert.equal(wrong, []);
+  const after = await app.inject({ url: '/api/v1/me', headers: headers('member') });
+  assert.is(after.statusCode, 401, 'logout revoked the token it was made with');
+  for (const u of await d.db.any<{ id: string; username: string }>('SELECT id, username FROM users WHERE deleted_at IS NULL')) {
+    f.tokens[u.username] = (await issueKey(d.db, u.id, 'token', 'again', 86_400_000)).secret;
+    f.secrets.push(f.tokens[u.username]!);
+  }
 });
 
 test('what a member sees is their own; an auditor sees everything', async () => {

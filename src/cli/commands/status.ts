@@ -5,6 +5,7 @@ import { builds } from '../../db/repos/builds.ts';
 import { jobs } from '../../db/repos/jobs.ts';
 import { workspaces as workspaceRepo } from '../../db/repos/workspaces.ts';
 import { autostopAt, nextAutostart } from '../../schedule/schedule.ts';
+import { workspaceView } from '../../workspace-view.ts';
 import { ANSI, PLAIN } from '../../config/format.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { useColor } from '../main.ts';
@@ -33,6 +34,7 @@ export const statusCommand: CommandModule<object, Args> = {
     const [applied, recent, failed, queue] = [await loadAppliedState(db), await syncs.recent(db, argv.syncs), await builds.failedLatest(db), await jobs.depth(db)];
     const scheduled = new Map((await workspaceRepo.scheduled(db)).map((r) => [r.id, r]));
     const drifted = new Map((await workspaceRepo.drifted(db)).map((r) => [`${r.owner}/${r.name}`, r]));
+    const views = new Map((await workspaceRepo.listing(db)).map((r) => [`${r.owner}/${r.name}`, workspaceView(r)]));
     const now = new Date();
     const workspaces = [...applied.workspaces.values()].map((w) => {
       const key = `${w.owner}/${w.name}`;
@@ -49,6 +51,7 @@ export const statusCommand: CommandModule<object, Args> = {
         next_autostart: start ?? null,
         autostop_at: stop ? stop.at : null,
         drift: d ? { detected_at: d.drift_detected_at, checked_at: d.drift_checked_at, changes: d.drift } : null,
+        agent: views.get(key)?.agent ?? null,
       };
     });
     const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at }));
@@ -67,6 +70,7 @@ export const statusCommand: CommandModule<object, Args> = {
       const notes = [
         w.next_autostart ? `autostart ${w.next_autostart.toISOString().slice(0, 16).replace('T', ' ')}Z` : '',
         w.autostop_at ? `autostop ${w.autostop_at.toISOString().slice(0, 16).replace('T', ' ')}Z` : '',
+        w.agent ? `agent ${w.agent.status} (${w.agent.lifecycle})` : '',
         w.drift ? c.red(`drifted ${ago(w.drift.detected_at)}`) : '',
       ].filter(Boolean);
       out.push(`  ${w.workspace.padEnd(28)} ${state.padEnd(9)} ${w.last_build ? `build #${w.last_build.number} ${w.last_build.transition} ${paint(w.last_build.status ?? '')}` : 'never built'}${notes.length ? `  ${c.dim(notes.join(', '))}` : ''}`);

@@ -4,7 +4,7 @@ WITH a AS (
   SELECT id, log_bytes FROM agents WHERE id = ${agent_id} FOR UPDATE
 ), l AS (
   SELECT r.stream, r.line, ord, sum(octet_length(r.line) + 1) OVER (ORDER BY ord) AS upto
-  FROM jsonb_to_recordset(${lines:json}::jsonb) WITH ORDINALITY AS r(stream text, line text, ord)
+  FROM ROWS FROM (jsonb_to_recordset(${lines:json}::jsonb) AS (stream text, line text)) WITH ORDINALITY AS r(stream, line, ord)
 ), kept AS (
   INSERT INTO agent_logs (agent_id, stream, line)
   SELECT a.id, l.stream, l.line FROM a, l WHERE a.log_bytes + l.upto <= ${cap} ORDER BY l.ord

@@ -1,0 +1,14 @@
+// Real Chromium from Debian, driven by playwright-core. Installed by scripts/install-chromium.sh when
+// missing (the project's test set-up; .ci/run calls it too).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { PKG_ROOT } from '../../src/paths.ts';
+import path from 'node:path';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) execFileSync(path.join(PKG_ROOT, 'scripts', 'install-chromium.sh'), { stdio: 'inherit' });
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}

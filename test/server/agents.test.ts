@@ -1,0 +1,161 @@
+// The agent endpoint with a real WebSocket client: authentication by agent token, the protocol, the
+// lifecycle rules, capped startup logs, heartbeats and their absence — seen through a second server
+// replica on the same database (state lives in PostgreSQL, so every replica reports the same).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import WebSocket from 'ws';
+import type { FastifyInstance } from 'fastify';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+import { cleanup } from '../helpers/git.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { deploymentFixture, type Fixture } from './setup.ts';
+
+let d: TestDb;
+let a: FastifyInstance;
+let b: FastifyInstance;
+let f: Fixture;
+let urlA: string;
+
+const HEARTBEAT = 400;
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
+interface Conn {
+  ws: WebSocket;
+  received: Record<string, unknown>[];
+  next(type: string): Promise<Record<string, unknown>>;
+  send(m: unknown): void;
+  closed: Promise<number>;
+}
+
+function connect(token: string): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${urlA}/api/v1/agents/connect`, { headers: { 'coder-agent-token': token } });
+    const received: Record<string, unknown>[] = [];
+    const waiting: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data));
+      const w = waiting.findIndex((x) => x.type === m.type);
+      if (w >= 0) waiting.splice(w, 1)[0]!.resolve(m);
+      else received.push(m);
+    });
+    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        ws,
+        received,
+        closed,
+        send: (m) => ws.send(JSON.stringify(m)),
+        next: (type) => {
+          const i = received.findIndex((m) => m.type === type);
+          if (i >= 0) return Promise.resolve(received.splice(i, 1)[0]!);
+          return new Promise((r) => waiting.push({ type, resolve: r }));
+        },
+      }),
+    );
+  });
+}
+
+const agentViaB = async () => {
+  const res = await b.inject({ url: '/api/v1/workspaces/bob/box', headers: { authorization: `Bearer ${f.tokens.bob}` } });
+  return res.json().agent as { status: string; lifecycle: string; version: string | null };
+};
+const until = async <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 10_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+test('set-up: two server replicas on one database', async () => {
+  d = await testDatabase();
+  f = await deploymentFixture(d);
+  a = await buildServer({ database: d, logger: false, heartbeatMs: HEARTBEAT, agentLogCap: 100 });
+  b = await buildServer({ database: d, logger: false, heartbeatMs: HEARTBEAT });
+  urlA = await listen(a);
+  await listen(b);
+});
+
+test('an unknown token, or a user token, is refused before the upgrade', async () => {
+  for (const t of ['nope', f.tokens.alice!]) {
+    const err = await connect(t).then(() => 'connected', (e: Error) => e.message);
+    assert.is(err, 'HTTP 401');
+  }
+});
+
+test('before it connects the agent is "connecting"', async () => {
+  assert.equal((await agentViaB()).status, 'connecting');
+});
+
+test('hello → welcome; lifecycle reported; wrong transitions and bad messages refused; state seen on the other replica', async () => {
+  const c = await connect(f.agentToken);
+  c.send({ type: 'heartbeat' });
+  assert.equal(await c.next('error'), { type: 'error', message: 'say hello first' });
+  c.send({ type: 'hello', protocol: 1, version: '0.1.0', os: 'linux', arch: 'x64' });
+  const w = await c.next('welcome');
+  assert.equal([w.protocol, w.workspace, w.heartbeat_ms], [1, 'bob/box', HEARTBEAT]);
+  c.send({ type: 'lifecycle', state: 'ready' });
+  assert.match(String((await c.next('error')).message), /created cannot become ready \(allowed: starting, shutting_down, off\)/);
+  c.send({ type: 'lifecycle', state: 'starting' });
+  c.send({ type: 'lifecycle', state: 'ready' });
+  c.send({ type: 'bogus' });
+  assert.equal(await c.next('error'), { type: 'error', message: 'unknown message type "bogus"' });
+  c.send('not json');
+  const beat = setInterval(() => c.send({ type: 'heartbeat' }), HEARTBEAT / 2);
+  try {
+    const agent = await until('ready on replica B', async () => {
+      const x = await agentViaB();
+      return x.lifecycle === 'ready' && x;
+    });
+    assert.equal([agent.status, agent.version], ['connected', '0.1.0']);
+    // Startup logs: capped at 100 bytes for this agent, the overflow recorded.
+    c.send({ type: 'logs', lines: Array.from({ length: 10 }, (_, i) => ({ stream: 'stdout', line: `line ${i} of the startup script` })) });
+    const logs = await until('logs stored', async () => {
+      const r = (await b.inject({ url: '/api/v1/workspaces/bob/box/builds/latest/logs', headers: { authorization: `Bearer ${f.tokens.bob}` } })).json();
+      return r.agent_startup_log.length > 0 && r.agent_startup_log;
+    });
+    assert.equal(logs.map((l: { line: string }) => l.line), ['line 0 of the startup script', 'line 1 of the startup script', 'line 2 of the startup script']);
+    assert.is((await d.db.one<{ o: boolean }>('SELECT log_overflowed AS o FROM agents WHERE id = $1', [f.agentId])).o, true);
+  } finally {
+    clearInterval(beat);
+  }
+  // No heartbeats: closed after two intervals, and shown disconnected.
+  assert.is(await c.closed, 4000);
+  await until('disconnected on replica B', async () => (await agentViaB()).status === 'disconnected');
+  const m = await (await fetch(`http://${urlA}/metrics`)).text();
+  assert.match(m, /coder_git_agents_connected 0/);
+});
+
+test('a closed connection is disconnected at once; reconnecting is connected again', async () => {
+  const c = await connect(f.agentToken);
+  c.send({ type: 'hello', protocol: 1 });
+  await c.next('welcome');
+  await until('connected', async () => (await agentViaB()).status === 'connected');
+  c.ws.close();
+  await until('disconnected', async () => (await agentViaB()).status === 'disconnected', 3000);
+});
+
+test('an agent of an older build is refused once a new build exists', async () => {
+  const ws = await d.db.one<{ id: string; template_version_id: string }>("SELECT id, template_version_id FROM workspaces WHERE name = 'box'");
+  await d.db.none("INSERT INTO workspace_builds (workspace_id, build_number, transition, status, reason, template_version_id) VALUES ($1, 99, 'stop', 'pending', 'manual', $2)", [ws.id, ws.template_version_id]);
+  await d.db.none('UPDATE workspaces SET latest_build_id = (SELECT id FROM workspace_builds WHERE build_number = 99 AND workspace_id = $1) WHERE id = $1', [ws.id]);
+  assert.is(await connect(f.agentToken).then(() => 'connected', (e: Error) => e.message), 'HTTP 401');
+});
+
+test('cleanup', async () => {
+  await a.close();
+  await b.close();
+  await d.drop();
+  await stopOwnServer();
+  cleanup();
+});
+
+test.run();

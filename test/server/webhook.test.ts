@@ -1,0 +1,98 @@
+// The git webhook end to end: a runner following a remote repository with a one-hour fetch interval
+// applies a pushed commit within seconds of a signed GitHub (or GitLab) push reaching the server.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+import { cleanup, commitAll, git, gitRepo, tempDir, writeFiles } from '../helpers/git.ts';
+import { BIN } from '../helpers/cli.ts';
+import { buildServer } from '../../src/server/app.ts';
+
+const SECRET = 'webhook-secret-for-tests';
+let d: TestDb;
+let app: FastifyInstance;
+let origin: string;
+let runner: ChildProcess;
+let log = '';
+
+const files = (label: string) => ({
+  'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
+  'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
+  'templates/plain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\n',
+  'templates/plain/main.tf': 'resource "terraform_data" "x" {}\n',
+  'workspaces/alice/dev.yaml': `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\n# ${label}\n`,
+});
+const applied = async (sha: string) => (await d.db.oneOrNone<{ status: string }>('SELECT status FROM syncs WHERE commit_sha = $1', [sha]))?.status === 'applied';
+const until = async (what: string, fn: () => Promise<boolean>, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+const push = (payload: object, headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
+const github = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+
+test('set-up: a remote repository, a runner fetching it hourly, a server with the webhook secret', async () => {
+  d = await testDatabase();
+  origin = gitRepo(files('one'));
+  app = await buildServer({ database: d, logger: false, webhookSecret: SECRET });
+  runner = spawn(process.execPath, [BIN, 'runner', '--repo', `file://${origin}`, '--interval', '1h', '--postgres-url', d.url, '--data-dir', path.join(tempDir(), 'data'), '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  runner.stdout!.on('data', (x) => (log += x));
+  runner.stderr!.on('data', (x) => (log += x));
+  await until('the first commit applied', () => applied(git(origin, 'rev-parse', 'HEAD').trim()));
+});
+
+test('a wrong signature or token is refused; a ping is answered', async () => {
+  assert.is((await push({ ref: 'refs/heads/main' }, { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` })).statusCode, 401);
+  assert.is((await push({ ref: 'refs/heads/main' }, { 'x-gitlab-token': 'wrong' })).statusCode, 401);
+  assert.is((await push({ ref: 'refs/heads/main' }, {})).statusCode, 401);
+  const ping = await push({ zen: 'hi' }, { 'x-hub-signature-256': github(JSON.stringify({ zen: 'hi' })), 'x-github-event': 'ping' });
+  assert.equal(ping.json(), { ok: true, pong: true });
+});
+
+test('a signed GitHub push makes the runner fetch and apply at once', async () => {
+  writeFiles(origin, files('two'));
+  const sha = commitAll(origin, 'pushed');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.not.ok(await applied(sha), 'not fetched on its own (hourly)');
+  const payload = { ref: 'refs/heads/main', after: sha, repository: { clone_url: origin } };
+  const started = Date.now();
+  const res = await push(payload, { 'x-hub-signature-256': github(JSON.stringify(payload)), 'x-github-event': 'push' });
+  assert.is(res.statusCode, 202);
+  await until('applied after the webhook', () => applied(sha));
+  assert.ok(Date.now() - started < 10_000);
+});
+
+test('a push to another branch is ignored; a GitLab push with the token works', async () => {
+  writeFiles(origin, files('three'));
+  const sha = commitAll(origin, 'gitlab');
+  const other = { ref: 'refs/heads/feature', checkout_sha: sha };
+  assert.is((await push(other, { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Push Hook' })).statusCode, 202);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.not.ok(await applied(sha), 'another branch: no fetch');
+  assert.is((await push({ ref: 'refs/heads/main', checkout_sha: sha }, { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Push Hook' })).statusCode, 202);
+  await until('applied after the GitLab webhook', () => applied(sha));
+});
+
+test('without a secret the endpoint is off', async () => {
+  const off = await buildServer({ database: d, logger: false });
+  const res = await off.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/json' }, payload: '{}' });
+  assert.is(res.statusCode, 404);
+  assert.match(res.json().error.message, /CODER_GIT_WEBHOOK_SECRET/);
+  await off.close();
+});
+
+test('cleanup', async () => {
+  runner.kill('SIGTERM');
+  await new Promise((r) => runner.on('close', r));
+  await app.close();
+  await d.drop();
+  await stopOwnServer();
+  cleanup();
+});
+
+test.run();
