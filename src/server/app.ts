@@ -15,6 +15,7 @@ import { pageRoutes } from './pages.ts';
 import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
 import { webhookRoutes } from './webhook.ts';
+import { oidcRoutes } from './oidc.ts';
 import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
 
@@ -121,6 +122,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => apiRoutes(s, ctx));
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));
+  await app.register(async (s) => oidcRoutes(s, ctx));
   app.addHook('onClose', async () => ctx.metrics.close());
   return app;
 }

@@ -77,7 +77,8 @@ th { color: var(--muted); font-weight: 500; }
 form.card { max-width: 22rem; display: grid; gap: .75rem; }
 label { display: grid; gap: .25rem; }
 input, select, button { font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
-button { cursor: pointer; }
+button, a.button { cursor: pointer; }
+a.button { display: inline-block; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; text-decoration: none; color: var(--fg); }
 button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
 form.inline { display: inline; }
 .flash { padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px; }

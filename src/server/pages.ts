@@ -55,10 +55,11 @@ ${d?.auth.password.enabled === false ? '' : html`<form method="post" action="/lo
   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
   <button type="submit" class="primary">Sign in</button>
 </form>`}
-${oidc ? html`<form method="get" action="/login/oidc" class="card"><input type="hidden" name="next" value="${next}"><button type="submit">${oidc.button_text}</button></form>` : ''}`;
+${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encodeURIComponent(next)}">${oidc.button_text}</a></p>` : ''}`;
     return reply.code(o.code ?? 200).type('text/html; charset=utf-8').send(page('Sign in', body, { csrf }));
   };
 
+  // (SSO is a link, not a form: CSP form-action 'self' would also block the redirect to the provider.)
   app.get('/login', async (req, reply) => (req.actor ? reply.redirect('/workspaces') : loginForm(req, reply)));
 
   app.post('/login', async (req, reply) => {

@@ -37,6 +37,7 @@ export async function deploymentFixture(database: Database, opts: { deployment?:
     'users/dave.yaml': user('dave@example.com', ['auditor']),
     'users/erin.yaml': user('erin@example.com', ['template-admin']),
     'users/uma.yaml': user('uma@example.com', ['user-admin']),
+    'users/olga.yaml': user('olga@example.com', ['member'], 'login: oidc\n'),
     'users/sam.yaml': user('sam@example.com', ['member'], `login: password\nstatus: suspended\npassword_hash: "${hashes.sam}"\n`),
     'templates/plain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\n',
     'templates/plain/main.tf': 'resource "terraform_data" "x" {}\n',
