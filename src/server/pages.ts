@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './app.ts';
 import { html, page, STYLE, type Html } from './html.ts';
-import { can, csrfOk, csrfToken, issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
+import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { syncs } from '../db/repos/syncs.ts';
@@ -126,6 +126,36 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
     return reply.code(code).type('text/html; charset=utf-8').send(page('API tokens', body, { user: me, csrf }));
   };
 
+  // `coder-git login --sso`: the CLI waits on a loopback port; a signed-in person approves, and the
+  // new token goes back to that port. Approval is a link carrying the CSRF token (a form's redirect
+  // to another origin would be blocked by CSP form-action), checked like a form's.
+  app.get('/login/cli', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me) return reply;
+    const q = req.query as { callback?: string; state?: string };
+    const callback = cliCallback(q.callback);
+    if (!callback || !/^[A-Za-z0-9_-]{16,128}$/.test(q.state ?? '')) return render(req, reply, 'CLI sign-in', html`<h1>CLI sign-in</h1><p class="error" role="alert">This link is not from coder-git login (the callback must be http://127.0.0.1:PORT).</p>`, undefined, 400);
+    const csrf = csrfToken(req, reply, await secure());
+    const approve = `/login/cli/approve?${new URLSearchParams({ callback, state: q.state!, _csrf: csrf })}`;
+    return render(req, reply, 'CLI sign-in', html`<h1>Sign in the coder-git CLI?</h1>
+<p>The <code>coder-git login</code> waiting at <code>${callback}</code> on this computer gets an API token (30 days) to act as <strong>${me.username}</strong>.</p>
+<p><a class="button" role="button" id="approve" href="${approve}">Allow</a> <a href="/workspaces">Cancel</a></p>`);
+  });
+
+  app.get('/login/cli/approve', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me) return reply;
+    const q = req.query as { callback?: string; state?: string; _csrf?: string };
+    const callback = cliCallback(q.callback);
+    const cookie = req.cookies?.[CSRF_COOKIE];
+    if (!callback || !cookie || q._csrf !== cookie || !/^[A-Za-z0-9_-]{16,128}$/.test(q.state ?? '')) {
+      return render(req, reply, 'Refused', html`<h1>Refused</h1><p class="error">This approval did not come from this site (CSRF check failed), or its callback is not a loopback address.</p>`, undefined, 403);
+    }
+    const { secret, row } = await issueKey(db, me.user_id, 'token', 'cli (sso)', 30 * 86_400_000);
+    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name: row.name, via: 'cli-sso' }, ip: req.ip });
+    return reply.redirect(`${callback}${callback.includes('?') ? '&' : '?'}${new URLSearchParams({ token: secret, state: q.state! })}`, 303);
+  });
+
   app.get('/tokens', async (req, reply) => (signedIn(req, reply) ? tokensPage(req, reply) : reply));
 
   app.post('/tokens', async (req, reply) => {
@@ -150,6 +180,17 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
     if (ok) await audit.append(db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
     return tokensPage(req, reply, ok ? html`<p class="flash" role="status">Token revoked.</p>` : html`<p class="error" role="alert">No such token.</p>`, ok ? 200 : 404);
   });
+}
+
+/** Where `coder-git login --sso` waits: a loopback address only, so a token is never sent elsewhere. */
+export function cliCallback(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost') && u.port && !u.username && !u.password ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Only local paths: an open redirect would let a link to this site send people elsewhere. */

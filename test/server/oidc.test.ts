@@ -7,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import Provider from 'oidc-provider';
+import { spawn } from 'node:child_process';
+import { BIN } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { cleanup } from '../helpers/git.ts';
+import { cleanup, tempDir } from '../helpers/git.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { matchIdentity } from '../../src/server/oidc.ts';
@@ -127,6 +129,38 @@ test('a callback that did not start here (no state cookie, or a forged state) is
   const forged = await fetch(`${base}/login/oidc/callback?code=abc&state=other`, { headers: { cookie: `coder_git_oidc=${flow}` } });
   assert.is(forged.status, 400);
   assert.match(await forged.text(), /could not be verified/);
+});
+
+test('coder-git login --sso: the browser approves, the token comes back to the CLI', async () => {
+  const config = tempDir();
+  const child = spawn(process.execPath, [BIN, 'login', base, '--sso', '--no-browser'], { env: { ...process.env, XDG_CONFIG_HOME: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (x) => (out += x));
+  child.stderr!.on('data', (x) => (err += x));
+  const exited = new Promise((r) => child.on('close', r));
+  const end = Date.now() + 20_000;
+  while (!/(http:\/\/\S+\/login\/cli\?\S+)/.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  const link = /(http:\/\/\S+\/login\/cli\?\S+)/.exec(err)![1]!;
+  const ctx = await browser.newContext();
+  await sso(ctx, 'olga');
+  const page = await ctx.newPage();
+  await page.goto(link);
+  assert.match((await page.locator('main').textContent()) ?? '', /gets an API token \(30 days\) to act as olga/);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(/127\.0\.0\.1:\d+\/callback/);
+  assert.match((await page.textContent('body')) ?? '', /Signed in\. You can close this tab/);
+  assert.is(await exited, 0, err);
+  assert.match(out, new RegExp(`Signed in to ${base} as olga`));
+  // A callback that is not a loopback address is refused.
+  await page.goto(`${base}/login/cli?callback=${encodeURIComponent('https://evil.example.com/cb')}&state=${'s'.repeat(20)}`);
+  assert.match((await page.locator('main').textContent()) ?? '', /callback must be http:\/\/127\.0\.0\.1:PORT/);
+  // An approval link without the CSRF token mints nothing.
+  const before = (await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE name = 'cli (sso)'")).n;
+  await page.goto(`${base}/login/cli/approve?callback=${encodeURIComponent('http://127.0.0.1:9/cb')}&state=${'s'.repeat(20)}&_csrf=guess`);
+  assert.match((await page.locator('main').textContent()) ?? '', /CSRF check failed/);
+  assert.is((await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE name = 'cli (sso)'")).n, before);
+  await ctx.close();
 });
 
 test('cleanup', async () => {

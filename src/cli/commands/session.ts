@@ -5,16 +5,63 @@ import { readLine, readSecret } from '../prompt.ts';
 import { CoderGitError } from '../../errors.ts';
 import type { WorkspaceView } from '../../workspace-view.ts';
 
-export const loginCommand: CommandModule<object, { url: string; username?: string }> = {
+/**
+ * SSO from the terminal: wait on a loopback port, send the person's browser to the server's approval
+ * page, receive the token there. The state ties the answer to this attempt.
+ */
+async function ssoLogin(url: string, openBrowser: boolean): Promise<string> {
+  const { createServer } = await import('node:http');
+  const { randomBytes } = await import('node:crypto');
+  const state = randomBytes(24).toString('base64url');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const approve = `${url}/login/cli?${new URLSearchParams({ callback: `http://127.0.0.1:${port}/callback`, state })}`;
+  process.stderr.write(`Open this page to sign in (it waits 5 minutes):\n  ${approve}\n`);
+  if (openBrowser) {
+    const { spawn } = await import('node:child_process');
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+    spawn(opener, [approve], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  }
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CoderGitError('CG_AUTH', 'no answer from the browser within 5 minutes')), 300_000);
+      timer.unref();
+      server.on('request', (req, res) => {
+        const q = new URL(req.url ?? '/', `http://127.0.0.1:${port}`).searchParams;
+        if (q.get('state') !== state || !q.get('token')) {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end('This answer is not for this coder-git login.\n');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('Signed in. You can close this tab and go back to the terminal.\n');
+        clearTimeout(timer);
+        resolve(q.get('token')!);
+      });
+    });
+  } finally {
+    server.close();
+  }
+}
+
+export const loginCommand: CommandModule<object, { url: string; username?: string; sso?: boolean; browser: boolean }> = {
   command: 'login <url>',
   describe: 'Sign in to a coder-git server; the token is kept in your config dir (mode 0600)',
   builder: (y) =>
     y
       .positional('url', { type: 'string', demandOption: true, describe: 'The server, e.g. https://coder.example.com' })
       .option('username', { type: 'string', describe: 'Your username or email (asked when not given)' })
+      .option('sso', { type: 'boolean', describe: 'Sign in in the browser (SSO or password there); the token comes back to this command' })
+      .option('browser', { type: 'boolean', default: true, describe: 'With --sso: open the browser (--no-browser: only print the link)' })
       .epilog('The password is read from the terminal without echo, or as the first line of standard input.') as never,
   handler: async (argv) => {
     const url = normaliseUrl(argv.url);
+    if (argv.sso) {
+      const token = await ssoLogin(url, argv.browser);
+      const me = await api<{ username: string }>(url, 'GET', '/api/v1/me', { token });
+      const file = await saveSession({ url, token, username: me.username });
+      process.stdout.write(`Signed in to ${url} as ${me.username} (token in ${file}).\n`);
+      return;
+    }
     const username = argv.username ?? (await readLine('Username or email: '));
     if (!username) throw new CoderGitError('CG_USAGE', 'a username is needed (--username or at the prompt)');
     const password = await readSecret('Password: ');
