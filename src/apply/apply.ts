@@ -151,6 +151,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
     const userActions = actions(plan.users);
     const templateActions = actions(plan.templates);
     const workspaceActions = actions(plan.workspaces);
+    if (plan.users.some((u) => u.action !== 'noop')) await users.changed(t);
     await users.upsert(
       t,
       [...desired.users.values()]

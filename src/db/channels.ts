@@ -2,3 +2,9 @@
 
 /** Fetch the config repo now: sent by the git webhook and POST /api/v1/runner/refresh; runners LISTEN. */
 export const REFRESH_CHANNEL = 'coder_git_refresh';
+
+/**
+ * Who may sign in changed: a key was revoked (payload: its id) or users were applied from git
+ * (payload: "users"). Servers drop what they cached about sessions and tokens.
+ */
+export const AUTH_CHANNEL = 'coder_git_auth';

@@ -8,7 +8,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './app.ts';
-import { can, issueKey, type Permission } from './auth.ts';
+import { can, issueKey, revokeKey, type Permission } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -168,7 +168,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: async (req, reply, ctx) => {
       const { id } = params(req);
       const me = req.actor!;
-      if (!/^[0-9a-f-]{36}$/.test(id!) || !(await apiKeys.revoke(ctx.o.database.db, me.user_id, id!))) throw new ApiError(404, 'not_found', `no token ${id}`);
+      if (!/^[0-9a-f-]{36}$/.test(id!) || !(await revokeKey(ctx.o.database.db, ctx.authCache, me.user_id, id!))) throw new ApiError(404, 'not_found', `no token ${id}`);
       await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
       return reply.code(204).send();
     },
@@ -202,7 +202,7 @@ export const API_ROUTES: ApiRoute[] = [
     mutates: true,
     handler: async (req, reply, ctx) => {
       const me = req.actor!;
-      await apiKeys.revoke(ctx.o.database.db, me.user_id, me.id);
+      await revokeKey(ctx.o.database.db, ctx.authCache, me.user_id, me.id);
       await audit.append(ctx.o.database.db, { actor: me.username, action: me.kind === 'session' ? 'logout' : 'token_revoked', target: me.kind === 'session' ? me.username : me.id, ip: req.ip });
       return reply.code(204).send();
     },

@@ -2,7 +2,7 @@
 // a real port. Pages for people, the REST API under /api/v1, agents' WebSocket, the git webhook,
 // /healthz and /metrics. Security headers on every answer; secrets never logged.
 
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
@@ -11,6 +11,7 @@ import type { Authenticated } from '../db/repos/api-keys.ts';
 import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 import type { Deployment } from '../config/types.ts';
 import { authenticate } from './auth.ts';
+import { AuthCache } from './auth-cache.ts';
 import { pageRoutes } from './pages.ts';
 import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
@@ -34,6 +35,8 @@ export interface ServerOptions {
 
 export interface Ctx {
   o: ServerOptions;
+  /** revoking a key here forgets it at once (other replicas hear it through NOTIFY) */
+  authCache: AuthCache;
   metrics: ServerMetrics;
   heartbeatMs: number;
   /** coder-git.yaml as last applied (re-read every few seconds) */
@@ -49,6 +52,26 @@ declare module 'fastify' {
     actorVia?: 'cookie' | 'header';
   }
 }
+
+/** One log line per request, when it completes (the "incoming request" line only at debug). */
+class RequestLog extends LogController {
+  override incomingRequest(req: FastifyRequest): void {
+    req.log.debug({ req }, 'incoming request');
+  }
+
+  override requestCompleted(err: Error | null, req: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip, user: req.actor?.username };
+    if (err) reply.log.error({ ...line, err }, 'request errored');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/** For API answers (JSON, text), what OWASP's REST guidance asks; pages get the full set below. */
+const API_HEADERS = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
 
 /** Headers a browser can trust this site by (no inline script anywhere: CSP allows none). */
 const SECURITY_HEADERS = {
@@ -66,12 +89,16 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: o.logger === undefined ? { level: 'info', redact: REDACT } : o.logger === false ? false : { redact: REDACT, ...(o.logger === true ? {} : o.logger) },
     trustProxy: true,
+    logController: new RequestLog(),
     bodyLimit: 1_048_576,
   });
   const { db } = o.database;
   let cached: { at: number; d: Deployment | null } | undefined;
+  const authCache = new AuthCache(o.database);
+  await authCache.start();
   const ctx: Ctx = {
     o,
+    authCache,
     metrics: new ServerMetrics(),
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
     async deployment() {
@@ -90,16 +117,18 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: 1_048_576 } });
 
+  app.addHook('onClose', async () => authCache.close());
   app.addHook('onRequest', async (req) => {
     (req as FastifyRequest & { started?: bigint }).started = process.hrtime.bigint();
-    const a = await authenticate(db, req);
+    const a = await authenticate(db, req, authCache);
     if (a) {
       req.actor = a.actor;
       req.actorVia = a.via;
     }
   });
   app.addHook('onSend', async (req, reply) => {
-    reply.headers(SECURITY_HEADERS);
+    const type = reply.getHeader('content-type');
+    reply.headers(typeof type === 'string' && type.startsWith('text/html') ? SECURITY_HEADERS : API_HEADERS);
     if (await ctx.secure()) reply.header('strict-transport-security', 'max-age=31536000');
     if (req.actor || req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/connect.ts';
 import { apiKeys, type Authenticated, type KeyKind } from '../db/repos/api-keys.ts';
 import type { Role } from '../config/types.ts';
+import type { AuthCache } from './auth-cache.ts';
 
 export const SESSION_COOKIE = 'coder_git_session';
 export const CSRF_COOKIE = 'coder_git_csrf';
@@ -25,6 +26,13 @@ export async function issueKey(db: Db, userId: string, kind: KeyKind, name: stri
   const secret = newSecret(kind);
   const row = await apiKeys.create(db, { user_id: userId, kind, name, secret_hash: sha256(secret), expires_at: new Date(Date.now() + lifetimeMs) });
   return { secret, row };
+}
+
+/** Revoke a key of userId; this process forgets it at once, the others when the NOTIFY reaches them. */
+export async function revokeKey(db: Db, cache: AuthCache, userId: string, id: string): Promise<boolean> {
+  const ok = await apiKeys.revoke(db, userId, id);
+  if (ok) cache.forget(id);
+  return ok;
 }
 
 export type Permission = 'workspaces:read-all' | 'users:read' | 'syncs:read' | 'audit:read' | 'runner:refresh';
@@ -53,10 +61,16 @@ export function presented(req: FastifyRequest): { secret: string; via: 'cookie' 
   return undefined;
 }
 
-export async function authenticate(db: Db, req: FastifyRequest): Promise<{ actor: Authenticated; via: 'cookie' | 'header' } | undefined> {
+export async function authenticate(db: Db, req: FastifyRequest, cache?: AuthCache): Promise<{ actor: Authenticated; via: 'cookie' | 'header' } | undefined> {
   const p = presented(req);
   if (!p || !/^cg[st]_[A-Za-z0-9_-]{43}$/.test(p.secret)) return undefined;
-  const actor = await apiKeys.authenticate(db, sha256(p.secret));
+  const hash = sha256(p.secret);
+  const key = hash.toString('hex');
+  let actor = cache?.get(key) ?? null;
+  if (!actor) {
+    actor = await apiKeys.authenticate(db, hash);
+    if (actor) cache?.set(key, actor);
+  }
   return actor ? { actor, via: p.via } : undefined;
 }
 

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './app.ts';
 import { html, page, STYLE, type Html } from './html.ts';
-import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
+import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { syncs } from '../db/repos/syncs.ts';
@@ -77,7 +77,7 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
   app.post('/logout', async (req, reply) => {
     if (!checkForm(req, reply)) return reply;
     if (req.actor?.kind === 'session') {
-      await apiKeys.revoke(db, req.actor.user_id, req.actor.id);
+      await revokeKey(db, ctx.authCache, req.actor.user_id, req.actor.id);
       await audit.append(db, { actor: req.actor.username, action: 'logout', target: req.actor.username, ip: req.ip });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -176,7 +176,7 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
     const me = signedIn(req, reply);
     if (!me || !checkForm(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
-    const ok = /^[0-9a-f-]{36}$/.test(id) && (await apiKeys.revoke(db, me.user_id, id));
+    const ok = /^[0-9a-f-]{36}$/.test(id) && (await revokeKey(db, ctx.authCache, me.user_id, id));
     if (ok) await audit.append(db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
     return tokensPage(req, reply, ok ? html`<p class="flash" role="status">Token revoked.</p>` : html`<p class="error" role="alert">No such token.</p>`, ok ? 200 : 404);
   });

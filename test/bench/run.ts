@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, with the machine it ran on. BENCH_RUNS=N (default 3) runs per figure.
 //   npm run bench -- state     only the benchmarks whose name contains "state"
+//   BENCH_AGENTS=N (default 10000) agent sockets for the server benchmark
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { benchValidate } from './validate.bench.ts';
 import { benchState } from './state.bench.ts';
 import { benchApply } from './apply.bench.ts';
 import { benchRunner } from './runner.bench.ts';
+import { benchServer } from './server.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
@@ -17,6 +19,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['state', () => benchState({ runs: Math.max(runs, 5) })],
   ['apply', () => benchApply({ tmp, workspaces: Number(process.env.BENCH_WORKSPACES ?? 200) })],
   ['runner', () => benchRunner({ tmp, commits: 20 })],
+  ['server', () => benchServer({ agents: Number(process.env.BENCH_AGENTS ?? 10_000) })],
 ];
 const only = process.argv.slice(2);
 try {

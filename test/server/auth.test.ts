@@ -140,14 +140,38 @@ test('failed logins are limited per user (and per address), across requests', as
   assert.is(audit.n, 5);
 });
 
-test('suspending a user in git ends their tokens at once; removing them too', async () => {
-  assert.is((await app.inject({ url: '/api/v1/me', headers: headers('template-admin') })).statusCode, 200);
+/** Servers cache authenticated keys; a change reaches them by NOTIFY when it commits: within ms. */
+const becomes = async (server: FastifyInstance, h: Record<string, string>, code: number) => {
+  const end = Date.now() + 1000;
+  for (;;) {
+    const got = (await server.inject({ url: '/api/v1/me', headers: h })).statusCode;
+    if (got === code || Date.now() > end) return got;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('suspending a user in git ends their tokens at once (cached ones too); removing them too', async () => {
+  assert.is(await becomes(app, headers('template-admin'), 200), 200, 'and now cached');
   await f.apply({ 'users/erin.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: erin@example.com\nroles: [template-admin]\nstatus: suspended\n' }, 'suspend erin');
-  assert.is((await app.inject({ url: '/api/v1/me', headers: headers('template-admin') })).statusCode, 401);
+  assert.is(await becomes(app, headers('template-admin'), 401), 401);
   await f.apply({ 'users/erin.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: erin@example.com\nroles: [template-admin]\n' }, 'erin is back');
-  assert.is((await app.inject({ url: '/api/v1/me', headers: headers('template-admin') })).statusCode, 200);
+  assert.is(await becomes(app, headers('template-admin'), 200), 200);
   await f.apply({ 'users/erin.yaml': null }, 'erin leaves');
-  assert.is((await app.inject({ url: '/api/v1/me', headers: headers('template-admin') })).statusCode, 401, 'a user removed from git');
+  assert.is(await becomes(app, headers('template-admin'), 401), 401, 'a user removed from git');
+});
+
+test('a token revoked on one replica stops working on another that had it cached', async () => {
+  const other = await buildServer({ database: d, logger: false });
+  try {
+    const made = (await app.inject({ method: 'POST', url: '/api/v1/tokens', headers: headers('auditor'), payload: { name: 'two-replicas' } })).json();
+    f.secrets.push(made.token);
+    const h = { authorization: `Bearer ${made.token}` };
+    assert.is((await other.inject({ url: '/api/v1/me', headers: h })).statusCode, 200);
+    assert.is((await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${made.id}`, headers: headers('auditor') })).statusCode, 204);
+    assert.is(await becomes(other, h, 401), 401);
+  } finally {
+    await other.close();
+  }
 });
 
 test('a token revoked through the API stops working; changes need a header, not the browser cookie', async () => {

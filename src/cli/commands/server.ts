@@ -8,6 +8,7 @@ import { envNote, envString } from '../env.ts';
 interface Args extends DatabaseArgs {
   listen: string;
   'access-url'?: string;
+  'log-level': string;
 }
 
 export const serverCommand: CommandModule<object, Args> = {
@@ -17,13 +18,14 @@ export const serverCommand: CommandModule<object, Args> = {
     databaseOptions(y)
       .option('listen', { type: 'string', default: envString('listen') ?? '127.0.0.1:3000', describe: `HOST:PORT to listen on (0.0.0.0:3000 for every interface)${envNote('listen')}` })
       .option('access-url', { type: 'string', default: envString('access-url'), describe: `The URL people and agents reach this server at (default: coder-git.yaml access_url)${envNote('access-url')}` })
+      .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: envString('log-level') ?? 'info', describe: `Log level (JSON lines on stdout)${envNote('log-level')}` })
       .epilog('The git webhook (POST /api/v1/webhooks/git) is on when CODER_GIT_WEBHOOK_SECRET is set; a secret is never a flag, so it stays out of process lists.') as never,
   handler: async (argv) => {
     const m = /^(.*):(\d{1,5})$/.exec(argv.listen);
     if (!m) throw new CoderGitError('CG_USAGE', `--listen ${JSON.stringify(argv.listen)}: expected HOST:PORT, like 127.0.0.1:3000`);
     if (argv['access-url'] && !/^https?:\/\/[^\s/]+/.test(argv['access-url'])) throw new CoderGitError('CG_USAGE', `--access-url ${JSON.stringify(argv['access-url'])}: expected an http:// or https:// URL`);
     const database = await openForCommand(argv);
-    const app = await buildServer({ database, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined });
+    const app = await buildServer({ database, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
     onRelease('server', () => app.close());
     try {
       await app.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]) });

@@ -25,8 +25,12 @@ export interface Authenticated {
 
 export const apiKeys = {
   create: (q: Q, k: { user_id: string; kind: KeyKind; name: string | null; secret_hash: Buffer; expires_at: Date }) => q.one<KeyRow>(sql('api_keys/create'), k),
-  /** The key and its user, if the key is live and the user active; marks it used. */
-  authenticate: (q: Q, secretHash: Buffer) => q.oneOrNone<Authenticated>(sql('api_keys/authenticate'), { secret_hash: secretHash }),
+  /** The key and its user, if the key is live and the user active; marks it used (once a minute at most). */
+  authenticate: async (q: Q, secretHash: Buffer) => {
+    const k = await q.oneOrNone<Authenticated & { last_used_at: Date | null }>(sql('api_keys/authenticate'), { secret_hash: secretHash });
+    if (k && (!k.last_used_at || Date.now() - k.last_used_at.getTime() > 60_000)) await q.none(sql('api_keys/touch'), { id: k.id });
+    return k;
+  },
   list: (q: Q, userId: string, kind: KeyKind) => q.any<KeyRow>(sql('api_keys/list'), { user_id: userId, kind }),
   revoke: async (q: Q, userId: string, id: string) => (await q.oneOrNone(sql('api_keys/revoke'), { user_id: userId, id })) !== null,
 };

@@ -21,6 +21,8 @@ export type LoginRow = Pick<UserRow, 'id' | 'username' | 'email' | 'roles' | 'lo
 export const users = {
   /** The user signing in as `name` (a username or an email address). */
   forLogin: (q: Q, name: string) => q.oneOrNone<LoginRow>(sql('users/for-login'), { username: name, email: name }),
+  /** Tell the servers that who may sign in changed (inside the applying transaction). */
+  changed: (q: Q) => q.one(sql('users/changed')),
   list: (q: Q) => q.any<Omit<UserRow, 'password_hash'>>(sql('users/list')),
   load: (q: Q) => q.any<UserRow>(sql('users/load')),
   upsert: (q: Q, rows: UserInput[]) => (rows.length ? q.none(sql('users/upsert'), { rows }) : Promise.resolve()),
