@@ -188,11 +188,14 @@ test('a token revoked through the API stops working; changes need a header, not 
   assert.is((await app.inject({ url: '/api/v1/me', cookies: { coder_git_session: f.tokens.bob! } })).statusCode, 200, 'reads work with the cookie');
 });
 
-test('security headers on every answer; /healthz; /api/docs', async () => {
+test('security headers on every answer (the full set on pages); /healthz; /api/docs', async () => {
   const res = await app.inject({ url: '/healthz' });
   assert.equal(res.json(), { ok: true });
-  for (const h of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) assert.ok(res.headers[h], h);
-  assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/);
+  assert.equal([res.headers['content-security-policy'], res.headers['x-content-type-options'], res.headers['referrer-policy']], ["default-src 'none'; frame-ancestors 'none'", 'nosniff', 'no-referrer']);
+  const page = await app.inject({ url: '/login' });
+  for (const h of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy']) assert.ok(page.headers[h], h);
+  assert.match(String(page.headers['content-security-policy']), /script-src 'self'.*frame-ancestors 'none'.*form-action 'self'/);
+  assert.not.ok(page.headers['strict-transport-security'], 'no HSTS over http');
   const docs = (await app.inject({ url: '/api/docs' })).json();
   assert.is(docs.openapi, '3.1.0');
   assert.ok(docs.paths['/api/v1/workspaces/{owner}/{name}'].get);
