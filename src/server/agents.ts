@@ -17,7 +17,6 @@ import type { WebSocket } from 'ws';
 import type { Ctx } from './app.ts';
 import { sha256 } from './auth.ts';
 import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
-import { builds } from '../db/repos/builds.ts';
 
 export const PROTOCOL = 1;
 const LINE_MAX = 4096;
@@ -112,8 +111,8 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             hello = true;
             write(async () => {
               await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
-              const b = await builds.context(db, agent.build_id);
-              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: b ? `${b.owner}/${b.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: b?.manifest.agent?.startup_script ?? null });
+              const w = await agents.welcome(db, agent.id);
+              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null });
             });
             return;
           case 'lifecycle':

@@ -126,11 +126,18 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       req.actorVia = a.via;
     }
   });
-  app.addHook('onSend', async (req, reply) => {
+  // Whether the access URL is https, refreshed in the background: every answer asks (HSTS), and
+  // must not wait on the database for it.
+  let https = await ctx.secure();
+  const refreshHttps = setInterval(() => void ctx.secure().then((v) => (https = v), () => undefined), 5000);
+  refreshHttps.unref();
+  app.addHook('onClose', async () => clearInterval(refreshHttps));
+  app.addHook('onSend', (req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     reply.headers(typeof type === 'string' && type.startsWith('text/html') ? SECURITY_HEADERS : API_HEADERS);
-    if (await ctx.secure()) reply.header('strict-transport-security', 'max-age=31536000');
+    if (https) reply.header('strict-transport-security', 'max-age=31536000');
     if (req.actor || req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   app.addHook('onResponse', async (req, reply) => {
     const started = (req as FastifyRequest & { started?: bigint }).started;

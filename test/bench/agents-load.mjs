@@ -1,17 +1,30 @@
 // Load for the server benchmark, run as its own process: N agent WebSockets to one server, each
 // saying hello, reporting starting → ready, then sending a heartbeat every 15 s (spread evenly).
-// Prints "connected N" once all are up, then keeps them until killed.
+// Like a real agent, a connection that fails is tried again (after 1 s, up to 5 times); the reasons
+// are counted. Prints "connected N failed M retried R" once all are settled, then holds them.
 import WebSocket from 'ws';
 
 const [url, n, rate] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4] ?? 1000)];
 const HEARTBEAT = 15_000;
 let open = 0;
 let failed = 0;
-const sockets = [];
+let retried = 0;
+const reasons = new Map();
 
-function connect(i) {
+function connect(i, attempt = 1) {
   const ws = new WebSocket(`${url}/api/v1/agents/connect`, { headers: { 'coder-agent-token': `agent-${i}` }, perMessageDeflate: false });
+  let opened = false;
+  const fail = (why) => {
+    if (opened) return;
+    opened = true; // settle once
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    if (attempt < 5) {
+      retried++;
+      setTimeout(() => connect(i, attempt + 1), 1000);
+    } else failed++;
+  };
   ws.on('open', () => {
+    opened = true;
     open++;
     ws.send(JSON.stringify({ type: 'hello', protocol: 1, version: 'bench', os: 'linux', arch: 'x64' }));
     ws.send(JSON.stringify({ type: 'lifecycle', state: 'starting' }));
@@ -21,9 +34,9 @@ function connect(i) {
       setInterval(() => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'heartbeat' })), HEARTBEAT);
     }, Math.random() * HEARTBEAT);
   });
-  ws.on('error', () => failed++);
+  ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode}`));
+  ws.on('error', (err) => fail(err.code ?? err.message));
   ws.on('message', () => {});
-  sockets.push(ws);
 }
 
 let i = 0;
@@ -33,7 +46,7 @@ const tick = setInterval(() => {
 }, 100);
 const report = setInterval(() => {
   if (open + failed >= n) {
-    console.log(`connected ${open} failed ${failed}`);
+    console.log(`connected ${open} failed ${failed} retried ${retried}${reasons.size ? ` (${[...reasons].map(([r, c]) => `${r}: ${c}`).join(', ')})` : ''}`);
     clearInterval(report);
   }
 }, 200);

@@ -28,7 +28,8 @@ export const serverCommand: CommandModule<object, Args> = {
     const app = await buildServer({ database, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
     onRelease('server', () => app.close());
     try {
-      await app.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]) });
+      // A deep accept queue: thousands of agents reconnecting at once after a restart.
+      await app.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]), backlog: 4096 });
     } catch (err) {
       throw new CoderGitError('CG_IO', `cannot listen on ${argv.listen}: ${err instanceof Error ? err.message : String(err)}`);
     }

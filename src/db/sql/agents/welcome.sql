@@ -1,0 +1,9 @@
+-- What agent ${id} is told when it says hello: its workspace and the startup script of its build's
+-- template version.
+SELECT u.username AS owner, w.name AS workspace, v.manifest->'agent'->>'startup_script' AS startup_script
+FROM agents a
+JOIN workspaces w ON w.id = a.workspace_id
+JOIN users u ON u.id = w.owner_id
+JOIN workspace_builds b ON b.id = a.build_id
+JOIN template_versions v ON v.id = b.template_version_id
+WHERE a.id = ${id}
