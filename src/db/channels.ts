@@ -8,3 +8,9 @@ export const REFRESH_CHANNEL = 'coder_git_refresh';
  * (payload: "users"). Servers drop what they cached about sessions and tokens.
  */
 export const AUTH_CHANNEL = 'coder_git_auth';
+
+/**
+ * An agent's state changed (connected, disconnected, lifecycle): payload {workspace_id, agent_id,
+ * event}. Every server replica hears it, so a watcher on one sees an agent connected to another.
+ */
+export const AGENT_CHANNEL = 'coder_git_agents';

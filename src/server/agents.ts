@@ -83,8 +83,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       let last = Date.now();
       let closed = false;
       ctx.metrics.agentsConnected++;
-      // Reports are written in order, one at a time.
-      let chain: Promise<unknown> = agents.report(db, agent.id, { connected: true });
+      // Reports are written in order, one at a time; each change is announced to every replica.
+      const announce = (event: 'connected' | 'disconnected' | 'lifecycle', lc?: string) => ctx.events.publish({ workspace_id: agent.workspace_id, agent_id: agent.id, event, ...(lc ? { lifecycle: lc } : {}) });
+      let chain: Promise<unknown> = agents.report(db, agent.id, { connected: true }).then(() => announce('connected'));
       const write = (fn: () => Promise<unknown>) => (chain = chain.then(fn).catch((err) => req.log.warn({ err, agent: agent.id }, 'agent report failed')));
       const send = (m: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
       const refuse = (message: string) => send({ type: 'error', message });
@@ -96,7 +97,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         closed = true;
         clearInterval(watchdog);
         ctx.metrics.agentsConnected--;
-        write(() => agents.report(db, agent.id, { disconnected: true }));
+        write(() => agents.report(db, agent.id, { disconnected: true }).then(() => announce('disconnected')));
       });
       socket.on('message', (data, isBinary) => {
         if (closed) return;
@@ -119,7 +120,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             if (m.state === lifecycle) return;
             if (!LIFECYCLE_TRANSITIONS[lifecycle].includes(m.state)) return refuse(`lifecycle: ${lifecycle} cannot become ${m.state} (allowed: ${LIFECYCLE_TRANSITIONS[lifecycle].join(', ') || 'nothing'})`);
             lifecycle = m.state;
-            write(() => agents.report(db, agent.id, { lifecycle: m.state, heartbeat: true }));
+            write(() => agents.report(db, agent.id, { lifecycle: m.state, heartbeat: true }).then(() => announce('lifecycle', m.state)));
             return;
           case 'logs': {
             const lines = m.lines.map((l) => ({ stream: l.stream, line: l.line.slice(0, LINE_MAX) }));

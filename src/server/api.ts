@@ -110,6 +110,41 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: 'GET',
+    url: '/api/v1/workspaces/:owner/:name/watch',
+    summary: 'Server-sent events: the workspace now, then again whenever its agent changes (on any replica); for=<seconds> ends the stream',
+    access: 'user',
+    handler: async (req, reply, ctx) => {
+      const row = await visibleWorkspace(req, ctx);
+      const forS = (req.query as { for?: string }).for;
+      if (forS !== undefined && !(Number(forS) > 0 && Number(forS) <= 3600)) throw new ApiError(400, 'bad_request', 'for: seconds, more than 0 and at most 3600');
+      const { owner, name } = params(req);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+      let sending: Promise<void> = Promise.resolve();
+      const send = () =>
+        (sending = sending.then(async () => {
+          const now = (await workspaces.listing(ctx.o.database.db, owner!)).find((w) => w.name === name);
+          if (now && !res.writableEnded) res.write(`event: workspace\ndata: ${JSON.stringify(workspaceView(now))}\n\n`);
+        }).catch(() => undefined));
+      const onEvent = (e: { workspace_id: string }) => {
+        if (e.workspace_id === row.id || e.workspace_id === '*') void send();
+      };
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      const end = () => {
+        clearInterval(keepAlive);
+        clearTimeout(stop);
+        ctx.events.off('event', onEvent);
+        if (!res.writableEnded) void sending.then(() => res.end());
+      };
+      const stop = forS ? setTimeout(end, Number(forS) * 1000) : undefined;
+      ctx.events.on('event', onEvent);
+      req.raw.on('close', end);
+      void send();
+    },
+  },
+  {
+    method: 'GET',
     url: '/api/v1/users',
     summary: 'Users as applied from git (no password hashes)',
     access: 'users:read',

@@ -12,6 +12,7 @@ import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 import type { Deployment } from '../config/types.ts';
 import { authenticate } from './auth.ts';
 import { AuthCache } from './auth-cache.ts';
+import { AgentEvents } from './events.ts';
 import { pageRoutes } from './pages.ts';
 import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
@@ -37,6 +38,8 @@ export interface Ctx {
   o: ServerOptions;
   /** revoking a key here forgets it at once (other replicas hear it through NOTIFY) */
   authCache: AuthCache;
+  /** agent state changes from every replica */
+  events: AgentEvents;
   metrics: ServerMetrics;
   heartbeatMs: number;
   /** coder-git.yaml as last applied (re-read every few seconds) */
@@ -96,9 +99,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   let cached: { at: number; d: Deployment | null } | undefined;
   const authCache = new AuthCache(o.database);
   await authCache.start();
+  const events = new AgentEvents(o.database);
+  await events.start();
   const ctx: Ctx = {
     o,
     authCache,
+    events,
     metrics: new ServerMetrics(),
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
     async deployment() {
@@ -117,7 +123,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: 1_048_576 } });
 
-  app.addHook('onClose', async () => authCache.close());
+  app.addHook('onClose', async () => {
+    authCache.close();
+    events.close();
+  });
   app.addHook('onRequest', async (req) => {
     (req as FastifyRequest & { started?: bigint }).started = process.hrtime.bigint();
     const a = await authenticate(db, req, authCache);

@@ -143,6 +143,41 @@ test('a closed connection is disconnected at once; reconnecting is connected aga
   await until('disconnected', async () => (await agentViaB()).status === 'disconnected', 3000);
 });
 
+test('a watcher on replica B sees the agent connected to replica A, as it happens (server-sent events)', async () => {
+  const urlB = `http://${(b.server.address() as { address: string; port: number }).address}:${(b.server.address() as { port: number }).port}`;
+  const res = await fetch(`${urlB}/api/v1/workspaces/bob/box/watch?for=10`, { headers: { authorization: `Bearer ${f.tokens.bob}` } });
+  assert.is(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = res.body!.getReader();
+  const seen: { agent: { status: string; lifecycle: string } | null }[] = [];
+  let buf = '';
+  const nextEvent = async () => {
+    for (;;) {
+      const i = buf.indexOf('\n\n');
+      if (i >= 0) {
+        const chunk = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const data = /^data: (.*)$/m.exec(chunk)?.[1];
+        if (data) return JSON.parse(data);
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the stream ended');
+      buf += new TextDecoder().decode(value);
+    }
+  };
+  seen.push(await nextEvent());
+  assert.is(seen[0]!.agent!.status, 'disconnected', 'first, the workspace as it is');
+  const c = await connect(f.agentToken);
+  c.send({ type: 'hello', protocol: 1 });
+  await c.next('welcome');
+  const connected = await nextEvent();
+  assert.equal([connected.agent.status], ['connected']);
+  c.ws.close();
+  const gone = await nextEvent();
+  assert.is(gone.agent.status, 'disconnected');
+  await reader.cancel();
+});
+
 test('an agent of an older build is refused once a new build exists', async () => {
   const ws = await d.db.one<{ id: string; template_version_id: string }>("SELECT id, template_version_id FROM workspaces WHERE name = 'box'");
   await d.db.none("INSERT INTO workspace_builds (workspace_id, build_number, transition, status, reason, template_version_id) VALUES ($1, 99, 'stop', 'pending', 'manual', $2)", [ws.id, ws.template_version_id]);

@@ -67,6 +67,7 @@ const MATRIX: { method: string; route: string; url: string; body?: unknown; expe
   { method: 'GET', route: '/api/v1/workspaces', url: '/api/v1/workspaces', expect: everyUser(200) },
   { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}', url: '/api/v1/workspaces/bob/box', expect: [...NOBODY, 200, 404, 200, 200, 404, 200] },
   { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/builds/{number}/logs', url: '/api/v1/workspaces/bob/box/builds/latest/logs', expect: [...NOBODY, 200, 404, 200, 200, 404, 200] },
+  { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/watch', url: '/api/v1/workspaces/bob/box/watch?for=0.2', expect: [...NOBODY, 200, 404, 200, 200, 404, 200] },
   { method: 'GET', route: '/api/v1/users', url: '/api/v1/users', expect: [...NOBODY, 403, 403, 200, 403, 200, 200] },
   { method: 'GET', route: '/api/v1/syncs', url: '/api/v1/syncs', expect: [...NOBODY, 403, 403, 200, 200, 403, 200] },
   { method: 'GET', route: '/api/v1/audit', url: '/api/v1/audit', expect: [...NOBODY, 403, 403, 200, 403, 403, 200] },
