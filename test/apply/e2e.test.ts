@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { initRepo } from '../../src/init.ts';
+import { localConfigRepo } from '../fixtures/local.ts';
 import { loadAppliedState } from '../../src/db/state.ts';
 
 let d: TestDb;
@@ -33,13 +33,7 @@ const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join
 
 test('set-up: a config repo from init, workspaces in a temp folder', async () => {
   d = await testDatabase();
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  root = path.join(base, 'ws');
-  data = path.join(base, 'data');
-  await initRepo({ dir: repo, admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: 'http://127.0.0.1:3000', commit: true });
-  edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${root}`));
-  commitAll(repo, 'workspaces in a temp folder');
+  ({ repo, root, data } = await localConfigRepo());
 });
 
 test('on a terminal apply asks first, and anything but "yes" applies nothing; elsewhere it needs --auto-approve', async () => {

@@ -46,6 +46,22 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
+/** A notification receiver on 127.0.0.1: what the runner POSTs, in order. */
+async function webhookReceiver<T>() {
+  const { createServer } = await import('node:http');
+  const received: T[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { received, server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook` };
+}
+
 const syncOf = (d: TestDb, sha: string) => d.db.oneOrNone<{ status: string; errors: { message: string }[] }>('SELECT status, errors FROM syncs WHERE commit_sha = $1 ORDER BY id DESC LIMIT 1', [sha]);
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : []);
 
@@ -209,18 +225,7 @@ test('PostgreSQL restarted under a running runner: it recovers by itself', async
 });
 
 test('notifications: an invalid commit, a failed build and its failed sync are posted to the webhook', async () => {
-  const { createServer } = await import('node:http');
-  const received: { event: string; errors?: unknown[]; workspace?: string; build?: { error: string }; commit?: { sha: string } }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const { received, url, server } = await webhookReceiver<{ event: string; errors?: unknown[]; workspace?: string; build?: { error: string }; commit?: { sha: string } }>();
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');
@@ -249,18 +254,7 @@ test('notifications: an invalid commit, a failed build and its failed sync are p
 });
 
 test('drift: a runner with --drift-interval and --self-heal finds a workspace changed by hand, reports it and repairs it', async () => {
-  const { createServer } = await import('node:http');
-  const received: { event: string; workspace?: string; drift?: unknown }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const { received, url, server } = await webhookReceiver<{ event: string; workspace?: string; drift?: unknown }>();
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');

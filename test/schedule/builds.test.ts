@@ -9,7 +9,7 @@ import path from 'node:path';
 import { cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { initRepo } from '../../src/init.ts';
+import { localConfigRepo } from '../fixtures/local.ts';
 import { loadAppliedState } from '../../src/db/state.ts';
 import { scheduleBuilds } from '../../src/apply/schedule.ts';
 import { checkDrift, type DriftOptions } from '../../src/apply/drift.ts';
@@ -50,12 +50,7 @@ const nine = (after: Date) => nextRun((parseCron(AUTOSTART) as { schedule: CronS
 
 test('set-up: a running workspace with autostart at 09:00 UTC and a 1h ttl', async () => {
   d = await testDatabase();
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  root = path.join(base, 'ws');
-  data = path.join(base, 'data');
-  await initRepo({ dir: repo, admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: 'http://127.0.0.1:3000', commit: true });
-  edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${root}`));
+  ({ repo, root, data } = await localConfigRepo());
   edit('workspaces/admin/dev.yaml', (s) => `${s.replace(/\nschedule:[\s\S]*$/, '\n')}schedule:\n  autostart: "${AUTOSTART}"\n  ttl: 1h\n`);
   commitAll(repo, 'a schedule');
   const r = await cg('apply', '--auto-approve');
