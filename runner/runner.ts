@@ -34,6 +34,7 @@ import { GitRepo } from '../src/git/git.ts';
 import { CoderGitError } from '../src/errors.ts';
 import type { Source } from './source.ts';
 import { REFRESH_CHANNEL } from '../src/db/channels.ts';
+import { listen, type Listener } from '../src/db/listen.ts';
 
 const RECONCILE_LOCK = 0x636f6472; // "codr"
 
@@ -91,7 +92,7 @@ export class Runner {
     this.o.log(`runner ${this.id}: watching ${source.describe}, ${this.o.workers} worker(s)`);
     await this.tryLead();
     source.watch(() => this.kick());
-    void this.listenForRefresh();
+    this.listenForRefresh();
     this.timers.push(setInterval(() => void this.tryLead(), 2000));
     this.timers.push(setInterval(() => this.kick(), this.o.reconcileMs ?? 5000));
     this.timers.push(setInterval(() => void this.leading('schedule', () => this.schedule()), this.o.scheduleMs ?? 15_000));
@@ -223,35 +224,22 @@ export class Runner {
 
   private busy = new Set<string>();
 
-  private listener: { done: () => void } | undefined;
+  private listener: Listener | undefined;
 
   /**
    * The git webhook (any server replica) and POST /api/v1/runner/refresh NOTIFY coder_git_refresh:
-   * fetch now instead of at the next --interval. A dropped connection is reopened.
+   * fetch now instead of at the next --interval.
    */
-  private async listenForRefresh(): Promise<void> {
-    if (this.stopping) return;
-    const again = () => {
-      this.listener = undefined;
-      if (!this.stopping) setTimeout(() => void this.listenForRefresh(), 2000).unref();
-    };
-    try {
-      const conn = await this.o.database.db.connect({ direct: true });
-      this.listener = { done: () => void conn.done() };
-      conn.client.on('notification', (n) => {
-        let ref: unknown;
-        try {
-          ref = JSON.parse(n.payload ?? '{}').ref;
-        } catch {}
-        if (typeof ref === 'string' && ref !== `refs/heads/${this.o.source.branch}`) return; // another branch
-        this.o.log(`refresh asked for${typeof ref === 'string' ? ` (push to ${ref})` : ''}`);
-        void this.o.source.refresh().then(() => this.kick(), (err) => this.o.log(`fetch: ${err instanceof Error ? err.message : String(err)}`));
-      });
-      conn.client.on('error', again);
-      await conn.none('LISTEN $1:name', [REFRESH_CHANNEL]);
-    } catch {
-      again();
-    }
+  private listenForRefresh(): void {
+    this.listener = listen(this.o.database, REFRESH_CHANNEL, (payload) => {
+      let ref: unknown;
+      try {
+        ref = JSON.parse(payload || '{}').ref;
+      } catch {}
+      if (typeof ref === 'string' && ref !== `refs/heads/${this.o.source.branch}`) return; // another branch
+      this.o.log(`refresh asked for${typeof ref === 'string' ? ` (push to ${ref})` : ''}`);
+      void this.o.source.refresh().then(() => this.kick(), (err) => this.o.log(`fetch: ${err instanceof Error ? err.message : String(err)}`));
+    });
   }
 
   /** Runs a leader's chore, one at a time per kind; a fenced runner steps down. */
@@ -369,7 +357,7 @@ export class Runner {
     this.stopping = true;
     this.wake();
     for (const t of this.timers) clearInterval(t);
-    this.listener?.done();
+    this.listener?.close();
     await this.o.source.close();
     if (this.running) this.o.log(`stopping: waiting up to ${Math.round(this.o.graceMs / 1000)}s for ${this.running} running build(s)`);
     const grace = setTimeout(() => this.abort.abort(), this.o.graceMs);

@@ -7,22 +7,21 @@
 import type { Database } from '../db/connect.ts';
 import type { Authenticated } from '../db/repos/api-keys.ts';
 import { AUTH_CHANNEL } from '../db/channels.ts';
+import { listen, type Listener } from '../db/listen.ts';
 
 const TTL_MS = 10_000;
 const MAX = 50_000;
 
 export class AuthCache {
   private entries = new Map<string, { actor: Authenticated; until: number }>();
-  private listening = false;
-  private conn: { done(): void } | undefined;
-  private closed = false;
+  private listener: Listener | undefined;
 
   constructor(private readonly database: Database) {}
 
   get(hash: string): Authenticated | undefined {
     const e = this.entries.get(hash);
     if (!e) return undefined;
-    if (!this.listening || e.until < Date.now()) {
+    if (!this.listener?.up || e.until < Date.now()) {
       this.entries.delete(hash);
       return undefined;
     }
@@ -30,7 +29,7 @@ export class AuthCache {
   }
 
   set(hash: string, actor: Authenticated): void {
-    if (!this.listening) return;
+    if (!this.listener?.up) return;
     if (this.entries.size >= MAX) this.entries.clear();
     this.entries.set(hash, { actor, until: Math.min(Date.now() + TTL_MS, new Date(actor.expires_at).getTime()) });
   }
@@ -41,28 +40,12 @@ export class AuthCache {
   }
 
   async start(): Promise<void> {
-    if (this.closed) return;
-    const retry = () => {
-      this.listening = false;
-      this.entries.clear();
-      this.conn = undefined;
-      if (!this.closed) setTimeout(() => void this.start(), 2000).unref();
-    };
-    try {
-      const conn = await this.database.db.connect({ direct: true });
-      this.conn = { done: () => void conn.done() };
-      conn.client.on('notification', (n) => this.forget(n.payload === 'users' ? undefined : n.payload));
-      conn.client.on('error', retry);
-      await conn.none('LISTEN $1:name', [AUTH_CHANNEL]);
-      this.listening = true;
-    } catch {
-      retry();
-    }
+    const l = listen(this.database, AUTH_CHANNEL, (p) => this.forget(p === 'users' ? undefined : p), () => this.forget());
+    this.listener = l;
+    await l.ready;
   }
 
   close(): void {
-    this.closed = true;
-    this.listening = false;
-    this.conn?.done();
+    this.listener?.close();
   }
 }

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/connect.ts';
 import { AGENT_CHANNEL } from '../db/channels.ts';
+import { listen, type Listener } from '../db/listen.ts';
 
 export interface AgentEvent {
   workspace_id: string;
@@ -15,8 +16,7 @@ export interface AgentEvent {
 }
 
 export class AgentEvents extends EventEmitter {
-  private conn: { done(): void } | undefined;
-  private closed = false;
+  private listener: Listener | undefined;
 
   constructor(private readonly database: Database) {
     super();
@@ -29,30 +29,18 @@ export class AgentEvents extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    if (this.closed) return;
-    const retry = () => {
-      this.conn = undefined;
-      this.emit('event', { workspace_id: '*', agent_id: '', event: 'resync' } satisfies AgentEvent);
-      if (!this.closed) setTimeout(() => void this.start(), 2000).unref();
+    const onEvent = (payload: string) => {
+      try {
+        this.emit('event', JSON.parse(payload) as AgentEvent);
+      } catch {}
     };
-    try {
-      const conn = await this.database.db.connect({ direct: true });
-      this.conn = { done: () => void conn.done() };
-      conn.client.on('notification', (n) => {
-        try {
-          this.emit('event', JSON.parse(n.payload ?? '') as AgentEvent);
-        } catch {}
-      });
-      conn.client.on('error', retry);
-      await conn.none('LISTEN $1:name', [AGENT_CHANNEL]);
-    } catch {
-      retry();
-    }
+    const resync = () => this.emit('event', { workspace_id: '*', agent_id: '', event: 'resync' } satisfies AgentEvent);
+    this.listener = listen(this.database, AGENT_CHANNEL, onEvent, resync);
+    await this.listener.ready;
   }
 
   close(): void {
-    this.closed = true;
-    this.conn?.done();
+    this.listener?.close();
     this.removeAllListeners();
   }
 }
