@@ -112,7 +112,7 @@ async function checkOne(o: DriftOptions, w: DriftDue): Promise<DriftResult | und
       await workspaces.releaseLease(db, w.id, o.runnerId);
       const heal = await underApplyLock(db, o.epoch, async (t) => {
         // Only if nothing else was queued meanwhile (then that build repairs it anyway).
-        const still = await t.oneOrNone<{ id: string }>('SELECT id FROM workspaces WHERE id = $1 AND latest_build_id = $2 FOR UPDATE', [w.id, w.build_id]);
+        const still = await workspaces.lockIfLatest(t, w.id, w.build_id);
         if (!still) return undefined;
         const nb = await builds.create(t, { workspace_id: w.id, transition: 'start', reason: 'drift', template_version_id: b.template_version_id, parameters: b.parameters, sync_id: null });
         await audit.append(t, { actor: 'system', action: 'drift_heal', target: key, details: { build: nb.build_number } });

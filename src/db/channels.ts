@@ -1,4 +1,11 @@
 // PostgreSQL NOTIFY channels coder-git processes talk through (so any server replica reaches every runner).
+import type { Q } from './connect.ts';
+import { sql } from './sql.ts';
+
+/** NOTIFY channel with a JSON payload (listen.ts receives it). */
+export async function notify(q: Q, channel: string, payload: unknown): Promise<void> {
+  await q.one(sql('channels/notify'), { channel, payload });
+}
 
 /** Fetch the config repo now: sent by the git webhook and POST /api/v1/runner/refresh; runners LISTEN. */
 export const REFRESH_CHANNEL = 'coder_git_refresh';

@@ -21,7 +21,7 @@ import { apiKeys } from '../db/repos/api-keys.ts';
 import { audit } from '../db/repos/audit.ts';
 import { workspaceView } from '../workspace-view.ts';
 import { VERSION } from '../version.ts';
-import { REFRESH_CHANNEL } from '../db/channels.ts';
+import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -249,7 +249,7 @@ export const API_ROUTES: ApiRoute[] = [
     access: 'runner:refresh',
     mutates: true,
     handler: async (req, reply, ctx) => {
-      await ctx.o.database.db.one('SELECT pg_notify($1, $2)', [REFRESH_CHANNEL, JSON.stringify({ by: req.actor!.username })]);
+      await notify(ctx.o.database.db, REFRESH_CHANNEL, { by: req.actor!.username });
       return reply.code(202).send({ ok: true });
     },
   },

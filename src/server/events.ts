@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/connect.ts';
-import { AGENT_CHANNEL } from '../db/channels.ts';
+import { AGENT_CHANNEL, notify } from '../db/channels.ts';
 import { listen, type Listener } from '../db/listen.ts';
 
 export interface AgentEvent {
@@ -25,7 +25,7 @@ export class AgentEvents extends EventEmitter {
 
   /** Tell every replica (this one included, through its own LISTEN). */
   async publish(e: AgentEvent): Promise<void> {
-    await this.database.db.one('SELECT pg_notify($1, $2)', [AGENT_CHANNEL, JSON.stringify(e)]);
+    await notify(this.database.db, AGENT_CHANNEL, e);
   }
 
   async start(): Promise<void> {

@@ -109,6 +109,8 @@ export const workspaces = {
   /** The workspace's build lease, while build_id is its latest and no job is queued for it. */
   lease: async (q: Q, id: string, buildId: string, runnerId: string, leaseSeconds: number) =>
     (await q.oneOrNone(sql('workspaces/lease'), { id, build_id: buildId, runner_id: runnerId, lease_seconds: leaseSeconds })) !== null,
+  /** Locks the workspace if build buildId is still its latest; null otherwise. */
+  lockIfLatest: (q: Q, id: string, buildId: string) => q.oneOrNone<{ id: string }>(sql('workspaces/lock-if-latest'), { id, build_id: buildId }),
   releaseLease: (q: Q, id: string, runnerId: string) => q.none(sql('workspaces/release-lease'), { id, runner_id: runnerId }),
   /** Records a drift check; true when this check is the one that found the drift. */
   setDrift: async (q: Q, id: string, drift: unknown) => (await q.one<{ newly: boolean }>(sql('workspaces/set-drift'), { id, drift: drift ?? null })).newly,
