@@ -58,6 +58,8 @@ export interface RunnerOptions {
   driftIntervalMs: number;
   /** a drifted workspace is started again (a build with reason "drift") */
   selfHeal: boolean;
+  /** how workspaces start the agent (coder_agent_command) */
+  agentCommand?: string;
   /** the clock the schedule reads (tests move it) */
   now?: () => Date;
   log: (msg: string) => void;
@@ -333,6 +335,7 @@ export class Runner {
           runnerId: `${this.id}:${i}`,
           deployment,
           leaseSeconds: this.o.leaseSeconds,
+          agentCommand: this.o.agentCommand,
           signal: this.abort.signal,
         };
         const status = await runBuild(env, job);

@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { pkgPath } from '../paths.ts';
 import type { Db } from '../db/connect.ts';
 import { builds, type BuildContext, type BuildStatus } from '../db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../db/repos/jobs.ts';
@@ -29,6 +30,12 @@ export interface BuildEnv {
   agentCommand?: string;
   /** aborted when the runner shuts down past its grace period: terraform is interrupted */
   signal?: AbortSignal;
+}
+
+/** This coder-git's agent, as a shell command line: what templates get as coder_agent_command. */
+export function defaultAgentCommand(): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [process.execPath, pkgPath('bin', 'coder-git.js'), 'agent'].map(q).join(' ');
 }
 
 export function workDir(dataDir: string, workspaceId: string): string {

@@ -15,6 +15,7 @@ import { runnerCommand } from './commands/runner.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
+import { agentCommand } from './commands/agent.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -51,6 +52,7 @@ export function buildCli(argv: string[]): Argv {
     .command(loginCommand)
     .command(logoutCommand)
     .command(listCommand)
+    .command(agentCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')

@@ -85,6 +85,8 @@ resource "terraform_data" "agent" {
   # Every build brings a new agent token, so every start runs a fresh agent, as in Coder.
   triggers_replace = [sha256(var.coder_agent_token), var.motd, var.coder_agent_command]
 
+  # The pid file sits beside the folder, not in it: an agent whose folder was removed by hand
+  # (drift) is still found and stopped.
   # setsid puts the agent in its own process group, so stop can signal the agent and its children,
   # and Terraform does not wait for it: all of its output goes to .agent.log.
   provisioner "local-exec" {
@@ -97,7 +99,7 @@ resource "terraform_data" "agent" {
       [ -n "$cmd" ] || cmd="exec tail -f /dev/null"
       cd "$DIR"
       CODER_AGENT_TOKEN="$TOKEN" CODER_AGENT_URL="$URL" setsid sh -c "$cmd" > "$DIR/.agent.log" 2>&1 < /dev/null &
-      echo $! > "$DIR/.agent.pid"
+      echo $! > "$DIR.agent.pid"
     EOT
     environment = {
       DIR           = local.dir
@@ -111,13 +113,13 @@ resource "terraform_data" "agent" {
   provisioner "local-exec" {
     when    = destroy
     command = <<-EOT
-      [ -f "$DIR/.agent.pid" ] || exit 0
-      pid=$(cat "$DIR/.agent.pid")
+      [ -f "$DIR.agent.pid" ] || exit 0
+      pid=$(cat "$DIR.agent.pid")
       kill -TERM "-$pid" 2>/dev/null || true
       i=0
       while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
       kill -KILL "-$pid" 2>/dev/null || true
-      rm -f "$DIR/.agent.pid"
+      rm -f "$DIR.agent.pid"
     EOT
     environment = {
       DIR = self.input.dir

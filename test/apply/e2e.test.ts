@@ -28,7 +28,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const agentPid = (dir: string) => Number(readFileSync(path.join(dir, '.agent.pid'), 'utf8'));
+// (the template keeps the pid file beside the workspace folder)
+const agentPid = (dir: string) => Number(readFileSync(`${dir}.agent.pid`, 'utf8'));
 const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join(repo, rel), fn(readFileSync(path.join(repo, rel), 'utf8')));
 
 test('set-up: a config repo from init, workspaces in a temp folder', async () => {
@@ -113,7 +114,7 @@ test('state: stopped removes the compute and keeps the folder', async () => {
   assert.is(r.code, 0, r.stdout);
   assert.not.ok(alive(pid), 'agent stopped');
   assert.ok(existsSync(path.join(ws('admin', 'dev'), '.motd')), 'folder kept');
-  assert.not.ok(existsSync(path.join(ws('admin', 'dev'), '.agent.pid')));
+  assert.not.ok(existsSync(`${ws('admin', 'dev')}.agent.pid`));
 });
 
 test('a template that fails: the build fails with its log, state is kept, the next apply retries', async () => {

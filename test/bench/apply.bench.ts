@@ -78,11 +78,12 @@ export async function benchApply(opts: { tmp: string; workspaces: number }): Pro
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'bench');
   const data = pgDataDir('coder-git-bench-apply-');
+  // (no agents: the bare runs start the template's stand-in process, so coder-git's runs do too)
   const cgArgs = ['--data-dir', data, '-C', repo];
   await run(process.execPath, [BIN, 'db', 'migrate', ...cgArgs]); // initdb outside the timing
   const keep = await openDatabase({ dataDir: data }); // keeps the server up between commands
   const cgMs = await timed(async () => {
-    if ((await run(process.execPath, [BIN, 'apply', '--auto-approve', '--parallelism', '4', ...cgArgs])) !== 0) throw new Error('coder-git apply failed');
+    if ((await run(process.execPath, [BIN, 'apply', '--auto-approve', '--parallelism', '4', '--agent-command', '', ...cgArgs])) !== 0) throw new Error('coder-git apply failed');
   });
   const built = await keep.db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE status = 'succeeded'");
   lines.push(`apply: ${N} workspaces on the local template, 4 at a time (init + apply each)`);
@@ -92,7 +93,7 @@ export async function benchApply(opts: { tmp: string; workspaces: number }): Pro
   // Tear down: every workspace removed from git, destroyed.
   git(repo, 'rm', '-rq', 'workspaces');
   git(repo, 'commit', '-qm', 'remove');
-  await run(process.execPath, [BIN, 'apply', '--auto-approve', '--allow-destroy', '--parallelism', '4', ...cgArgs]);
+  await run(process.execPath, [BIN, 'apply', '--auto-approve', '--allow-destroy', '--parallelism', '4', '--agent-command', '', ...cgArgs]);
   await keep.close();
 
   // 2 and 3: the 30k repo, everything applied (metadata written, builds marked succeeded).

@@ -34,7 +34,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const agentRuns = () => existsSync(path.join(dir(), '.agent.pid')) && alive(Number(readFileSync(path.join(dir(), '.agent.pid'), 'utf8')));
+const pidFile = () => `${dir()}.agent.pid`; // beside the folder, so removing the folder does not orphan the agent
+const agentRuns = () => existsSync(pidFile()) && alive(Number(readFileSync(pidFile(), 'utf8')));
 const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join(repo, rel), fn(readFileSync(path.join(repo, rel), 'utf8')));
 const latest = async () => (await loadAppliedState(d.db)).workspaces.get('admin/dev')!;
 const latestBuild = async () => d.db.one<{ id: string; build_number: number; transition: string; reason: string; status: string; created_at: Date; finished_at: Date | null }>(
@@ -165,7 +166,7 @@ test('drift: a self-heal build that did not repair it is not repeated', async ()
 });
 
 test('cleanup', async () => {
-  if (agentRuns()) process.kill(-Number(readFileSync(path.join(dir(), '.agent.pid'), 'utf8')), 'SIGTERM');
+  if (agentRuns()) process.kill(-Number(readFileSync(pidFile(), 'utf8')), 'SIGTERM');
   rmSync(root, { recursive: true, force: true });
   await d.drop();
   await stopOwnServer();

@@ -5,6 +5,7 @@ import { buildsInProgress, finishSync, makePlan, runBuilds, writeChanges } from 
 import { checkRefUnmoved, driverFor, loadCommit, readPlan } from '../../apply/session.ts';
 import { hasChanges } from '../../plan/diff.ts';
 import { renderPlan, summaryLine } from '../../plan/render.ts';
+import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
 import { useColor } from '../main.ts';
@@ -15,7 +16,7 @@ import type { Deployment } from '../../config/types.ts';
 import type { BuildContext } from '../../db/repos/builds.ts';
 import type { LogStream } from '../../db/repos/logs.ts';
 
-interface Args extends DatabaseArgs {
+interface Args extends DatabaseArgs, BuildArgs {
   dir: string;
   planfile?: string;
   ref: string;
@@ -30,7 +31,7 @@ export const applyCommand: CommandModule<object, Args> = {
   command: 'apply [planfile]',
   describe: 'Apply a commit (or a saved plan): metadata in one transaction, then the workspace builds',
   builder: (y) =>
-    databaseOptions(y)
+    buildOptions(databaseOptions(y))
       .positional('planfile', { type: 'string', describe: 'A plan saved with coder-git plan --out; refused if stale' })
       .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to apply, without a plan file${envNote('ref')}` })
       .option('auto-approve', { type: 'boolean', default: false, describe: 'Do not ask for confirmation (needed when not on a terminal)' })
@@ -46,6 +47,7 @@ export const applyCommand: CommandModule<object, Args> = {
       dataDir: argv['data-dir'],
       deployment,
       leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
+      agentCommand: argv['agent-command'],
       onLine: (b: BuildContext, stream: LogStream, line: string) =>
         process.stdout.write(`${color.dim(`${b.owner}/${b.workspace} #${b.build_number}:`)} ${stream === 'stderr' ? color.red(line) : line}\n`),
     });

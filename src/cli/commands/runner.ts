@@ -5,10 +5,11 @@ import { openSource } from '../../../runner/source.ts';
 import { Runner } from '../../../runner/runner.ts';
 import { serveMetrics } from '../../../runner/metrics.ts';
 import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
+import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envBoolean, envNote, envString } from '../env.ts';
 
-interface Args extends DatabaseArgs {
+interface Args extends DatabaseArgs, BuildArgs {
   repo: string;
   branch?: string;
   interval: string;
@@ -31,7 +32,7 @@ export const runnerCommand: CommandModule<object, Args> = {
   command: 'runner',
   describe: 'Keep the deployment equal to a branch: watch the config repo, apply each new commit, run builds',
   builder: (y) =>
-    databaseOptions(y)
+    buildOptions(databaseOptions(y))
       .option('repo', { type: 'string', default: envString('repo'), demandOption: !envString('repo'), describe: `The config repo: a local path (watched) or a git URL (cloned, fetched every --interval)${envNote('repo')}` })
       .option('branch', { type: 'string', default: envString('branch'), describe: `The branch to follow (default: the local repo's current branch, or the remote's default)${envNote('branch')}` })
       .option('interval', { type: 'string', default: envString('interval') ?? '60s', describe: `How often to fetch a remote repo${envNote('interval')}` })
@@ -61,6 +62,7 @@ export const runnerCommand: CommandModule<object, Args> = {
       allowDestroy: argv['allow-destroy'],
       driftIntervalMs: argv['drift-interval'] === '0' ? 0 : duration('drift-interval', argv['drift-interval']),
       selfHeal: argv['self-heal'],
+      agentCommand: argv['agent-command'],
       log: (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`),
     });
     // Released before the database (registered after it): stop building, then close the pool.

@@ -1,0 +1,141 @@
+// The workspace agent (`coder-git agent`), started inside a workspace by its template with
+// CODER_AGENT_TOKEN and CODER_AGENT_URL. It keeps one WebSocket to the server (protocol in the
+// README, src/server/agents.ts), reconnecting forever with exponential backoff and jitter; reports
+// its lifecycle (starting → ready | start_error; shutting_down → off); runs the template's startup
+// script once and streams its output; sends heartbeats; on SIGTERM runs down cleanly.
+
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import WebSocket from 'ws';
+import { VERSION } from '../src/version.ts';
+
+export interface AgentOptions {
+  url: string;
+  token: string;
+  /** where the startup script runs (the workspace folder) */
+  cwd: string;
+  log: (msg: string) => void;
+}
+
+type State = 'created' | 'starting' | 'ready' | 'start_error' | 'shutting_down' | 'off';
+
+export class Agent {
+  private ws: WebSocket | undefined;
+  private state: State = 'created';
+  private attempt = 0;
+  private stopping = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private startup: Promise<void> | undefined;
+  private pendingLogs: { stream: 'stdout' | 'stderr'; line: string }[] = [];
+
+  constructor(private readonly o: AgentOptions) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  private send(m: unknown): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(m));
+    return true;
+  }
+
+  private setState(s: State): void {
+    this.state = s;
+    this.send({ type: 'lifecycle', state: s });
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    const endpoint = `${this.o.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/api/v1/agents/connect`;
+    const ws = new WebSocket(endpoint, { headers: { 'coder-agent-token': this.o.token }, perMessageDeflate: false, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.o.log(`connected to ${this.o.url}`);
+      this.send({ type: 'hello', protocol: 1, version: VERSION, os: os.platform(), arch: os.arch() });
+    });
+    ws.on('message', (data) => {
+      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string };
+      try {
+        m = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (m.type === 'welcome') this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
+      else if (m.type === 'error') this.o.log(`server: ${m.message}`);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      this.o.log(`the server refused the connection (HTTP ${res.statusCode})${res.statusCode === 401 ? ': the agent token is unknown or its build is no longer the latest' : ''}`);
+    });
+    ws.on('error', () => undefined); // followed by close
+    ws.on('close', () => {
+      clearInterval(this.heartbeat);
+      if (this.ws === ws) this.ws = undefined;
+      if (this.stopping) return;
+      // 0.5 s, 1 s, 2 s … up to 30 s, each with ±50 % jitter so a restarted server is not stampeded.
+      const delay = Math.min(30_000, 500 * 2 ** this.attempt++) * (0.5 + Math.random());
+      this.o.log(`disconnected; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+      setTimeout(() => this.connect(), delay); // not unref'd: this timer is what keeps the agent alive meanwhile
+    });
+  }
+
+  private welcome(heartbeatMs: number, script: string | null): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), heartbeatMs);
+    this.heartbeat.unref();
+    // After a reconnect the server learns where we are; the script runs once per agent process.
+    if (this.state !== 'created') this.send({ type: 'lifecycle', state: this.state });
+    this.flushLogs();
+    this.startup ??= this.runStartup(script);
+  }
+
+  private flushLogs(): void {
+    while (this.pendingLogs.length && this.ws?.readyState === WebSocket.OPEN) this.send({ type: 'logs', lines: this.pendingLogs.splice(0, 500) });
+  }
+
+  private async runStartup(script: string | null): Promise<void> {
+    this.setState('starting');
+    if (!script?.trim()) {
+      this.setState('ready');
+      return;
+    }
+    const flush = setInterval(() => this.flushLogs(), 250);
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn('sh', ['-c', script], { cwd: this.o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines = (stream: 'stdout' | 'stderr') => {
+        let rest = '';
+        return (chunk: Buffer) => {
+          const parts = (rest + chunk.toString('utf8')).split('\n');
+          rest = parts.pop() ?? '';
+          for (const line of parts) this.pendingLogs.push({ stream, line });
+        };
+      };
+      child.stdout.on('data', lines('stdout'));
+      child.stderr.on('data', lines('stderr'));
+      child.on('error', () => resolve(127));
+      child.on('close', (c) => resolve(c));
+    });
+    clearInterval(flush);
+    this.flushLogs();
+    this.o.log(`startup script exited with ${code}`);
+    this.setState(code === 0 ? 'ready' : 'start_error');
+  }
+
+  /** SIGTERM: shutting_down, then off, then close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.setState('shutting_down');
+    this.setState('off');
+    this.stopping = true;
+    clearInterval(this.heartbeat);
+    const ws = this.ws;
+    if (ws?.readyState === WebSocket.OPEN) {
+      await new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.close(1000, 'agent stopping');
+        setTimeout(r, 2000).unref();
+      });
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// The agent for real: `coder-git apply` builds a `local` workspace whose template starts
+// `coder-git agent`; it connects to a real server, runs the startup script, reports ready; survives
+// the server going away; runs down on stop. Real git, PostgreSQL, terraform, processes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { BIN, cli } from '../helpers/cli.ts';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+import { cleanup, commitAll } from '../helpers/git.ts';
+import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { issueKey } from '../../src/server/auth.ts';
+
+let d: TestDb;
+let r: LocalRepo;
+let app: FastifyInstance | undefined;
+let port: number;
+let token: string;
+
+const cg = (...args: string[]) => cli([...args, '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data], { timeoutMs: 120_000 });
+const serve = async () => {
+  app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
+  await app.listen({ host: '127.0.0.1', port });
+};
+const agent = async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } })).json()).agent as { status: string; lifecycle: string } | null;
+const until = async <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 30_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) {
+      const log = (() => {
+        try {
+          return readFileSync(path.join(r.root, 'admin', 'dev', '.agent.log'), 'utf8');
+        } catch {
+          return '(no agent log)';
+        }
+      })();
+      throw new Error(`timed out: ${what}\nagent log:\n${log.slice(-3000)}`);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+};
+
+test('set-up: a local-template repo whose access_url is a server on this machine', async () => {
+  d = await testDatabase();
+  r = await localConfigRepo();
+  port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
+  commitAll(r.repo, 'the server is here');
+  await serve();
+});
+
+test('apply starts the workspace; its agent connects, runs the startup script and is ready', async () => {
+  const res = await cg('apply', '--auto-approve');
+  assert.is(res.code, 0, res.stdout + res.stderr);
+  const admin = await d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
+  token = (await issueKey(d.db, admin.id, 'token', 'test', 3_600_000)).secret;
+  const a = await until('agent ready', async () => {
+    const x = await agent();
+    return x?.lifecycle === 'ready' && x;
+  });
+  assert.is(a.status, 'connected');
+  const logs = await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev/builds/latest/logs`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.equal(logs.agent_startup_log.map((l: { line: string }) => l.line), ['Welcome to your coder-git workspace'], 'the startup script (cat .motd) ran in the workspace folder');
+});
+
+test('the server goes away: disconnected; it comes back: the agent reconnects by itself', async () => {
+  await app!.close();
+  app = undefined;
+  await serve();
+  // (the state is in PostgreSQL: the new server sees the old socket's close, then the reconnect)
+  await until('reconnected', async () => (await agent())?.status === 'connected' && (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM agents WHERE last_connected_at > first_connected_at')).n === 1);
+  assert.is((await agent())!.lifecycle, 'ready', 'the lifecycle is kept; the script did not run again');
+});
+
+test('a wrong token is refused, and said so (the agent keeps trying: a restored server may know it again)', async () => {
+  const err = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, [BIN, 'agent'], { env: { ...process.env, CODER_AGENT_TOKEN: 'not-a-token', CODER_AGENT_URL: `http://127.0.0.1:${port}` } });
+    let out = '';
+    const done = () => (c.kill(), resolve(out));
+    c.stderr.on('data', (x) => {
+      out += x;
+      if (/reconnecting/.test(out)) done();
+    });
+    setTimeout(done, 10_000).unref();
+  });
+  assert.match(err, /the server refused the connection \(HTTP 401\): the agent token is unknown or its build is no longer the latest/);
+  const bad = await cli(['agent'], { env: { CODER_AGENT_URL: 'x' } });
+  assert.is(bad.code, 64);
+  assert.match(bad.stderr, /CODER_AGENT_TOKEN is not set/);
+});
+
+test('stopping the workspace stops the agent cleanly: shutting_down, off', async () => {
+  r.edit('workspaces/admin/dev.yaml', (s) => s.replace('state: running', 'state: stopped'));
+  commitAll(r.repo, 'stop');
+  const res = await cg('apply', '--auto-approve');
+  assert.is(res.code, 0, res.stdout + res.stderr);
+  const lc = await until('off', async () => {
+    const row = await d.db.oneOrNone<{ lifecycle: string }>("SELECT lifecycle FROM agents WHERE lifecycle = 'off'");
+    return row?.lifecycle;
+  }, 10_000);
+  assert.is(lc, 'off');
+});
+
+test('cleanup', async () => {
+  await app?.close();
+  rmSync(r.root, { recursive: true, force: true });
+  await d.drop();
+  await stopOwnServer();
+  cleanup();
+});
+
+test.run();
