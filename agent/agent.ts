@@ -6,7 +6,8 @@
 
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import WebSocket from 'ws';
+import net from 'node:net';
+import WebSocket, { createWebSocketStream } from 'ws';
 import { VERSION } from '../src/version.ts';
 
 export interface AgentOptions {
@@ -56,7 +57,7 @@ export class Agent {
       this.send({ type: 'hello', protocol: 1, version: VERSION, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string };
+      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string; session?: string; port?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
@@ -64,6 +65,7 @@ export class Agent {
       }
       if (m.type === 'welcome') this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
+      else if (m.type === 'open' && typeof m.session === 'string' && typeof m.port === 'number') this.openStream(m.session, m.port);
     });
     ws.on('unexpected-response', (_req, res) => {
       this.o.log(`the server refused the connection (HTTP ${res.statusCode})${res.statusCode === 401 ? ': the agent token is unknown or its build is no longer the latest' : ''}`);
@@ -88,6 +90,32 @@ export class Agent {
     if (this.state !== 'created') this.send({ type: 'lifecycle', state: this.state });
     this.flushLogs();
     this.startup ??= this.runStartup(script);
+  }
+
+  /**
+   * The server relays a person's connection to 127.0.0.1:port here: dial it, and open a WebSocket
+   * back to the server for this session; bytes flow both ways until either side closes.
+   */
+  private openStream(session: string, port: number): void {
+    const base = this.o.url.replace(/^http/, 'ws').replace(/\/+$/, '');
+    const tcp = net.connect({ host: '127.0.0.1', port });
+    let connected = false;
+    tcp.once('connect', () => {
+      connected = true;
+      const ws = new WebSocket(`${base}/api/v1/agents/relay?session=${encodeURIComponent(session)}`, { headers: { 'coder-agent-token': this.o.token }, perMessageDeflate: false });
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => tcp.destroy());
+      tcp.on('error', () => stream.destroy());
+      tcp.pipe(stream).pipe(tcp);
+    });
+    tcp.once('error', (err) => {
+      if (connected) return;
+      this.o.log(`port ${port}: ${err.message}`);
+      // Tell the server at once rather than letting the person wait for its timeout.
+      const ws = new WebSocket(`${base}/api/v1/agents/relay?session=${encodeURIComponent(session)}`, { headers: { 'coder-agent-token': this.o.token } });
+      ws.on('open', () => ws.close(4004, `nothing listens on port ${port}`));
+      ws.on('error', () => undefined);
+    });
   }
 
   private flushLogs(): void {

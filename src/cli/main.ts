@@ -16,6 +16,7 @@ import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
 import { agentCommand } from './commands/agent.ts';
+import { portForwardCommand } from './commands/port-forward.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -52,6 +53,7 @@ export function buildCli(argv: string[]): Argv {
     .command(loginCommand)
     .command(logoutCommand)
     .command(listCommand)
+    .command(portForwardCommand)
     .command(agentCommand)
     .command(dbCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')

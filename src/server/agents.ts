@@ -12,7 +12,7 @@
 //                   {type:"error", message}                         a message that was refused
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './app.ts';
 import { sha256 } from './auth.ts';
@@ -59,6 +59,18 @@ function parse(data: string): Msg | string {
   }
 }
 
+/** preValidation of agent sockets: the agent whose token the request carries, or 401 before the upgrade. */
+export function agentFromRequest(ctx: Ctx) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const h = req.headers['coder-agent-token'];
+    const auth = req.headers.authorization;
+    const token = typeof h === 'string' ? h : auth?.startsWith('Bearer ') ? auth.slice(7) : '';
+    const agent = token ? await agents.byTokenHash(ctx.o.database.db, sha256(token)) : null;
+    if (!agent) return reply.code(401).send({ error: { code: 'unauthenticated', message: "an agent connects with its build's agent token (Coder-Agent-Token header); this one is unknown or its build is no longer the latest" } });
+    (req as FastifyRequest & { agent?: AgentRow }).agent = agent;
+  };
+}
+
 export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
   const cap = ctx.o.agentLogCap ?? 1_048_576;
@@ -67,19 +79,13 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     '/api/v1/agents/connect',
     {
       websocket: true,
-      preValidation: async (req, reply) => {
-        const h = req.headers['coder-agent-token'];
-        const auth = req.headers.authorization;
-        const token = typeof h === 'string' ? h : auth?.startsWith('Bearer ') ? auth.slice(7) : '';
-        const agent = token ? await agents.byTokenHash(db, sha256(token)) : null;
-        if (!agent) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'an agent connects with its build\'s agent token (Coder-Agent-Token header); this one is unknown or its build is no longer the latest' } });
-        (req as FastifyRequest & { agent?: AgentRow }).agent = agent;
-      },
+      preValidation: agentFromRequest(ctx),
     },
     (socket: WebSocket, req) => {
       const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
       let lifecycle = agent.lifecycle;
       let hello = false;
+      let unlink = () => {};
       let last = Date.now();
       let closed = false;
       ctx.metrics.agentsConnected++;
@@ -95,6 +101,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       }, Math.max(250, ctx.heartbeatMs / 2));
       socket.on('close', () => {
         closed = true;
+        unlink();
         clearInterval(watchdog);
         ctx.metrics.agentsConnected--;
         write(() => agents.report(db, agent.id, { disconnected: true }).then(() => announce('disconnected')));
@@ -110,6 +117,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
           case 'hello':
             if (hello) return refuse('hello only once');
             hello = true;
+            unlink = ctx.links.add(agent.id, send);
             write(async () => {
               await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);

@@ -13,6 +13,7 @@ import type { Deployment } from '../config/types.ts';
 import { authenticate } from './auth.ts';
 import { AuthCache } from './auth-cache.ts';
 import { AgentEvents } from './events.ts';
+import { AgentLinks, relayRoutes } from './relay.ts';
 import { pageRoutes } from './pages.ts';
 import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
@@ -40,6 +41,8 @@ export interface Ctx {
   authCache: AuthCache;
   /** agent state changes from every replica */
   events: AgentEvents;
+  /** the agents connected to this process (to open streams through them) */
+  links: AgentLinks;
   metrics: ServerMetrics;
   heartbeatMs: number;
   /** coder-git.yaml as last applied (re-read every few seconds) */
@@ -105,6 +108,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     o,
     authCache,
     events,
+    links: new AgentLinks(),
     metrics: new ServerMetrics(),
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
     async deployment() {
@@ -168,6 +172,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));
   await app.register(async (s) => oidcRoutes(s, ctx));
+  await app.register(async (s) => relayRoutes(s, ctx));
   app.addHook('onClose', async () => ctx.metrics.close());
   return app;
 }

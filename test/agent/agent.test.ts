@@ -74,6 +74,36 @@ test('apply starts the workspace; its agent connects, runs the startup script an
   assert.equal(logs.agent_startup_log.map((l: { line: string }) => l.line), ['Welcome to your coder-git workspace'], 'the startup script (cat .motd) ran in the workspace folder');
 });
 
+test('port-forward: a local port reaches an HTTP server inside the workspace, through server and agent', async () => {
+  const { createServer: httpServer } = await import('node:http');
+  const inside = httpServer((_req, res) => res.end('hello from inside the workspace\n'));
+  await new Promise<void>((res) => inside.listen(0, '127.0.0.1', res));
+  const remote = (inside.address() as { port: number }).port;
+  const local = remote + 1 < 65535 ? remote + 1 : remote - 1;
+  const pf = spawn(process.execPath, [BIN, 'port-forward', 'admin/dev', '--tcp', `${local}:${remote}`, '--tcp', `${local + 1}:1`], {
+    env: { ...process.env, CODER_GIT_URL: `http://127.0.0.1:${port}`, CODER_GIT_TOKEN: token },
+  });
+  let out = '';
+  pf.stdout.on('data', (x) => (out += x));
+  pf.stderr.on('data', (x) => (out += x));
+  try {
+    await until('forwarding', async () => (out.match(/Forwarding/g) ?? []).length === 2);
+    const body = await (await fetch(`http://127.0.0.1:${local}/`)).text();
+    assert.is(body, 'hello from inside the workspace\n');
+    // twice more, at once: each connection is its own relayed stream
+    const both = await Promise.all([1, 2].map(async () => (await fetch(`http://127.0.0.1:${local}/x`)).text()));
+    assert.equal(both, ['hello from inside the workspace\n', 'hello from inside the workspace\n']);
+    const refused = await fetch(`http://127.0.0.1:${local + 1}/`).then(() => 'answered', () => 'failed');
+    assert.is(refused, 'failed', 'nothing listens on port 1 in the workspace');
+    await until('said why', async () => /nothing listens on port 1/.test(out));
+    const audit = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE action = 'port_forward' AND target = 'admin/dev'");
+    assert.ok(audit.n >= 3);
+  } finally {
+    pf.kill();
+    inside.close();
+  }
+});
+
 test('the server goes away: disconnected; it comes back: the agent reconnects by itself', async () => {
   await app!.close();
   app = undefined;

@@ -78,6 +78,9 @@ const MATRIX: { method: string; route: string; url: string; body?: unknown; expe
   { method: 'POST', route: '/api/v1/runner/refresh', url: '/api/v1/runner/refresh', expect: [...NOBODY, 403, 403, 403, 403, 403, 202] },
   // Not API-token routes: the agent socket wants an agent token; the webhook its signature.
   { method: 'GET', route: '/api/v1/agents/connect', url: '/api/v1/agents/connect', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
+  // Reaching into a workspace: its owner or an owner only (port 0 is refused after the access check).
+  { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/tcp/{port}', url: '/api/v1/workspaces/bob/box/tcp/0', expect: [...NOBODY, 400, 404, 404, 404, 404, 400] },
+  { method: 'GET', route: '/api/v1/agents/relay', url: '/api/v1/agents/relay?session=x', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
   { method: 'POST', route: '/api/v1/webhooks/git', url: '/api/v1/webhooks/git', body: {}, expect: CALLERS.map(() => 404) },
   // Last: it revokes the caller's token (the test issues new ones after the matrix).
   { method: 'POST', route: '/api/v1/logout', url: '/api/v1/logout', expect: everyUser(204) },

@@ -1,0 +1,120 @@
+// Byte streams between a person and their workspace, through the server: nothing in the workspace
+// listens on the network. A client opens a WebSocket to
+//   GET /api/v1/workspaces/{owner}/{name}/tcp/{port}      (the workspace's owner, or an owner)
+// the server asks the workspace's agent over its control socket to {type:"open", session, port};
+// the agent dials 127.0.0.1:port and opens its own WebSocket back to
+//   GET /api/v1/agents/relay?session=…                    (the agent token)
+// and the server pipes the two, binary frames both ways. Port forwarding uses it directly; SSH and
+// the terminal will ride on it. The agent must be connected to the same server replica (for now).
+
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Ctx } from './app.ts';
+import { agentFromRequest } from './agents.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import { audit } from '../db/repos/audit.ts';
+import type { AgentRow } from '../db/repos/agents.ts';
+
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** Agents connected to this process: how to ask each to open a stream. */
+export class AgentLinks {
+  private links = new Map<string, (m: unknown) => void>();
+  private pending = new Map<string, { agentId: string; resolve: (ws: WebSocket) => void }>();
+
+  add(agentId: string, send: (m: unknown) => void): () => void {
+    this.links.set(agentId, send);
+    return () => {
+      if (this.links.get(agentId) === send) this.links.delete(agentId);
+    };
+  }
+
+  /** Asks the agent to dial port; resolves with its relay socket, or undefined. */
+  open(agentId: string, port: number): Promise<WebSocket | undefined> {
+    const send = this.links.get(agentId);
+    if (!send) return Promise.resolve(undefined);
+    const session = randomBytes(18).toString('base64url');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(session);
+        resolve(undefined);
+      }, OPEN_TIMEOUT_MS);
+      this.pending.set(session, {
+        agentId,
+        resolve: (ws) => {
+          clearTimeout(timer);
+          resolve(ws);
+        },
+      });
+      send({ type: 'open', session, kind: 'tcp', port });
+    });
+  }
+
+  /** The agent's side arrived; false if no such session is waiting for this agent. */
+  arrive(session: string, agentId: string, ws: WebSocket): boolean {
+    const p = this.pending.get(session);
+    if (!p || p.agentId !== agentId) return false;
+    this.pending.delete(session);
+    p.resolve(ws);
+    return true;
+  }
+}
+
+function pipe(a: WebSocket, b: WebSocket): void {
+  a.on('message', (data, binary) => b.readyState === b.OPEN && b.send(data, { binary }));
+  b.on('message', (data, binary) => a.readyState === a.OPEN && a.send(data, { binary }));
+  // One side's close (with its code and reason: "nothing listens on port 1") closes the other.
+  const close = (code: number, reason: Buffer) => {
+    const sendable = code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
+    for (const s of [a, b]) if (s.readyState === s.OPEN || s.readyState === s.CONNECTING) s.close(sendable, reason.subarray(0, 120));
+  };
+  a.on('close', close);
+  b.on('close', close);
+}
+
+export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const { db } = ctx.o.database;
+
+  app.get(
+    '/api/v1/workspaces/:owner/:name/tcp/:port',
+    {
+      websocket: true,
+      preValidation: async (req, reply) => {
+        const me = req.actor;
+        const { owner, name, port } = req.params as { owner: string; name: string; port: string };
+        if (!me) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'sign in: send an API token as Authorization: Bearer <token>' } });
+        // Only the workspace's owner, or an owner: reading all workspaces is not reaching into them.
+        if (owner !== me.username && !me.roles.includes('owner')) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
+        const n = Number(port);
+        if (!Number.isInteger(n) || n < 1 || n > 65535) return reply.code(400).send({ error: { code: 'bad_request', message: 'port: 1 to 65535' } });
+        const w = (await workspaces.listing(db, owner)).find((x) => x.name === name);
+        if (!w) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
+        if (!w.agent_id || w.transition !== 'start') return reply.code(409).send({ error: { code: 'no_agent', message: `${owner}/${name} has no running agent (start the workspace first)` } });
+        (req as FastifyRequest & { relayTo?: { agentId: string; port: number; workspace: string } }).relayTo = { agentId: w.agent_id, port: n, workspace: `${owner}/${name}` };
+      },
+    },
+    async (client: WebSocket, req) => {
+      const t = (req as FastifyRequest & { relayTo: { agentId: string; port: number; workspace: string } }).relayTo;
+      // Bytes that arrive before the agent's side is there are held, in order.
+      const early: [unknown, boolean][] = [];
+      const hold = (data: unknown, binary: boolean) => early.push([data, binary]);
+      client.on('message', hold);
+      await audit.append(db, { actor: req.actor!.username, action: 'port_forward', target: t.workspace, details: { port: t.port }, ip: req.ip });
+      const agentSide = await ctx.links.open(t.agentId, t.port);
+      if (!agentSide) {
+        client.close(4004, 'the agent is not connected to this server, or could not open the port');
+        return;
+      }
+      client.off('message', hold);
+      for (const [data, binary] of early) agentSide.send(data as Buffer, { binary });
+      pipe(client, agentSide);
+    },
+  );
+
+  app.get('/api/v1/agents/relay', { websocket: true, preValidation: agentFromRequest(ctx) }, (socket: WebSocket, req) => {
+    const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
+    const session = String((req.query as { session?: string }).session ?? '');
+    if (!ctx.links.arrive(session, agent.id, socket)) socket.close(4004, 'no such session');
+  });
+}
