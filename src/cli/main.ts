@@ -17,6 +17,7 @@ import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
 import { agentCommand } from './commands/agent.ts';
 import { portForwardCommand } from './commands/port-forward.ts';
+import { configSshCommand, sshCommand } from './commands/ssh.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -53,6 +54,8 @@ export function buildCli(argv: string[]): Argv {
     .command(loginCommand)
     .command(logoutCommand)
     .command(listCommand)
+    .command(sshCommand)
+    .command(configSshCommand)
     .command(portForwardCommand)
     .command(agentCommand)
     .command(dbCommand)

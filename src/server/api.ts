@@ -290,6 +290,7 @@ export function openApi(): Record<string, unknown> {
     ...API_ROUTES.map((r) => ({ method: r.method, url: r.url, summary: r.summary, access: r.access as string, body: r.body })),
     { method: 'GET', url: '/api/v1/agents/connect', summary: 'Workspace agents: a WebSocket, authenticated by the agent token (Coder-Agent-Token header); protocol in the README', access: 'agent', body: undefined },
     { method: 'GET', url: '/api/v1/workspaces/:owner/:name/tcp/:port', summary: "A WebSocket carrying one TCP connection to a port inside the workspace, through its agent (the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
+    { method: 'GET', url: '/api/v1/workspaces/:owner/:name/ssh', summary: "A WebSocket carrying an SSH connection to the workspace's agent (what `coder-git ssh --stdio` uses; the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
     { method: 'GET', url: '/api/v1/agents/relay', summary: "The agent's side of a relayed stream (agent token; session from the agent's control socket)", access: 'agent', body: undefined },
     { method: 'POST', url: '/api/v1/webhooks/git', summary: 'GitHub and GitLab push webhooks (X-Hub-Signature-256 HMAC, or X-Gitlab-Token): the runners fetch at once', access: 'webhook', body: undefined },
   ];

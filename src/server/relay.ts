@@ -8,7 +8,7 @@
 // the terminal will ride on it. The agent must be connected to the same server replica (for now).
 
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './app.ts';
 import { agentFromRequest } from './agents.ts';
@@ -30,8 +30,8 @@ export class AgentLinks {
     };
   }
 
-  /** Asks the agent to dial port; resolves with its relay socket, or undefined. */
-  open(agentId: string, port: number): Promise<WebSocket | undefined> {
+  /** Asks the agent to open a stream (to a port, or its SSH server); resolves with its relay socket, or undefined. */
+  open(agentId: string, target: { kind: 'tcp'; port: number } | { kind: 'ssh' }): Promise<WebSocket | undefined> {
     const send = this.links.get(agentId);
     if (!send) return Promise.resolve(undefined);
     const session = randomBytes(18).toString('base64url');
@@ -47,7 +47,7 @@ export class AgentLinks {
           resolve(ws);
         },
       });
-      send({ type: 'open', session, kind: 'tcp', port });
+      send({ type: 'open', session, ...target });
     });
   }
 
@@ -76,41 +76,38 @@ function pipe(a: WebSocket, b: WebSocket): void {
 export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
 
-  app.get(
-    '/api/v1/workspaces/:owner/:name/tcp/:port',
-    {
-      websocket: true,
-      preValidation: async (req, reply) => {
-        const me = req.actor;
-        const { owner, name, port } = req.params as { owner: string; name: string; port: string };
-        if (!me) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'sign in: send an API token as Authorization: Bearer <token>' } });
-        // Only the workspace's owner, or an owner: reading all workspaces is not reaching into them.
-        if (owner !== me.username && !me.roles.includes('owner')) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
-        const n = Number(port);
-        if (!Number.isInteger(n) || n < 1 || n > 65535) return reply.code(400).send({ error: { code: 'bad_request', message: 'port: 1 to 65535' } });
-        const w = (await workspaces.listing(db, owner)).find((x) => x.name === name);
-        if (!w) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
-        if (!w.agent_id || w.transition !== 'start') return reply.code(409).send({ error: { code: 'no_agent', message: `${owner}/${name} has no running agent (start the workspace first)` } });
-        (req as FastifyRequest & { relayTo?: { agentId: string; port: number; workspace: string } }).relayTo = { agentId: w.agent_id, port: n, workspace: `${owner}/${name}` };
-      },
-    },
-    async (client: WebSocket, req) => {
-      const t = (req as FastifyRequest & { relayTo: { agentId: string; port: number; workspace: string } }).relayTo;
-      // Bytes that arrive before the agent's side is there are held, in order.
-      const early: [unknown, boolean][] = [];
-      const hold = (data: unknown, binary: boolean) => early.push([data, binary]);
-      client.on('message', hold);
-      await audit.append(db, { actor: req.actor!.username, action: 'port_forward', target: t.workspace, details: { port: t.port }, ip: req.ip });
-      const agentSide = await ctx.links.open(t.agentId, t.port);
-      if (!agentSide) {
-        client.close(4004, 'the agent is not connected to this server, or could not open the port');
-        return;
-      }
-      client.off('message', hold);
-      for (const [data, binary] of early) agentSide.send(data as Buffer, { binary });
-      pipe(client, agentSide);
-    },
-  );
+  type Target = { agentId: string; workspace: string; target: { kind: 'tcp'; port: number } | { kind: 'ssh' } };
+  const reachable = (kind: 'tcp' | 'ssh') => async (req: FastifyRequest, reply: FastifyReply) => {
+    const me = req.actor;
+    const { owner, name, port } = req.params as { owner: string; name: string; port?: string };
+    if (!me) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'sign in: send an API token as Authorization: Bearer <token>' } });
+    // Only the workspace's owner, or an owner: reading all workspaces is not reaching into them.
+    if (owner !== me.username && !me.roles.includes('owner')) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
+    const n = Number(port);
+    if (kind === 'tcp' && (!Number.isInteger(n) || n < 1 || n > 65535)) return reply.code(400).send({ error: { code: 'bad_request', message: 'port: 1 to 65535' } });
+    const w = (await workspaces.listing(db, owner)).find((x) => x.name === name);
+    if (!w) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
+    if (!w.agent_id || w.transition !== 'start') return reply.code(409).send({ error: { code: 'no_agent', message: `${owner}/${name} has no running agent (start the workspace first)` } });
+    (req as FastifyRequest & { relayTo?: Target }).relayTo = { agentId: w.agent_id, workspace: `${owner}/${name}`, target: kind === 'tcp' ? { kind, port: n } : { kind } };
+  };
+  const relay = async (client: WebSocket, req: FastifyRequest) => {
+    const t = (req as FastifyRequest & { relayTo: Target }).relayTo;
+    // Bytes that arrive before the agent's side is there are held, in order.
+    const early: [unknown, boolean][] = [];
+    const hold = (data: unknown, binary: boolean) => early.push([data, binary]);
+    client.on('message', hold);
+    await audit.append(db, { actor: req.actor!.username, action: t.target.kind === 'ssh' ? 'ssh_session' : 'port_forward', target: t.workspace, details: t.target.kind === 'tcp' ? { port: t.target.port } : {}, ip: req.ip });
+    const agentSide = await ctx.links.open(t.agentId, t.target);
+    if (!agentSide) {
+      client.close(4004, 'the agent is not connected to this server, or could not open the stream');
+      return;
+    }
+    client.off('message', hold);
+    for (const [data, binary] of early) agentSide.send(data as Buffer, { binary });
+    pipe(client, agentSide);
+  };
+  app.get('/api/v1/workspaces/:owner/:name/tcp/:port', { websocket: true, preValidation: reachable('tcp') }, relay);
+  app.get('/api/v1/workspaces/:owner/:name/ssh', { websocket: true, preValidation: reachable('ssh') }, relay);
 
   app.get('/api/v1/agents/relay', { websocket: true, preValidation: agentFromRequest(ctx) }, (socket: WebSocket, req) => {
     const agent = (req as FastifyRequest & { agent: AgentRow }).agent;

@@ -104,6 +104,37 @@ test('port-forward: a local port reaches an HTTP server inside the workspace, th
   }
 });
 
+test('SSH: config-ssh writes a managed block; plain ssh runs commands in the workspace; coder-git ssh too', async () => {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync: write, readFileSync: read } = await import('node:fs');
+  const os = await import('node:os');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-ssh-'));
+  const cfg = path.join(tmp, 'config');
+  write(cfg, 'Host example\n  User me\n');
+  const env = { ...process.env, CODER_GIT_URL: `http://127.0.0.1:${port}`, CODER_GIT_TOKEN: token };
+  const run = (cmd: string, args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(cmd, args, { env, timeout: 60_000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+  const dry = await run(process.execPath, [BIN, 'config-ssh', '--ssh-config', cfg, '--dry-run']);
+  assert.match(dry.out, /^\+ Host coder\.dev$/m);
+  assert.is(read(cfg, 'utf8'), 'Host example\n  User me\n', 'dry run changes nothing');
+  const wrote = await run(process.execPath, [BIN, 'config-ssh', '--ssh-config', cfg]);
+  assert.is(wrote.code, 0, wrote.err + wrote.out);
+  assert.match(read(cfg, 'utf8'), /^Host example\n {2}User me\n\n# -+START-CODER-GIT-+\n[\s\S]*Host coder\.dev\n {2}ProxyCommand .* ssh --stdio %n\n/);
+  assert.match((await run(process.execPath, [BIN, 'config-ssh', '--ssh-config', cfg])).out, /is up to date/);
+
+  const hi = await run('ssh', ['-F', cfg, 'coder.dev', 'echo', 'hi']);
+  assert.equal([hi.code, hi.out], [0, 'hi\n'], hi.err);
+  const pwd = await run('ssh', ['-F', cfg, 'coder.dev', 'pwd']);
+  assert.is(pwd.out.trim(), path.join(r.root, 'admin', 'dev'), 'commands run in the workspace folder');
+  const exit = await run('ssh', ['-F', cfg, 'coder.dev', 'exit 3']);
+  assert.is(exit.code, 3, 'the exit status comes back');
+
+  const viaCli = await run(process.execPath, [BIN, 'ssh', 'dev', 'cat', '.motd']);
+  assert.equal([viaCli.code, viaCli.out], [0, 'Welcome to your coder-git workspace\n'], viaCli.err);
+});
+
 test('the server goes away: disconnected; it comes back: the agent reconnects by itself', async () => {
   await app!.close();
   app = undefined;
