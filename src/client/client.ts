@@ -57,6 +57,21 @@ export function normaliseUrl(url: string): string {
   return u.origin + u.pathname.replace(/\/+$/, '');
 }
 
+/** The server's reason for refusing a WebSocket upgrade (its JSON error message, else the status). */
+export function refusal(res: NodeJS.ReadableStream & { statusCode?: number }): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.on('data', (c) => (body += c));
+    res.on('end', () => {
+      try {
+        resolve(JSON.parse(body).error.message as string);
+      } catch {
+        resolve(`HTTP ${res.statusCode}`);
+      }
+    });
+  });
+}
+
 /** A JSON request to the server; errors carry the server's message. */
 export async function api<T>(base: string, method: string, route: string, o: { token?: string; body?: unknown } = {}): Promise<T> {
   let res: Response;

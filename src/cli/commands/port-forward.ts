@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { CommandModule } from 'yargs';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { loadSession } from '../../client/client.ts';
+import { loadSession, refusal } from '../../client/client.ts';
 import { CoderGitError } from '../../errors.ts';
 
 interface Args {
@@ -33,21 +33,12 @@ export const portForwardCommand: CommandModule<object, Args> = {
     for (const { local, remote } of pairs) {
       const server = net.createServer((socket) => {
         const ws = new WebSocket(`${base}/api/v1/workspaces/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/tcp/${remote}`, { headers: { authorization: `Bearer ${s.token}` }, perMessageDeflate: false });
-        ws.on('unexpected-response', (_req, res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => {
-            const msg = (() => {
-              try {
-                return JSON.parse(body).error.message as string;
-              } catch {
-                return `HTTP ${res.statusCode}`;
-              }
-            })();
+        ws.on('unexpected-response', (_req, res) =>
+          void refusal(res).then((msg) => {
             process.stderr.write(`port ${local} → ${remote}: ${msg}\n`);
             socket.destroy();
-          });
-        });
+          }),
+        );
         ws.on('close', (code, reason) => {
           if (code === 4004) process.stderr.write(`port ${local} → ${remote}: ${reason.toString() || 'the agent could not open the port'}\n`);
         });

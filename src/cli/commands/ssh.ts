@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { api, loadSession } from '../../client/client.ts';
+import { api, loadSession, refusal } from '../../client/client.ts';
 import { CoderGitError } from '../../errors.ts';
 import { pkgPath } from '../../paths.ts';
 import type { WorkspaceView } from '../../workspace-view.ts';
@@ -50,14 +50,12 @@ export const sshCommand: CommandModule<object, { workspace: string; command?: st
     const t = target(argv.workspace, await whoami(s));
     if (argv.stdio) {
       const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/api/v1/workspaces/${encodeURIComponent(t.owner)}/${encodeURIComponent(t.name)}/ssh`, { headers: { authorization: `Bearer ${s.token}` }, perMessageDeflate: false });
-      ws.on('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          process.stderr.write(`coder-git ssh: ${(() => { try { return JSON.parse(body).error.message; } catch { return `HTTP ${res.statusCode}`; } })()}\n`);
+      ws.on('unexpected-response', (_req, res) =>
+        void refusal(res).then((msg) => {
+          process.stderr.write(`coder-git ssh: ${msg}\n`);
           process.exit(1);
-        });
-      });
+        }),
+      );
       const stream = createWebSocketStream(ws);
       stream.on('error', (err) => {
         process.stderr.write(`coder-git ssh: ${err.message}\n`);
