@@ -5,7 +5,7 @@
 // workspace, kept in the workspace folder.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, promises as fsp, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import fs, { existsSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel, SFTPWrapper } from 'ssh2';
@@ -68,11 +68,14 @@ export function sshServer(o: { cwd: string; log: (m: string) => void; debug?: (m
   return server;
 }
 
-/** A small SFTP server over the workspace's file system (enough for scp, sftp get/put/ls). */
+/**
+ * A small SFTP server over the workspace's file system (enough for scp, sftp get/put/ls). Each request
+ * is answered synchronously, in the order it came: replies then never overtake each other.
+ */
 function serveSftp(sftp: SFTPWrapper, cwd: string): void {
-  const handles = new Map<number, { fd?: fsp.FileHandle; dir?: string; listed?: boolean }>();
+  const handles = new Map<number, { fd?: number; dir?: string; listed?: boolean }>();
   let next = 0;
-  const handle = (h: { fd?: fsp.FileHandle; dir?: string }) => {
+  const handle = (h: { fd?: number; dir?: string }) => {
     const id = next++;
     handles.set(id, h);
     const b = Buffer.alloc(4);
@@ -82,70 +85,86 @@ function serveSftp(sftp: SFTPWrapper, cwd: string): void {
   const get = (b: Buffer) => (b.length === 4 ? handles.get(b.readUInt32BE()) : undefined);
   const abs = (p: string) => path.resolve(cwd, p || '.');
   const attrs = (s: Stats) => ({ mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, atime: Math.floor(s.atimeMs / 1000), mtime: Math.floor(s.mtimeMs / 1000) });
-  const fail = (id: number, err: unknown) => sftp.status(id, (err as NodeJS.ErrnoException).code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : (err as NodeJS.ErrnoException).code === 'EACCES' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE);
-  const op = (id: number, fn: () => Promise<void>) => void fn().catch((err) => fail(id, err));
+  const op = (id: number, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      sftp.status(id, code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : code === 'EACCES' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE);
+    }
+  };
+  const ok = (id: number) => sftp.status(id, STATUS_CODE.OK);
 
   sftp.on('REALPATH', (id, p) => sftp.name(id, [{ filename: abs(p), longname: abs(p), attrs: {} as never }]));
-  sftp.on('STAT', (id, p) => op(id, async () => void sftp.attrs(id, attrs(await fsp.stat(abs(p))))));
-  sftp.on('LSTAT', (id, p) => op(id, async () => void sftp.attrs(id, attrs(await fsp.lstat(abs(p))))));
+  sftp.on('STAT', (id, p) => op(id, () => sftp.attrs(id, attrs(fs.statSync(abs(p))))));
+  sftp.on('LSTAT', (id, p) => op(id, () => sftp.attrs(id, attrs(fs.lstatSync(abs(p))))));
   sftp.on('OPEN', (id, p, flags, a) =>
-    op(id, async () => {
-      const mode = (flags & OPEN_MODE.WRITE ? (flags & OPEN_MODE.READ ? 'r+' : 'w') : 'r') as string;
-      const trunc = flags & OPEN_MODE.TRUNC || flags & OPEN_MODE.CREAT;
-      const fd = await fsp.open(abs(p), flags & OPEN_MODE.WRITE ? (trunc ? 'w' : flags & OPEN_MODE.APPEND ? 'a' : 'r+') : mode, a?.mode ?? 0o644);
-      sftp.handle(id, handle({ fd }));
+    op(id, () => {
+      const write = flags & OPEN_MODE.WRITE;
+      const mode = write ? (flags & OPEN_MODE.TRUNC || flags & OPEN_MODE.CREAT ? (flags & OPEN_MODE.READ ? 'w+' : 'w') : flags & OPEN_MODE.APPEND ? 'a' : 'r+') : 'r';
+      sftp.handle(id, handle({ fd: fs.openSync(abs(p), mode, a?.mode ?? 0o644) }));
     }),
   );
   sftp.on('READ', (id, h, offset, length) =>
-    op(id, async () => {
+    op(id, () => {
       const fd = get(h)?.fd;
-      if (!fd) return void sftp.status(id, STATUS_CODE.FAILURE);
+      if (fd === undefined) return void sftp.status(id, STATUS_CODE.FAILURE);
       const buf = Buffer.alloc(length);
-      const { bytesRead } = await fd.read(buf, 0, length, offset);
-      if (!bytesRead) sftp.status(id, STATUS_CODE.EOF);
-      else sftp.data(id, buf.subarray(0, bytesRead));
+      const n = fs.readSync(fd, buf, 0, length, offset);
+      if (!n) sftp.status(id, STATUS_CODE.EOF);
+      else sftp.data(id, buf.subarray(0, n));
     }),
   );
   sftp.on('WRITE', (id, h, offset, data) =>
-    op(id, async () => {
+    op(id, () => {
       const fd = get(h)?.fd;
-      if (!fd) return void sftp.status(id, STATUS_CODE.FAILURE);
-      await fd.write(data, 0, data.length, offset);
-      sftp.status(id, STATUS_CODE.OK);
+      if (fd === undefined) return void sftp.status(id, STATUS_CODE.FAILURE);
+      fs.writeSync(fd, data, 0, data.length, offset);
+      ok(id);
     }),
   );
-  sftp.on('FSTAT', (id, h) => op(id, async () => void sftp.attrs(id, attrs(await get(h)!.fd!.stat()))));
-  sftp.on('FSETSTAT', (id) => sftp.status(id, STATUS_CODE.OK));
-  sftp.on('SETSTAT', (id, p, a) => op(id, async () => {
-    if (a.mode !== undefined) await fsp.chmod(abs(p), a.mode);
-    sftp.status(id, STATUS_CODE.OK);
-  }));
+  sftp.on('FSTAT', (id, h) => op(id, () => sftp.attrs(id, attrs(fs.fstatSync(get(h)!.fd!)))));
+  sftp.on('FSETSTAT', (id, h, a) =>
+    op(id, () => {
+      const fd = get(h)?.fd;
+      if (fd !== undefined && a.size !== undefined) fs.ftruncateSync(fd, a.size);
+      if (fd !== undefined && a.mode !== undefined) fs.fchmodSync(fd, a.mode);
+      ok(id);
+    }),
+  );
+  sftp.on('SETSTAT', (id, p, a) =>
+    op(id, () => {
+      if (a.mode !== undefined) fs.chmodSync(abs(p), a.mode);
+      if (a.size !== undefined) fs.truncateSync(abs(p), a.size);
+      ok(id);
+    }),
+  );
   sftp.on('CLOSE', (id, h) =>
-    op(id, async () => {
+    op(id, () => {
       const e = get(h);
       if (!e) return void sftp.status(id, STATUS_CODE.FAILURE);
       handles.delete(h.readUInt32BE());
-      await e.fd?.close();
-      sftp.status(id, STATUS_CODE.OK);
+      if (e.fd !== undefined) fs.closeSync(e.fd);
+      ok(id);
     }),
   );
-  sftp.on('OPENDIR', (id, p) => op(id, async () => {
-    await fsp.readdir(abs(p));
-    sftp.handle(id, handle({ dir: abs(p) }));
-  }));
+  sftp.on('OPENDIR', (id, p) =>
+    op(id, () => {
+      fs.readdirSync(abs(p));
+      sftp.handle(id, handle({ dir: abs(p) }));
+    }),
+  );
   sftp.on('READDIR', (id, h) =>
-    op(id, async () => {
+    op(id, () => {
       const e = get(h);
       if (!e?.dir) return void sftp.status(id, STATUS_CODE.FAILURE);
       if (e.listed) return void sftp.status(id, STATUS_CODE.EOF);
       e.listed = true;
-      const names = await fsp.readdir(e.dir);
-      const list = await Promise.all(names.map(async (n) => ({ filename: n, longname: n, attrs: attrs(await fsp.lstat(path.join(e.dir!, n))) })));
-      sftp.name(id, list as never);
+      sftp.name(id, fs.readdirSync(e.dir).map((n) => ({ filename: n, longname: n, attrs: attrs(fs.lstatSync(path.join(e.dir!, n))) })) as never);
     }),
   );
-  sftp.on('MKDIR', (id, p) => op(id, async () => void (await fsp.mkdir(abs(p)), sftp.status(id, STATUS_CODE.OK))));
-  sftp.on('RMDIR', (id, p) => op(id, async () => void (await fsp.rmdir(abs(p)), sftp.status(id, STATUS_CODE.OK))));
-  sftp.on('REMOVE', (id, p) => op(id, async () => void (await fsp.unlink(abs(p)), sftp.status(id, STATUS_CODE.OK))));
-  sftp.on('RENAME', (id, a, b) => op(id, async () => void (await fsp.rename(abs(a), abs(b)), sftp.status(id, STATUS_CODE.OK))));
+  sftp.on('MKDIR', (id, p) => op(id, () => (fs.mkdirSync(abs(p)), ok(id))));
+  sftp.on('RMDIR', (id, p) => op(id, () => (fs.rmdirSync(abs(p)), ok(id))));
+  sftp.on('REMOVE', (id, p) => op(id, () => (fs.unlinkSync(abs(p)), ok(id))));
+  sftp.on('RENAME', (id, a, b) => op(id, () => (fs.renameSync(abs(a), abs(b)), ok(id))));
 }
