@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BIN, cli } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { cleanup, commitAll } from '../helpers/git.ts';
+import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
@@ -106,9 +106,8 @@ test('port-forward: a local port reaches an HTTP server inside the workspace, th
 
 test('SSH: config-ssh writes a managed block; plain ssh runs commands in the workspace; coder-git ssh too', async () => {
   const { execFile } = await import('node:child_process');
-  const { mkdtempSync, writeFileSync: write, readFileSync: read } = await import('node:fs');
-  const os = await import('node:os');
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-ssh-'));
+  const { writeFileSync: write, readFileSync: read } = await import('node:fs');
+  const tmp = tempDir(); // removed by cleanup()
   const cfg = path.join(tmp, 'config');
   write(cfg, 'Host example\n  User me\n');
   const env = { ...process.env, CODER_GIT_URL: `http://127.0.0.1:${port}`, CODER_GIT_TOKEN: token };
