@@ -14,6 +14,7 @@ import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
+import { until as poll } from '../helpers/wait.ts';
 
 let d: TestDb;
 let r: LocalRepo;
@@ -27,24 +28,15 @@ const serve = async () => {
   await app.listen({ host: '127.0.0.1', port });
 };
 const agent = async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } })).json()).agent as { status: string; lifecycle: string } | null;
-const until = async <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 30_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) {
-      const log = (() => {
-        try {
-          return readFileSync(path.join(r.root, 'admin', 'dev', '.agent.log'), 'utf8');
-        } catch {
-          return '(no agent log)';
-        }
-      })();
-      throw new Error(`timed out: ${what}\nagent log:\n${log.slice(-3000)}`);
-    }
-    await new Promise((res) => setTimeout(res, 100));
+const agentLog = () => {
+  try {
+    return `agent log:\n${readFileSync(path.join(r.root, 'admin', 'dev', '.agent.log'), 'utf8').slice(-3000)}`;
+  } catch {
+    return '(no agent log)';
   }
 };
+// (a request may fail while the server restarts: that is "not yet")
+const until = <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 30_000) => poll(what, () => fn().catch(() => undefined), { ms, detail: agentLog });
 
 test('set-up: a local-template repo whose access_url is a server on this machine', async () => {
   d = await testDatabase();

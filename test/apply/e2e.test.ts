@@ -12,6 +12,7 @@ import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { localConfigRepo } from '../fixtures/local.ts';
 import { loadAppliedState } from '../../src/db/state.ts';
+import { alive } from '../helpers/wait.ts';
 
 let d: TestDb;
 let repo: string;
@@ -20,14 +21,6 @@ let data: string;
 
 const cg = (...args: string[]) => cli([...args, '-C', repo, '--postgres-url', d.url, '--data-dir', data], { timeoutMs: 120_000 });
 const ws = (owner: string, name: string) => path.join(root, owner, name);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 // (the template keeps the pid file beside the workspace folder)
 const agentPid = (dir: string) => Number(readFileSync(`${dir}.agent.pid`, 'utf8'));
 const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join(repo, rel), fn(readFileSync(path.join(repo, rel), 'utf8')));

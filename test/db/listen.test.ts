@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
 import { listen } from '../../src/db/listen.ts';
+import { until as poll } from '../helpers/wait.ts';
 
 test('notifications arrive; a killed connection is reported and reopened', async () => {
   const d = await testDatabase();
@@ -12,13 +13,7 @@ test('notifications arrive; a killed connection is reported and reopened', async
   try {
     await l.ready;
     assert.ok(l.up);
-    const until = async (what: string, fn: () => boolean) => {
-      const end = Date.now() + 10_000;
-      while (!fn()) {
-        if (Date.now() > end) throw new Error(`timed out: ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const until = (what: string, fn: () => boolean) => poll(what, fn, { ms: 10_000, every: 20 });
     await d.db.one("SELECT pg_notify('coder_git_test', 'one')");
     await until('one', () => got.includes('one'));
     const killed = await d.db.one<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'");

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, git, gitRepo, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
+import { until as poll } from '../helpers/wait.ts';
 
 function repoFiles(effects: string, label = 'one') {
   return {
@@ -36,15 +37,7 @@ function startRunner(args: string[]): Proc {
   return { child, log: () => out, exited };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000) => poll(what, fn, { ms });
 
 /** A notification receiver on 127.0.0.1: what the runner POSTs, in order. */
 async function webhookReceiver<T>() {

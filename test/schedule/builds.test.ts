@@ -17,6 +17,7 @@ import { runBuilds } from '../../src/apply/apply.ts';
 import { driverFor, loadCommit } from '../../src/apply/session.ts';
 import type { Deployment } from '../../src/config/types.ts';
 import { nextRun, parseCron, type CronSchedule } from '../../src/config/cron.ts';
+import { alive } from '../helpers/wait.ts';
 
 let d: TestDb;
 let repo: string;
@@ -26,14 +27,6 @@ let deployment: Deployment;
 
 const cg = (...args: string[]) => cli([...args, '-C', repo, '--postgres-url', d.url, '--data-dir', data], { timeoutMs: 120_000 });
 const dir = () => path.join(root, 'admin', 'dev');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const pidFile = () => `${dir()}.agent.pid`; // beside the folder, so removing the folder does not orphan the agent
 const agentRuns = () => existsSync(pidFile()) && alive(Number(readFileSync(pidFile(), 'utf8')));
 const edit = (rel: string, fn: (s: string) => string) => writeFileSync(path.join(repo, rel), fn(readFileSync(path.join(repo, rel), 'utf8')));

@@ -9,6 +9,8 @@ import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup } from '../helpers/git.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { deploymentFixture, type Fixture } from './setup.ts';
+import { until as poll } from '../helpers/wait.ts';
+const until = <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 10_000) => poll(what, fn, { ms, every: 50 });
 
 let d: TestDb;
 let a: FastifyInstance;
@@ -64,15 +66,6 @@ function connect(token: string): Promise<Conn> {
 const agentViaB = async () => {
   const res = await b.inject({ url: '/api/v1/workspaces/bob/box', headers: { authorization: `Bearer ${f.tokens.bob}` } });
   return res.json().agent as { status: string; lifecycle: string; version: string | null };
-};
-const until = async <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 test('set-up: two server replicas on one database', async () => {

@@ -10,6 +10,7 @@ import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, git, gitRepo, tempDir, writeFiles } from '../helpers/git.ts';
 import { BIN } from '../helpers/cli.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { until as poll } from '../helpers/wait.ts';
 
 const SECRET = 'webhook-secret-for-tests';
 let d: TestDb;
@@ -26,13 +27,7 @@ const files = (label: string) => ({
   'workspaces/alice/dev.yaml': `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\n# ${label}\n`,
 });
 const applied = async (sha: string) => (await d.db.oneOrNone<{ status: string }>('SELECT status FROM syncs WHERE commit_sha = $1', [sha]))?.status === 'applied';
-const until = async (what: string, fn: () => Promise<boolean>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const until = (what: string, fn: () => Promise<boolean>) => poll(what, fn, { ms: 20_000, every: 50, detail: () => log });
 const push = (payload: object, headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
 const github = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
