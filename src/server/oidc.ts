@@ -15,6 +15,7 @@ import { users } from '../db/repos/users.ts';
 import { audit } from '../db/repos/audit.ts';
 import { issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { html, page } from './html.ts';
+import { safeNext } from './pages.ts';
 
 const FLOW_COOKIE = 'coder_git_oidc';
 const CALLBACK = '/login/oidc/callback';
@@ -131,6 +132,6 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? '') }, ip: req.ip });
     ctx.metrics.login('success');
     reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: await ctx.secure(), maxAge: SESSION_TTL_MS / 1000 });
-    return reply.redirect(/^\/(?![/\\])[\x21-\x7e]*$/.test(flow.next) ? flow.next : '/workspaces', 303);
+    return reply.redirect(safeNext(flow.next), 303);
   });
 }

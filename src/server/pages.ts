@@ -194,7 +194,7 @@ export function cliCallback(v: unknown): string | undefined {
 }
 
 /** Only local paths: an open redirect would let a link to this site send people elsewhere. */
-function safeNext(next: string | undefined): string {
+export function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/workspaces';
 }
 
