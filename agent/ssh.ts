@@ -94,6 +94,16 @@ function serveSftp(sftp: SFTPWrapper, cwd: string): void {
     }
   };
   const ok = (id: number) => sftp.status(id, STATUS_CODE.OK);
+  // The client's EOF ends the subsystem: report exit status 0 and close our side too, as sshd does —
+  // else OpenSSH's scp/sftp wait forever for the channel to close, or say "exit status -1". ssh2's
+  // SFTPWrapper has no exit(); its protocol object does. Handles left open are closed with it.
+  sftp.on('end', () => {
+    for (const h of handles.values()) if (h.fd !== undefined) fs.closeSync(h.fd);
+    handles.clear();
+    const s = sftp as unknown as { _protocol: { exitStatus(chan: number, status: number): void }; outgoing: { id: number; state: string } };
+    if (s.outgoing.state === 'open') s._protocol.exitStatus(s.outgoing.id, 0);
+    sftp.end();
+  });
 
   sftp.on('REALPATH', (id, p) => sftp.name(id, [{ filename: abs(p), longname: abs(p), attrs: {} as never }]));
   sftp.on('STAT', (id, p) => op(id, () => sftp.attrs(id, attrs(fs.statSync(abs(p))))));

@@ -124,6 +124,22 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
 
   const viaCli = await run(process.execPath, [BIN, 'ssh', 'dev', 'cat', '.motd']);
   assert.equal([viaCli.code, viaCli.out], [0, 'Welcome to your coder-git workspace\n'], viaCli.err);
+
+  // scp both ways, over SFTP (OpenSSH 9's default) and the legacy protocol (-O: an exec of scp -t/-f).
+  const payload = (await import('node:crypto')).randomBytes(300_000);
+  write(path.join(tmp, 'payload'), payload);
+  const home = path.join(r.root, 'admin', 'dev');
+  for (const [flags, name] of [[[], 'sftp'], [['-O'], 'legacy']] as const) {
+    const up = await run('scp', ['-F', cfg, ...flags, path.join(tmp, 'payload'), `coder.dev:in-${name}`]);
+    assert.is(up.code, 0, `scp in (${name}): ${up.err}`);
+    assert.ok(read(path.join(home, `in-${name}`)).equals(payload), `scp in (${name}) wrote the same bytes`);
+    const down = await run('scp', ['-F', cfg, ...flags, `coder.dev:in-${name}`, path.join(tmp, `out-${name}`)]);
+    assert.is(down.code, 0, `scp out (${name}): ${down.err}`);
+    assert.ok(read(path.join(tmp, `out-${name}`)).equals(payload), `scp out (${name}) read the same bytes`);
+  }
+  const missing = await run('scp', ['-F', cfg, 'coder.dev:no-such-file', path.join(tmp, 'x')]);
+  assert.not.equal(missing.code, 0, 'a missing file is an error');
+  assert.match(missing.err, /No such file/);
 });
 
 test('the server goes away: disconnected; it comes back: the agent reconnects by itself', async () => {
