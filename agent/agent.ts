@@ -10,6 +10,10 @@ import net from 'node:net';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { VERSION } from '../src/version.ts';
 import { sshServer } from './ssh.ts';
+import { Terminals } from './terminals.ts';
+
+/** Activity is reported at most this often (the server keeps the latest; the ttl counts from it). */
+const ACTIVITY_EVERY_MS = 30_000;
 
 export interface AgentOptions {
   url: string;
@@ -29,8 +33,28 @@ export class Agent {
   private heartbeat: NodeJS.Timeout | undefined;
   private startup: Promise<void> | undefined;
   private pendingLogs: { stream: 'stdout' | 'stderr'; line: string }[] = [];
+  /** the template's agent.env, from the server's welcome */
+  private env: Record<string, string> = {};
+  private lastActivity = 0;
+  private terminals: Terminals;
 
-  constructor(private readonly o: AgentOptions) {}
+  constructor(private readonly o: AgentOptions) {
+    this.terminals = new Terminals({ cwd: o.cwd, env: () => this.sessionEnv(), log: o.log, activity: () => this.activity() });
+  }
+
+  /** What a session's processes see: the agent's environment and agent.env, never the agent's token. */
+  sessionEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
+    delete env.CODER_AGENT_TOKEN;
+    return env;
+  }
+
+  /** Someone used the workspace (typed in a terminal, opened SSH or a port). */
+  private activity(): void {
+    const now = Date.now();
+    if (now - this.lastActivity < ACTIVITY_EVERY_MS) return;
+    if (this.send({ type: 'activity' })) this.lastActivity = now;
+  }
 
   start(): void {
     this.connect();
@@ -58,15 +82,19 @@ export class Agent {
       this.send({ type: 'hello', protocol: 1, version: VERSION, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; message?: string; session?: string; kind?: string; port?: number };
+      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
         return;
       }
-      if (m.type === 'welcome') this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
+      if (m.type === 'welcome') {
+        if (m.env && typeof m.env === 'object') this.env = m.env;
+        this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
+      }
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
       else if (m.type === 'open' && typeof m.session === 'string' && m.kind === 'ssh') this.openSsh(m.session);
+      else if (m.type === 'open' && typeof m.session === 'string' && m.kind === 'pty' && typeof m.reconnect === 'string') this.openTerminal(m.session, m.reconnect, m.cols ?? 80, m.rows ?? 24);
       else if (m.type === 'open' && typeof m.session === 'string' && typeof m.port === 'number') this.openStream(m.session, m.port);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -101,9 +129,20 @@ export class Agent {
 
   private ssh: ReturnType<typeof sshServer> | undefined;
 
+  /** A web terminal: attach the relayed socket to the shell named by the viewer's reconnect id. */
+  private openTerminal(session: string, reconnect: string, cols: number, rows: number): void {
+    const ws = this.relay(session);
+    ws.on('error', () => undefined);
+    ws.once('open', () => {
+      this.activity();
+      this.terminals.attach(reconnect, ws, cols, rows);
+    });
+  }
+
   /** An SSH session relayed by the server: the stream goes to the agent's in-process SSH server. */
   private openSsh(session: string): void {
-    this.ssh ??= sshServer({ cwd: this.o.cwd, log: this.o.log });
+    this.ssh ??= sshServer({ cwd: this.o.cwd, log: this.o.log, env: () => this.sessionEnv() });
+    this.activity();
     const stream = createWebSocketStream(this.relay(session));
     stream.on('error', () => undefined);
     this.ssh.injectSocket(stream as never);
@@ -118,6 +157,7 @@ export class Agent {
     let connected = false;
     tcp.once('connect', () => {
       connected = true;
+      this.activity();
       const stream = createWebSocketStream(this.relay(session));
       stream.on('error', () => tcp.destroy());
       tcp.on('error', () => stream.destroy());
@@ -145,7 +185,7 @@ export class Agent {
     }
     const flush = setInterval(() => this.flushLogs(), 250);
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn('sh', ['-c', script], { cwd: this.o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('sh', ['-c', script], { cwd: this.o.cwd, env: this.sessionEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       const lines = (stream: 'stdout' | 'stderr') => {
         let rest = '';
         return (chunk: Buffer) => {
@@ -172,6 +212,7 @@ export class Agent {
     this.setState('off');
     this.stopping = true;
     clearInterval(this.heartbeat);
+    this.terminals.close();
     const ws = this.ws;
     if (ws?.readyState === WebSocket.OPEN) {
       await new Promise<void>((r) => {

@@ -1,14 +1,15 @@
 // The agent's SSH server (ssh2), fed streams relayed by the server: it never listens on a port. The
 // person was authenticated by the server (their token, owner-only), so SSH authentication accepts
 // anyone who reaches it this way. Serves exec (commands, scp -O, rsync), shells (with a PTY from
-// `script` when one is asked for), and SFTP (what scp uses since OpenSSH 9). One host key per
+// `script` when one is asked for, resized on window-change: pty.ts), and SFTP (what scp uses since OpenSSH 9). One host key per
 // workspace, kept in the workspace folder.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs, { existsSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel, SFTPWrapper } from 'ssh2';
+import { spawnPty, type Pty } from './pty.ts';
 
 const { Server, utils } = ssh2;
 const { STATUS_CODE, OPEN_MODE } = utils.sftp;
@@ -22,7 +23,7 @@ function hostKey(dir: string): Buffer {
   return readFileSync(file);
 }
 
-export function sshServer(o: { cwd: string; log: (m: string) => void; debug?: (m: string) => void }): InstanceType<typeof Server> {
+export function sshServer(o: { cwd: string; log: (m: string) => void; env: () => NodeJS.ProcessEnv; debug?: (m: string) => void }): InstanceType<typeof Server> {
   const server = new Server({ hostKeys: [hostKey(o.cwd)], debug: o.debug }, (client: Connection) => {
     client.on('authentication', (ctx) => ctx.accept());
     client.on('error', (err) => o.log(`ssh: ${err.message}`));
@@ -39,18 +40,24 @@ export function sshServer(o: { cwd: string; log: (m: string) => void; debug?: (m
           env[info.key] = info.val;
           accept?.();
         });
-        session.on('window-change', (accept) => accept?.()); // (no resize yet: `script` has no API for it)
+        let term: Pty | undefined;
+        session.on('window-change', (accept, _reject, info) => {
+          if (pty) Object.assign(pty, { cols: info.cols, rows: info.rows });
+          term?.resize(info.cols, info.rows);
+          accept?.();
+        });
         const run = (stream: ServerChannel, command: string | undefined) => {
           const shell = process.env.SHELL || '/bin/sh';
-          let args: [string, string[]];
+          const environment = { ...o.env(), ...env };
+          let child: ChildProcessWithoutNullStreams;
           if (pty) {
-            const inner = `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; exec ${command ? `sh -c ${JSON.stringify(command)}` : `${shell} -l`}`;
-            args = ['script', ['-qfec', inner, '/dev/null']];
-          } else args = command ? ['sh', ['-c', command]] : [shell, ['-l']];
-          const child = spawn(args[0], args[1], { cwd: o.cwd, env: { ...process.env, ...env, ...(pty ? { TERM: pty.term } : {}), CODER_AGENT_TOKEN: '' } });
+            term = spawnPty({ cwd: o.cwd, env: environment, cols: pty.cols, rows: pty.rows, term: pty.term, command });
+            child = term.child;
+          } else child = spawn(command ? 'sh' : shell, command ? ['-c', command] : ['-l'], { cwd: o.cwd, env: environment });
           child.stdout.pipe(stream, { end: false });
           child.stderr.pipe(stream.stderr, { end: false });
           stream.pipe(child.stdin);
+          child.stdin.on('error', () => undefined);
           child.on('error', () => stream.exit(127));
           child.on('close', (code, signal) => {
             if (signal) stream.exit(signal, false, '');

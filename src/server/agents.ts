@@ -8,7 +8,7 @@
 //                   {type:"logs", lines:[{stream:"stdout"|"stderr", line}]}   startup script output
 //                   {type:"heartbeat"}                              every heartbeat_ms
 //                   {type:"activity"}                               someone used the workspace
-//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script}
+//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env}
 //                   {type:"error", message}                         a message that was refused
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected.
 
@@ -121,7 +121,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             write(async () => {
               await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);
-              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null });
+              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {} });
             });
             return;
           case 'lifecycle':

@@ -15,6 +15,8 @@ import { AuthCache } from './auth-cache.ts';
 import { AgentEvents } from './events.ts';
 import { AgentLinks, relayRoutes } from './relay.ts';
 import { pageRoutes } from './pages.ts';
+import { terminalRoutes } from './terminal.ts';
+import { PAGE_CSP } from './html.ts';
 import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
 import { webhookRoutes } from './webhook.ts';
@@ -81,7 +83,7 @@ const API_HEADERS = {
 
 /** Headers a browser can trust this site by (no inline script anywhere: CSP allows none). */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -147,7 +149,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => clearInterval(refreshHttps));
   app.addHook('onSend', (req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
+    // A page may narrow or widen its own policy (the terminal page: xterm.js writes <style> elements).
+    const own = reply.getHeader('content-security-policy');
     reply.headers(typeof type === 'string' && type.startsWith('text/html') ? SECURITY_HEADERS : API_HEADERS);
+    if (own) reply.header('content-security-policy', own);
     if (https) reply.header('strict-transport-security', 'max-age=31536000');
     if (req.actor || req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     done(null, payload);
@@ -168,6 +173,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.text()));
 
   await app.register(async (s) => pageRoutes(s, ctx));
+  await app.register(async (s) => terminalRoutes(s, ctx));
   await app.register(async (s) => apiRoutes(s, ctx));
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));

@@ -27,19 +27,24 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 /** Trusted markup (constants only). */
 export const raw = (s: string): Html => ({ [SAFE]: true, s });
 
+/** Pages' Content-Security-Policy: nothing inline, nothing from elsewhere. */
+export const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
 export interface PageUser {
   username: string;
   roles: string[];
 }
 
-export function page(title: string, body: Html, o: { user?: PageUser; csrf?: string; flash?: string } = {}): string {
+export function page(title: string, body: Html, o: { user?: PageUser; csrf?: string; flash?: string; head?: Html } = {}): string {
   return `<!doctype html>${
     html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · coder-git</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/style.css">
+${o.head}
 </head>
 <body>
 <header>
@@ -78,6 +83,7 @@ form.card { max-width: 22rem; display: grid; gap: .75rem; }
 label { display: grid; gap: .25rem; }
 input, select, button { font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
 button, a.button { cursor: pointer; }
+.terminal { height: 70vh; min-height: 12rem; padding: .25rem; background: #000; border-radius: 6px; }
 a.button { display: inline-block; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; text-decoration: none; color: var(--fg); }
 button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
 form.inline { display: inline; }

@@ -91,8 +91,10 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
     const rows = (await workspaces.listing(db, all ? null : me.username)).map((r) => workspaceView(r));
     const mine = rows.filter((w) => w.owner === me.username);
     const others = rows.filter((w) => w.owner !== me.username);
-    let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false)}`;
-    if (all) body = html`${body}<h2>Every workspace</h2>${workspaceTable(others, true)}`;
+    // Terminals: your own workspaces; owners may open anyone's (the socket checks the same rule).
+    const reach = (w: WorkspaceView) => w.owner === me.username || me.roles.includes('owner');
+    let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false, reach)}`;
+    if (all) body = html`${body}<h2>Every workspace</h2>${workspaceTable(others, true, reach)}`;
     if (can(me, 'syncs:read')) {
       const [recent, failed] = [await syncs.recent(db, 10), await builds.failedLatest(db)];
       body = html`${body}
@@ -198,7 +200,7 @@ export function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/workspaces';
 }
 
-function workspaceTable(ws: WorkspaceView[], showOwner: boolean): Html {
+function workspaceTable(ws: WorkspaceView[], showOwner: boolean, reach: (w: WorkspaceView) => boolean): Html {
   if (!ws.length) return html`<p class="muted">None.</p>`;
   return html`<table><thead><tr>${showOwner ? html`<th scope="col">Owner</th>` : ''}<th scope="col">Workspace</th><th scope="col">Template</th><th scope="col">State</th><th scope="col">Last build</th><th scope="col">Agent</th></tr></thead><tbody>
 ${ws.map((w) => {
@@ -206,7 +208,7 @@ ${ws.map((w) => {
   const state = w.scheduled_state ? html`${w.scheduled_state} <span class="muted">(schedule)</span>` : w.desired_state;
   return html`<tr>${showOwner ? html`<td>${w.owner}</td>` : ''}<td>${w.name}</td><td>${w.template}</td><td>${state}${w.drifted_since ? html` <span class="error">drifted</span>` : ''}</td>
 <td>${b ? html`#${b.number} ${b.transition} <span class="${b.status === 'succeeded' ? 'ok' : b.status === 'failed' ? 'error' : ''}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}` : html`<span class="muted">never built</span>`}</td>
-<td>${w.agent ? html`<span class="${w.agent.status === 'connected' ? 'ok' : w.agent.status === 'timeout' ? 'error' : ''}">${w.agent.status}</span> <span class="muted">${w.agent.lifecycle}</span>` : html`<span class="muted">none</span>`}</td></tr>`;
+<td>${w.agent ? html`<span class="${w.agent.status === 'connected' ? 'ok' : w.agent.status === 'timeout' ? 'error' : ''}">${w.agent.status}</span> <span class="muted">${w.agent.lifecycle}</span>` : html`<span class="muted">none</span>`}${w.agent?.status === 'connected' && reach(w) ? html` <a href="/workspaces/${w.owner}/${w.name}/terminal" aria-label="Open a terminal in ${w.owner}/${w.name}">Terminal</a>` : ''}</td></tr>`;
 })}
 </tbody></table>`;
 }

@@ -4,8 +4,10 @@
 // the server asks the workspace's agent over its control socket to {type:"open", session, port};
 // the agent dials 127.0.0.1:port and opens its own WebSocket back to
 //   GET /api/v1/agents/relay?session=…                    (the agent token)
-// and the server pipes the two, binary frames both ways. Port forwarding uses it directly; SSH and
-// the terminal will ride on it. The agent must be connected to the same server replica (for now).
+// and the server pipes the two, frames both ways as they came. Port forwarding uses it directly;
+// SSH (…/ssh) carries an SSH connection to the agent's SSH server; the web terminal (…/pty) attaches
+// to a shell the agent keeps for a while (agent/terminals.ts). The agent must be connected to the
+// same server replica (README: Replicas).
 
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +19,8 @@ import { audit } from '../db/repos/audit.ts';
 import type { AgentRow } from '../db/repos/agents.ts';
 
 const OPEN_TIMEOUT_MS = 10_000;
+
+export type RelayTarget = { kind: 'tcp'; port: number } | { kind: 'ssh' } | { kind: 'pty'; reconnect: string; cols: number; rows: number };
 
 /** Agents connected to this process: how to ask each to open a stream. */
 export class AgentLinks {
@@ -31,7 +35,7 @@ export class AgentLinks {
   }
 
   /** Asks the agent to open a stream (to a port, or its SSH server); resolves with its relay socket, or undefined. */
-  open(agentId: string, target: { kind: 'tcp'; port: number } | { kind: 'ssh' }): Promise<WebSocket | undefined> {
+  open(agentId: string, target: RelayTarget): Promise<WebSocket | undefined> {
     const send = this.links.get(agentId);
     if (!send) return Promise.resolve(undefined);
     const session = randomBytes(18).toString('base64url');
@@ -73,22 +77,39 @@ function pipe(a: WebSocket, b: WebSocket): void {
   b.on('close', close);
 }
 
+/** The request's Origin is this server (as the browser reached it). */
+function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
 
-  type Target = { agentId: string; workspace: string; target: { kind: 'tcp'; port: number } | { kind: 'ssh' } };
-  const reachable = (kind: 'tcp' | 'ssh') => async (req: FastifyRequest, reply: FastifyReply) => {
+  type Target = { agentId: string; workspace: string; target: RelayTarget };
+  const reachable = (kind: RelayTarget['kind']) => async (req: FastifyRequest, reply: FastifyReply) => {
     const me = req.actor;
     const { owner, name, port } = req.params as { owner: string; name: string; port?: string };
     if (!me) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'sign in: send an API token as Authorization: Bearer <token>' } });
+    // A browser sends its cookie with a WebSocket opened by any site's page: only this site's own.
+    if (req.actorVia === 'cookie' && !sameOrigin(req)) return reply.code(403).send({ error: { code: 'forbidden', message: 'a session cookie opens sockets only from pages of this site (Origin header)' } });
     // Only the workspace's owner, or an owner: reading all workspaces is not reaching into them.
     if (owner !== me.username && !me.roles.includes('owner')) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
     const n = Number(port);
     if (kind === 'tcp' && (!Number.isInteger(n) || n < 1 || n > 65535)) return reply.code(400).send({ error: { code: 'bad_request', message: 'port: 1 to 65535' } });
+    const q = req.query as { reconnect?: string; cols?: string; rows?: string };
+    if (kind === 'pty' && !/^[A-Za-z0-9_-]{8,64}$/.test(q.reconnect ?? '')) return reply.code(400).send({ error: { code: 'bad_request', message: 'reconnect: the terminal\'s id, 8 to 64 letters, digits, _ or -' } });
     const w = (await workspaces.listing(db, owner)).find((x) => x.name === name);
     if (!w) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
     if (!w.agent_id || w.transition !== 'start') return reply.code(409).send({ error: { code: 'no_agent', message: `${owner}/${name} has no running agent (start the workspace first)` } });
-    (req as FastifyRequest & { relayTo?: Target }).relayTo = { agentId: w.agent_id, workspace: `${owner}/${name}`, target: kind === 'tcp' ? { kind, port: n } : { kind } };
+    const size = (v: string | undefined, d: number) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Math.min(Number(v), 1000) : d);
+    const target: RelayTarget = kind === 'tcp' ? { kind, port: n } : kind === 'pty' ? { kind, reconnect: q.reconnect!, cols: size(q.cols, 80), rows: size(q.rows, 24) } : { kind };
+    (req as FastifyRequest & { relayTo?: Target }).relayTo = { agentId: w.agent_id, workspace: `${owner}/${name}`, target };
   };
   const relay = async (client: WebSocket, req: FastifyRequest) => {
     const t = (req as FastifyRequest & { relayTo: Target }).relayTo;
@@ -96,7 +117,9 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const early: [unknown, boolean][] = [];
     const hold = (data: unknown, binary: boolean) => early.push([data, binary]);
     client.on('message', hold);
-    await audit.append(db, { actor: req.actor!.username, action: t.target.kind === 'ssh' ? 'ssh_session' : 'port_forward', target: t.workspace, details: t.target.kind === 'tcp' ? { port: t.target.port } : {}, ip: req.ip });
+    const action = { ssh: 'ssh_session', tcp: 'port_forward', pty: 'terminal_session' }[t.target.kind];
+    const details = t.target.kind === 'tcp' ? { port: t.target.port } : t.target.kind === 'pty' ? { terminal: t.target.reconnect } : {};
+    await audit.append(db, { actor: req.actor!.username, action, target: t.workspace, details, ip: req.ip });
     const agentSide = await ctx.links.open(t.agentId, t.target);
     if (!agentSide) {
       client.close(4004, 'the agent is not connected to this server, or could not open the stream');
@@ -108,6 +131,7 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   };
   app.get('/api/v1/workspaces/:owner/:name/tcp/:port', { websocket: true, preValidation: reachable('tcp') }, relay);
   app.get('/api/v1/workspaces/:owner/:name/ssh', { websocket: true, preValidation: reachable('ssh') }, relay);
+  app.get('/api/v1/workspaces/:owner/:name/pty', { websocket: true, preValidation: reachable('pty') }, relay);
 
   app.get('/api/v1/agents/relay', { websocket: true, preValidation: agentFromRequest(ctx) }, (socket: WebSocket, req) => {
     const agent = (req as FastifyRequest & { agent: AgentRow }).agent;

@@ -48,6 +48,7 @@ test('set-up: a local-template repo whose access_url is a server on this machine
     });
   });
   r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
+  r.edit('templates/local/template.yaml', (s) => s.replace('  connection_timeout: 2m', '  connection_timeout: 2m\n  env:\n    GREETING: hello from agent.env'));
   commitAll(r.repo, 'the server is here');
   await serve();
 });
@@ -119,6 +120,8 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
   assert.equal([hi.code, hi.out], [0, 'hi\n'], hi.err);
   const pwd = await run('ssh', ['-F', cfg, 'coder.dev', 'pwd']);
   assert.is(pwd.out.trim(), path.join(r.root, 'admin', 'dev'), 'commands run in the workspace folder');
+  const env2 = await run('ssh', ['-F', cfg, 'coder.dev', 'echo "$GREETING"; echo "token:${CODER_AGENT_TOKEN:-none}"']);
+  assert.is(env2.out, 'hello from agent.env\ntoken:none\n', "sessions get the template's agent.env, never the agent's token");
   const exit = await run('ssh', ['-F', cfg, 'coder.dev', 'exit 3']);
   assert.is(exit.code, 3, 'the exit status comes back');
 
@@ -140,6 +143,70 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
   const missing = await run('scp', ['-F', cfg, 'coder.dev:no-such-file', path.join(tmp, 'x')]);
   assert.not.equal(missing.code, 0, 'a missing file is an error');
   assert.match(missing.err, /No such file/);
+});
+
+test('web terminal: a shell in the browser runs commands, follows the window size, survives a reload', async () => {
+  const { launchBrowser } = await import('../helpers/browser.ts');
+  const admin = await d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
+  const session = (await issueKey(d.db, admin.id, 'session', null, 3_600_000)).secret;
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    await context.addCookies([{ name: 'coder_git_session', value: session, url: base }]);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('response', (res) => res.status() >= 400 && problems.push(`${res.status()} ${res.url()}`));
+    await page.goto(`${base}/workspaces`);
+    await page.getByRole('link', { name: 'Open a terminal in admin/dev' }).click();
+    await page.waitForURL(`${base}/workspaces/admin/dev/terminal`);
+    await page.waitForSelector('#terminal[data-state="connected"]');
+    const screen = () => page.locator('.xterm-rows').innerText();
+    const shows = (what: string, re: RegExp) => until(what, async () => re.test(await screen()), 15_000);
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo "six times seven is $((6*7))"; pwd\n');
+    await shows('the command ran', /six times seven is 42/);
+    assert.match(await screen(), new RegExp(path.join(r.root, 'admin', 'dev').replace(/[/.]/g, '\\$&')), 'in the workspace folder');
+
+    // The shell's terminal has the browser's size, and follows a resize.
+    const size = async () => page.locator('#terminal').evaluate((e) => `${(e as HTMLElement).dataset.rows} ${(e as HTMLElement).dataset.cols}`);
+    const before = await size();
+    await page.keyboard.type('stty size\n');
+    await shows(`stty says ${before}`, new RegExp(`^${before}$`, 'm'));
+    await page.setViewportSize({ width: 700, height: 500 });
+    await until('the page refitted', async () => (await size()) !== before);
+    const after = await size();
+    await page.keyboard.type('clear; stty size\n');
+    await shows(`stty says ${after}`, new RegExp(`^${after}$`, 'm'));
+
+    // A reload reattaches to the same shell: its variables are still set.
+    await page.keyboard.type('export MARK=still-here-$((40+2))\n');
+    await page.reload();
+    await page.waitForSelector('#terminal[data-state="connected"]');
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo "mark: $MARK"\n');
+    await shows('the same shell', /mark: still-here-42/);
+    assert.equal(problems, [], 'no errors in the page (CSP included)');
+
+    // Another user's session cannot open it: the page says not found, the socket is refused.
+    const audit = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE action = 'terminal_session' AND target = 'admin/dev'");
+    assert.ok(audit.n >= 2, 'each terminal connection is audited');
+    // A cookie-authenticated socket from another site's page is refused (cross-site WebSocket hijacking).
+    const { default: WebSocket } = await import('ws');
+    const refusedWith = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/workspaces/admin/dev/pty?reconnect=abcdefgh12`, { headers: { cookie: `coder_git_session=${session}`, origin } });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => (ws.close(), resolve(101)));
+        ws.on('error', () => undefined);
+      });
+    assert.is(await refusedWith('https://evil.example'), 403);
+    assert.is(await refusedWith(base), 101, 'the same cookie from this site opens it');
+  } finally {
+    await browser.close();
+  }
 });
 
 test('the server goes away: disconnected; it comes back: the agent reconnects by itself', async () => {

@@ -46,7 +46,7 @@ export const agents = {
   appendLogs: (q: Q, agentId: string, lines: { stream: 'stdout' | 'stderr'; line: string }[], capBytes: number) =>
     q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
-  welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null }>(sql('agents/welcome'), { id }),
+  welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null; env: Record<string, string> }>(sql('agents/welcome'), { id }),
   byTokenHash: (q: Q, tokenHash: Buffer) => q.oneOrNone<AgentRow>(sql('agents/by-token'), { token_hash: tokenHash }),
   report: (q: Q, id: string, r: AgentReport) =>
     q.one<AgentRow>(sql('agents/update'), {

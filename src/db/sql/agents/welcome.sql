@@ -1,6 +1,7 @@
 -- What agent ${id} is told when it says hello: its workspace and the startup script of its build's
--- template version.
-SELECT u.username AS owner, w.name AS workspace, v.manifest->'agent'->>'startup_script' AS startup_script
+-- template version, and the environment (agent.env) for that script and every session.
+SELECT u.username AS owner, w.name AS workspace, v.manifest->'agent'->>'startup_script' AS startup_script,
+       coalesce(v.manifest->'agent'->'env', '{}'::jsonb) AS env
 FROM agents a
 JOIN workspaces w ON w.id = a.workspace_id
 JOIN users u ON u.id = w.owner_id
