@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'CG_TERRAFORM' // terraform cannot be run
   | 'CG_PLAN' // a plan cannot be applied (errors in it, stale, too destructive)
   | 'CG_FENCED' // this runner is no longer the reconciler
+  | 'CG_CONFLICT' // the thing is busy or in a state that does not allow it (try again later)
   | 'CG_AUTH' // not signed in, or the server refused the credentials
   | 'CG_HTTP'; // the server cannot be reached or answered with an error
 
@@ -50,6 +51,7 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_TERRAFORM: EXIT.error,
   CG_PLAN: EXIT.error,
   CG_FENCED: EXIT.error,
+  CG_CONFLICT: EXIT.error,
   CG_AUTH: EXIT.error,
   CG_HTTP: EXIT.error,
 };

@@ -22,6 +22,8 @@ import { audit } from '../db/repos/audit.ts';
 import { workspaceView } from '../workspace-view.ts';
 import { VERSION } from '../version.ts';
 import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
+import { requestStart } from '../apply/start.ts';
+import { CoderGitError } from '../errors.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -89,6 +91,26 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'One workspace with its last build and agent',
     access: 'user',
     handler: async (req, _r, ctx) => workspaceView(await visibleWorkspace(req, ctx)),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/workspaces/:owner/:name/start',
+    summary: "Start a stopped workspace now (start on connect: what `coder-git ssh` does first); the workspace's owner, or an owner. 202 with the start build's number; 200 when it is already running or starting",
+    access: 'user',
+    mutates: true,
+    handler: async (req, reply, ctx) => {
+      const { owner, name } = params(req);
+      const me = req.actor!;
+      if (owner !== me.username && !me.roles.includes('owner')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
+      try {
+        const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.ip });
+        return reply.code(r.queued ? 202 : 200).send(r);
+      } catch (err) {
+        if (err instanceof CoderGitError && err.code === 'CG_NOT_FOUND') throw new ApiError(404, 'not_found', err.message);
+        if (err instanceof CoderGitError && err.code === 'CG_CONFLICT') throw new ApiError(409, 'conflict', err.message);
+        throw err;
+      }
+    },
   },
   {
     method: 'GET',

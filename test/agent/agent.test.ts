@@ -247,7 +247,43 @@ test('stopping the workspace stops the agent cleanly: shutting_down, off', async
   assert.is(lc, 'off');
 });
 
+test('start on connect: ssh to the stopped workspace starts it (through a runner), waits, runs the command', async () => {
+  const runner = spawn(process.execPath, [BIN, 'runner', '--repo', r.repo, '--postgres-url', d.url, '--data-dir', r.data, '--interval', '1h', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let runnerLog = '';
+  runner.stdout!.on('data', (c) => (runnerLog += c));
+  runner.stderr!.on('data', (c) => (runnerLog += c));
+  try {
+    const env = { ...process.env, CODER_GIT_URL: `http://127.0.0.1:${port}`, CODER_GIT_TOKEN: token };
+    const { execFile } = await import('node:child_process');
+    const res = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [BIN, 'ssh', 'dev', '--start-timeout', '90s', 'echo', 'up:$(cat .motd)'], { env, timeout: 120_000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+    assert.is(res.code, 0, `${res.err}\nrunner:\n${runnerLog}`);
+    assert.is(res.out, 'up:Welcome to your coder-git workspace\n');
+    assert.match(res.err, /Starting admin\/dev \(build #\d+\)…/);
+    assert.match(res.err, /admin\/dev is ready\./);
+    const w = await d.db.one<{ scheduled_state: string; reason: string }>("SELECT w.scheduled_state, b.reason FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id WHERE w.name = 'dev'");
+    assert.equal(w, { scheduled_state: 'running', reason: 'manual' }, 'started like a schedule would: it stands until git changes state:');
+    const audit = await d.db.one<{ actor: string }>("SELECT actor FROM audit_log WHERE action = 'workspace_start_requested' AND target = 'admin/dev'");
+    assert.is(audit.actor, 'admin');
+    // The runner's next reconcile leaves it running (git still says stopped; the plan does not undo it).
+    const plan = await cg('plan');
+    assert.match(plan.stdout, /No changes/, plan.stdout + plan.stderr);
+    // --no-start refuses instead of starting; here it is running, so it just connects.
+    const again = await new Promise<string>((resolve) => execFile(process.execPath, [BIN, 'ssh', 'dev', '--no-start', 'echo', 'again'], { env, timeout: 60_000 }, (_e, out) => resolve(out)));
+    assert.is(again, 'again\n');
+  } finally {
+    runner.kill('SIGTERM');
+    await new Promise((r) => runner.once('close', r));
+  }
+});
+
 test('cleanup', async () => {
+  // The agent the last test started (a stop would need a commit and a build): its process group, as
+  // the template's stop does.
+  try {
+    process.kill(-Number(readFileSync(path.join(r.root, 'admin', 'dev.agent.pid'), 'utf8')), 'SIGTERM');
+  } catch {}
   await app?.close();
   rmSync(r.root, { recursive: true, force: true });
   await d.drop();

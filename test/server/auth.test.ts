@@ -83,6 +83,8 @@ const MATRIX: { method: string; route: string; url: string; body?: unknown; expe
   // carol/lab has no agent: those allowed in hear 409 (no agent), the rest 404.
   { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/ssh', url: '/api/v1/workspaces/carol/lab/ssh', expect: [...NOBODY, 404, 409, 404, 404, 404, 409] },
   { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/pty', url: '/api/v1/workspaces/carol/lab/pty?reconnect=abcdefgh12', expect: [...NOBODY, 404, 409, 404, 404, 404, 409] },
+  // Start on connect: carol/lab is running already (200: nothing queued; the queued case is in test/agent).
+  { method: 'POST', route: '/api/v1/workspaces/{owner}/{name}/start', url: '/api/v1/workspaces/carol/lab/start', expect: [...NOBODY, 404, 200, 404, 404, 404, 200] },
   { method: 'GET', route: '/api/v1/agents/relay', url: '/api/v1/agents/relay?session=x', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
   { method: 'POST', route: '/api/v1/webhooks/git', url: '/api/v1/webhooks/git', body: {}, expect: CALLERS.map(() => 404) },
   // Last: it revokes the caller's token (the test issues new ones after the matrix).

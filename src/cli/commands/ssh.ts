@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { api, loadSession, refusal } from '../../client/client.ts';
+import { ensureRunning } from '../../client/start.ts';
+import { parseDuration } from '../../config/duration.ts';
 import { CoderGitError } from '../../errors.ts';
 import { pkgPath } from '../../paths.ts';
 import type { WorkspaceView } from '../../workspace-view.ts';
@@ -37,17 +39,23 @@ function sshOptions(): string[] {
   return ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
 }
 
-export const sshCommand: CommandModule<object, { workspace: string; command?: string[]; stdio?: boolean }> = {
+export const sshCommand: CommandModule<object, { workspace: string; command?: string[]; stdio?: boolean; start: boolean; 'start-timeout': string }> = {
   command: 'ssh <workspace> [command..]',
   describe: 'Open a shell in a workspace, or run a command there (OpenSSH through the server)',
   builder: (y) =>
     y
       .positional('workspace', { type: 'string', demandOption: true, describe: 'NAME (yours) or OWNER/NAME' })
       .positional('command', { type: 'string', array: true, describe: 'A command to run instead of a shell' })
-      .option('stdio', { type: 'boolean', describe: 'Carry an SSH connection on stdin/stdout (the ProxyCommand of coder-git config-ssh)' }) as never,
+      .option('stdio', { type: 'boolean', describe: 'Carry an SSH connection on stdin/stdout (the ProxyCommand of coder-git config-ssh)' })
+      .option('start', { type: 'boolean', default: true, describe: 'Start the workspace first if it is stopped, and wait for its agent (--no-start: fail instead)' })
+      .option('start-timeout', { type: 'string', default: '10m', describe: 'How long to wait for a starting workspace, like 10m or 90s' }) as never,
   handler: async (argv) => {
+    const timeoutMs = parseDuration(argv['start-timeout']);
+    if (!timeoutMs) throw new CoderGitError('CG_USAGE', `--start-timeout ${JSON.stringify(argv['start-timeout'])}: expected a duration like 10m or 90s`);
     const s = await loadSession();
     const t = target(argv.workspace, await whoami(s));
+    // Before ssh (or its ProxyCommand) connects: a stopped workspace is started and waited for.
+    if (argv.start) await ensureRunning(s, t.owner, t.name, { say: (m) => process.stderr.write(`${m}\n`), timeoutMs });
     if (argv.stdio) {
       const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/api/v1/workspaces/${encodeURIComponent(t.owner)}/${encodeURIComponent(t.name)}/ssh`, { headers: { authorization: `Bearer ${s.token}` }, perMessageDeflate: false });
       ws.on('unexpected-response', (_req, res) =>

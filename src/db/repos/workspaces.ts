@@ -2,6 +2,7 @@
 import type { Q } from '../connect.ts';
 import { sql } from '../sql.ts';
 import type { Scalar } from '../../config/types.ts';
+import type { BuildStatus, Transition } from './builds.ts';
 
 export interface WorkspaceRow {
   id: string;
@@ -105,6 +106,9 @@ export const workspaces = {
   /** Settled workspaces with a schedule; `lock` inside a transaction that acts on them. */
   scheduled: (q: Q, ids: string[] | null = null, lock = false) => q.any<ScheduleRow>(sql('workspaces/schedule'), { ids, lock: lock ? 'FOR UPDATE OF w' : '' }),
   setScheduled: (q: Q, id: string, state: 'running' | 'stopped') => q.none(sql('workspaces/set-scheduled'), { id, state }),
+  /** owner/name with its latest build, locked (a person asks to start it). */
+  forStart: (q: Q, owner: string, name: string) =>
+    q.oneOrNone<{ id: string; template_version_id: string; parameters: Record<string, Scalar>; scheduled_state: string | null; build_transition: Transition | null; build_status: BuildStatus | null; build_number: number | null }>(sql('workspaces/for-start'), { owner, name }),
   driftDue: (q: Q, intervalMs: number, limit: number) => q.any<DriftDue>(sql('workspaces/drift-due'), { interval_ms: intervalMs, limit }),
   /** The workspace's build lease, while build_id is its latest and no job is queued for it. */
   lease: async (q: Q, id: string, buildId: string, runnerId: string, leaseSeconds: number) =>

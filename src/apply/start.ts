@@ -1,0 +1,36 @@
+// Start on connect (README: Start on connect): a person reaching a stopped workspace (ssh, the web
+// terminal) asks for it to be started. Written like a schedule's start: under the apply lock, on the
+// locked row, a `start` build with reason `manual`, the workspace's scheduled_state set to running (so
+// the plan leaves it running until a commit changes `state:`, and its ttl stops it later), audited.
+// The runners' workers pick the build up like any other.
+
+import type { Db } from '../db/connect.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
+import { builds } from '../db/repos/builds.ts';
+import { audit } from '../db/repos/audit.ts';
+import { CoderGitError } from '../errors.ts';
+import { underApplyLock } from './apply.ts';
+
+export interface StartRequest {
+  /** the build that brings (or brought) the workspace up */
+  build_number: number;
+  /** false: it was running or already starting; nothing was queued */
+  queued: boolean;
+}
+
+export async function requestStart(db: Db, owner: string, name: string, by: { username: string; ip?: string }): Promise<StartRequest> {
+  return underApplyLock(db, undefined, async (t) => {
+    const w = await workspaces.forStart(t, owner, name);
+    if (!w) throw new CoderGitError('CG_NOT_FOUND', `no workspace ${owner}/${name}`);
+    const busy = w.build_status === 'pending' || w.build_status === 'running';
+    if (w.build_transition === 'start' && (busy || w.build_status === 'succeeded')) return { build_number: w.build_number!, queued: false };
+    if (busy) {
+      throw new CoderGitError('CG_CONFLICT', `${owner}/${name} is being ${w.build_transition === 'stop' ? 'stopped' : 'destroyed'} (build #${w.build_number}); start it when that build has finished`);
+    }
+    if (w.build_transition === 'delete' && w.build_status === 'succeeded') throw new CoderGitError('CG_CONFLICT', `${owner}/${name} was destroyed`);
+    const build = await builds.create(t, { workspace_id: w.id, transition: 'start', reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
+    await workspaces.setScheduled(t, w.id, 'running');
+    await audit.append(t, { actor: by.username, action: 'workspace_start_requested', target: `${owner}/${name}`, details: { build: build.build_number }, ip: by.ip });
+    return { build_number: build.build_number, queued: true };
+  });
+}
