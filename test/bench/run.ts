@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, with the machine it ran on. BENCH_RUNS=N (default 3) runs per figure.
 //   npm run bench -- state     only the benchmarks whose name contains "state"
 //   BENCH_AGENTS=N (default 10000) agent sockets for the server benchmark
+//   BENCH_KEYS=N (default 500) keystrokes, BENCH_SCP_MB=N (default 100) for the relay benchmark
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { benchState } from './state.bench.ts';
 import { benchApply } from './apply.bench.ts';
 import { benchRunner } from './runner.bench.ts';
 import { benchServer } from './server.bench.ts';
+import { benchRelay } from './relay.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
@@ -20,6 +22,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['apply', () => benchApply({ tmp, workspaces: Number(process.env.BENCH_WORKSPACES ?? 200) })],
   ['runner', () => benchRunner({ tmp, commits: 20 })],
   ['server', () => benchServer({ agents: Number(process.env.BENCH_AGENTS ?? 10_000) })],
+  ['relay', () => benchRelay({ keys: Number(process.env.BENCH_KEYS ?? 500), scpMb: Number(process.env.BENCH_SCP_MB ?? 100) })],
 ];
 const only = process.argv.slice(2);
 try {
