@@ -32,6 +32,7 @@ export function releaseAll(log: (msg: string) => void = (m) => process.stderr.wr
 }
 
 let installed = false;
+const SAME_SIGNAL_MS = 1000;
 let budgetMs = 20_000;
 
 /** How long shutdown may take before the watchdog exits anyway (a runner gives builds a grace period). */
@@ -43,11 +44,16 @@ export function setShutdownBudget(ms: number): void {
 export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
-  let stopping = false;
+  let stopping = 0;
   const handler = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
-    if (stopping) process.exit(code);
-    stopping = true;
+    if (stopping) {
+      // One Ctrl-C often arrives twice: from the terminal to the whole process group, and forwarded
+      // by a parent (npm start, timeout). Only a second press, a moment later, means "now".
+      if (Date.now() - stopping > SAME_SIGNAL_MS) process.exit(code);
+      return;
+    }
+    stopping = Date.now();
     setTimeout(() => {
       process.stderr.write(`coder-git: shutdown took over ${budgetMs / 1000}s; exiting anyway\n`);
       process.exit(code);

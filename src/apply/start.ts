@@ -2,7 +2,8 @@
 // terminal) asks for it to be started. Written like a schedule's start: under the apply lock, on the
 // locked row, a `start` build with reason `manual`, the workspace's scheduled_state set to running (so
 // the plan leaves it running until a commit changes `state:`, and its ttl stops it later), audited.
-// The runners' workers pick the build up like any other.
+// The runners' workers pick the build up like any other. `coder-git up` stops (and later starts
+// again) the workspaces whose agents run on its own machine the same way.
 
 import type { Db } from '../db/connect.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -31,6 +32,18 @@ export async function requestStart(db: Db, owner: string, name: string, by: { us
     const build = await builds.create(t, { workspace_id: w.id, transition: 'start', reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
     await workspaces.setScheduled(t, w.id, 'running');
     await audit.append(t, { actor: by.username, action: 'workspace_start_requested', target: `${owner}/${name}`, details: { build: build.build_number }, ip: by.ip });
+    return { build_number: build.build_number, queued: true };
+  });
+}
+
+/** The other way round: a started workspace is stopped (nothing happens to one that is not started). */
+export async function requestStop(db: Db, owner: string, name: string, by: { username: string }): Promise<StartRequest | undefined> {
+  return underApplyLock(db, undefined, async (t) => {
+    const w = await workspaces.forStart(t, owner, name);
+    if (!w || w.build_transition !== 'start' || w.build_status !== 'succeeded') return undefined;
+    const build = await builds.create(t, { workspace_id: w.id, transition: 'stop', reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
+    await workspaces.setScheduled(t, w.id, 'stopped');
+    await audit.append(t, { actor: by.username, action: 'workspace_stop_requested', target: `${owner}/${name}`, details: { build: build.build_number } });
     return { build_number: build.build_number, queued: true };
   });
 }

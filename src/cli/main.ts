@@ -12,6 +12,7 @@ import { dbCommand } from './commands/db.ts';
 import { planCommand } from './commands/plan.ts';
 import { applyCommand } from './commands/apply.ts';
 import { runnerCommand } from './commands/runner.ts';
+import { upCommand } from './commands/up.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
@@ -48,6 +49,7 @@ export function buildCli(argv: string[]): Argv {
     .command(hashPasswordCommand)
     .command(planCommand)
     .command(applyCommand)
+    .command(upCommand)
     .command(runnerCommand)
     .command(statusCommand)
     .command(serverCommand)

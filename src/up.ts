@@ -1,0 +1,167 @@
+// `coder-git up` (README: Quick start): the whole system in one process — the database (embedded by
+// default), the server, and a runner following a config repo (by default a demo repo made with
+// `init` in the data dir, whose admin gets a generated password). When it stops it stops the
+// workspaces whose agents run on this machine (templates using coder_agent_command), so no process
+// outlives it, and starts them again the next time.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Database } from './db/connect.ts';
+import { buildServer } from './server/app.ts';
+import { openSource } from '../runner/source.ts';
+import { Runner } from '../runner/runner.ts';
+import { initRepo } from './init.ts';
+import { GitRepo } from './git/git.ts';
+import { hashPassword } from './auth/password.ts';
+import { workspaces } from './db/repos/workspaces.ts';
+import { builds } from './db/repos/builds.ts';
+import { syncs } from './db/repos/syncs.ts';
+import { requestStart, requestStop } from './apply/start.ts';
+import { workspaceView } from './workspace-view.ts';
+
+export interface UpOptions {
+  database: Database;
+  dataDir: string;
+  /** a local config repo; default: <dataDir>/demo, made on first use */
+  repo?: string;
+  host: string;
+  port: number;
+  agentCommand: string;
+  log: (m: string) => void;
+}
+
+export interface Up {
+  url: string;
+  repo: string;
+  /** the demo repo's admin, when `up` made it */
+  admin?: { username: string; password: string; file: string };
+  stop(): Promise<void>;
+}
+
+const PASSWORD_FILE = 'initial-admin-password';
+const STOPPED_FILE = 'up-stopped.json';
+const STOP_WAIT_MS = 120_000;
+const FIRST_SYNC_WAIT_MS = 60_000;
+
+/** The demo config repo: made once (with a generated admin password), its access_url kept current. */
+async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ username: string; password: string; file: string }> {
+  const file = path.join(dataDir, PASSWORD_FILE);
+  if (!existsSync(path.join(dir, 'coder-git.yaml'))) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    await initRepo({ dir, admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: url, commit: false });
+    const password = randomBytes(12).toString('base64url');
+    const edit = async (rel: string, fn: (s: string) => string) => fsp.writeFile(path.join(dir, rel), fn(await fsp.readFile(path.join(dir, rel), 'utf8')));
+    const hash = await hashPassword(password);
+    await edit('users/admin.yaml', (s) => s.replace(/^(# )?password_hash:.*$/m, `password_hash: "${hash}"`));
+    await edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${JSON.stringify(path.join(dataDir, 'workspaces'))}`));
+    await fsp.writeFile(file, `${password}\n`, { mode: 0o600 });
+    const repo = new GitRepo(dir);
+    await repo.init();
+    await repo.commitAll('Demo config repo made by coder-git up');
+  }
+  const repo = new GitRepo(dir);
+  const cfg = path.join(dir, 'coder-git.yaml');
+  const text = await fsp.readFile(cfg, 'utf8');
+  const now = text.replace(/^access_url: .*$/m, `access_url: ${url}`);
+  if (now !== text) {
+    await fsp.writeFile(cfg, now);
+    await repo.commitAll(`coder-git up: the server is at ${url}`);
+  }
+  const password = existsSync(file) ? (await fsp.readFile(file, 'utf8')).trim() : '(set by you: the initial password file was removed)';
+  return { username: 'admin', password, file };
+}
+
+/** The sign-in line is only worth printing once the commit's users are in the database. */
+async function firstSync(db: Database['db'], commit: string, log: (m: string) => void): Promise<void> {
+  for (const end = Date.now() + FIRST_SYNC_WAIT_MS; Date.now() < end; ) {
+    const s = await syncs.byCommit(db, commit).catch(() => null);
+    if (s?.status === 'invalid') log(`commit ${commit.slice(0, 8)} is invalid, nothing applied: see coder-git status`);
+    if (s) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log(`commit ${commit.slice(0, 8)} not applied yet: see coder-git status`);
+}
+
+export async function up(o: UpOptions): Promise<Up> {
+  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${o.port}`;
+  const repoDir = path.resolve(o.repo ?? path.join(o.dataDir, 'demo'));
+  const admin = o.repo ? undefined : await demoRepo(repoDir, o.dataDir, url);
+  const { db } = o.database;
+
+  let app: FastifyInstance | undefined = await buildServer({ database: o.database, accessUrl: url, logger: { level: 'warn' } });
+  await app.listen({ host: o.host, port: o.port });
+  const source = await openSource({ repo: repoDir, dataDir: o.dataDir, intervalMs: 60_000 });
+  const runner = new Runner({
+    database: o.database,
+    source,
+    dataDir: o.dataDir,
+    workers: 4,
+    leaseSeconds: 60,
+    graceMs: 60_000,
+    retryAfterMs: 60_000,
+    maxDestroy: 5,
+    allowDestroy: false,
+    driftIntervalMs: 0,
+    selfHeal: false,
+    agentCommand: o.agentCommand,
+    log: o.log,
+  });
+  await runner.start();
+  await firstSync(db, await source.head(), o.log);
+
+  // What the last `up` stopped on its way out is started again.
+  const stoppedFile = path.join(o.dataDir, STOPPED_FILE);
+  const stopped: { owner: string; name: string }[] = existsSync(stoppedFile) ? JSON.parse(await fsp.readFile(stoppedFile, 'utf8')) : [];
+  for (const w of stopped) {
+    await requestStart(db, w.owner, w.name, { username: 'up' }).then(
+      (r) => r.queued && o.log(`starting ${w.owner}/${w.name} again (build #${r.build_number})`),
+      () => undefined,
+    );
+  }
+  await fsp.rm(stoppedFile, { force: true });
+
+  // Tell the person when each workspace's agent is there (the demo's, typically, a few seconds in).
+  const announced = new Set<string>();
+  const watch = setInterval(() => {
+    void workspaces.listing(db, null).then((rows) => {
+      for (const w of rows.map((r) => workspaceView(r))) {
+        const key = `${w.owner}/${w.name}`;
+        if (w.agent?.status === 'connected' && w.agent.lifecycle === 'ready' && !announced.has(key)) {
+          announced.add(key);
+          o.log(`${key}: agent connected — terminal at ${url}/workspaces/${key}/terminal`);
+        }
+      }
+    }, () => undefined);
+  }, 1000);
+  watch.unref();
+
+  return {
+    url,
+    repo: repoDir,
+    admin,
+    async stop() {
+      clearInterval(watch);
+      // Stop what runs on this machine, through the runner that is still up, and wait for it.
+      const local = await workspaces.localAgents(db).catch(() => []);
+      const waiting: { owner: string; name: string; build: number }[] = [];
+      for (const w of local) {
+        const r = await requestStop(db, w.owner, w.name, { username: 'up' }).catch(() => undefined);
+        if (r) waiting.push({ ...w, build: r.build_number });
+      }
+      if (waiting.length) {
+        o.log(`stopping ${waiting.map((w) => `${w.owner}/${w.name}`).join(', ')} (their agents run on this machine; the next up starts them again)`);
+        await fsp.writeFile(stoppedFile, JSON.stringify(waiting.map(({ owner, name }) => ({ owner, name }))));
+        for (const end = Date.now() + STOP_WAIT_MS; Date.now() < end; ) {
+          const states = await Promise.all(waiting.map((w) => builds.byNumber(db, w.owner, w.name, w.build).then((b) => b?.status, () => undefined)));
+          if (states.every((s) => s && s !== 'pending' && s !== 'running')) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      await runner.stop();
+      await app?.close();
+      app = undefined;
+    },
+  };
+}

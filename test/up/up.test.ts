@@ -1,0 +1,114 @@
+// `coder-git up` end to end, as a newcomer runs it: a fresh data dir, the process started, the
+// printed password signs in over HTTP, the demo workspace's agent is connected; Ctrl-C (arriving
+// twice, as from a terminal and npm) stops everything and leaves no process behind; the next `up`
+// starts the workspace again. Real embedded PostgreSQL, git, terraform, processes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { BIN } from '../helpers/cli.ts';
+import { pgDataDir } from '../helpers/db.ts';
+import { until } from '../helpers/wait.ts';
+
+const data = pgDataDir('coder-git-up-');
+let port = 0;
+
+const freePort = () =>
+  new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+
+/** Processes whose command line or working directory is under the data dir (agents run in it). */
+function leftovers(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cmd.includes(data) || cwd.startsWith(data)) out.push(`${pid} ${cmd} (in ${cwd})`);
+    } catch {}
+  }
+  return out;
+}
+
+const running = new Set<ChildProcess>();
+
+function startUp(): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, 'up', '--data-dir', data, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : null))));
+  return { child, out: () => out, exited };
+}
+
+async function signIn(password: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+  assert.is(res.status, 201, await res.clone().text());
+  return ((await res.json()) as { token: string }).token;
+}
+
+const agentReady = (token: string) =>
+  until('the demo workspace agent is connected and ready', async () => {
+    const w = await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ agent?: { status: string; lifecycle: string } }>, () => undefined);
+    return w?.agent?.status === 'connected' && w.agent.lifecycle === 'ready' && w.agent;
+  }, { ms: 90_000 });
+
+/** Ctrl-C as a terminal under npm delivers it: twice, a few ms apart. */
+async function ctrlC(p: ReturnType<typeof startUp>): Promise<number | null> {
+  p.child.kill('SIGINT');
+  setTimeout(() => p.child.kill('SIGINT'), 20);
+  return Promise.race([p.exited, new Promise<null>((r) => setTimeout(() => r(null), 120_000).unref())]);
+}
+
+test('up: a demo that works, signed in over HTTP; Ctrl-C leaves nothing running', async () => {
+  port = await freePort();
+  const p = startUp();
+  const line = await until('the sign-in line', async () => /password (\S+)/.exec(p.out()) ?? undefined, { ms: 120_000, detail: p.out });
+  assert.match(p.out(), new RegExp(`Sign in: +http://127\\.0\\.0\\.1:${port}/login +username admin`));
+  const token = await signIn(line[1]!);
+  await agentReady(token);
+  assert.match(await until('announced', async () => /admin\/dev: agent connected/.test(p.out()) && p.out(), { ms: 10_000, detail: p.out }), /terminal at http/);
+  assert.ok(leftovers().length >= 2, `the database and the agent run while up does:\n${leftovers().join('\n')}`);
+
+  const code = await ctrlC(p);
+  assert.is(code, 130, p.out());
+  assert.match(p.out(), /stopping admin\/dev/);
+  await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
+});
+
+test('up again: the same password still works, and the workspace is started again', async () => {
+  const p = startUp();
+  const line = await until('the sign-in line', async () => /password (\S+)/.exec(p.out()) ?? undefined, { ms: 120_000, detail: p.out });
+  const token = await signIn(line[1]!);
+  await agentReady(token);
+  assert.match(p.out(), /starting admin\/dev again/);
+  assert.is(await ctrlC(p), 130, p.out());
+  await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
+});
+
+test('up refuses a remote repo and a bad --listen, saying what would be right', async () => {
+  const { cli } = await import('../helpers/cli.ts');
+  const a = await cli(['up', '--data-dir', data, '--listen', 'nonsense']);
+  assert.is(a.code, 64);
+  assert.match(a.stderr, /--listen "nonsense": expected HOST:PORT/);
+  const b = await cli(['up', '--data-dir', data, '--repo', 'https://example.com/config.git']);
+  assert.is(b.code, 64);
+  assert.match(b.stderr, /up follows a local repository/);
+});
+
+test('cleanup', async () => {
+  // Only after a failure is anything still running: take it down so the machine stays clean.
+  for (const c of running) c.kill('SIGKILL');
+  for (const l of leftovers()) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+  rmSync(data, { recursive: true, force: true });
+});
+
+test.run();
