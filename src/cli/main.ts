@@ -13,6 +13,7 @@ import { planCommand } from './commands/plan.ts';
 import { applyCommand } from './commands/apply.ts';
 import { runnerCommand } from './commands/runner.ts';
 import { upCommand } from './commands/up.ts';
+import { commentCommand } from './commands/comment.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
@@ -49,6 +50,7 @@ export function buildCli(argv: string[]): Argv {
     .command(hashPasswordCommand)
     .command(planCommand)
     .command(applyCommand)
+    .command(commentCommand)
     .command(upCommand)
     .command(runnerCommand)
     .command(statusCommand)

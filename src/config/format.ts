@@ -1,11 +1,13 @@
 // Prints validation results: text for people, json for tools (a documented, stable shape),
-// github for workflow-command annotations on a pull request's files.
+// github for workflow-command annotations on a pull request's files, gitlab for a Code Quality
+// report (shown on merge requests), markdown for a pull-request comment.
 
+import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ConfigSource } from './source.ts';
 import type { ValidationResult } from './validate.ts';
 
-export const FORMATS = ['text', 'json', 'github'] as const;
+export const FORMATS = ['text', 'json', 'github', 'gitlab'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Colors {
@@ -26,6 +28,8 @@ export function formatValidation(format: Format, source: ConfigSource, result: V
       return `${JSON.stringify(toJson(source, result), null, 2)}\n`;
     case 'github':
       return githubAnnotations(result.diagnostics) + summary(source, result, PLAIN);
+    case 'gitlab':
+      return `${JSON.stringify(codeQuality(result.diagnostics), null, 2)}\n`;
     default:
       return result.diagnostics.map((d) => textLine(d, color)).join('') + summary(source, result, color);
   }
@@ -74,4 +78,28 @@ function githubAnnotations(diags: Diagnostic[]): string {
   return diags
     .map((d) => `::${d.severity} file=${escapeProp(d.file)},line=${d.line},col=${d.col},title=${escapeProp(`coder-git ${d.code}`)}::${escapeData(d.message)}\n`)
     .join('');
+}
+
+// https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format
+function codeQuality(diags: Diagnostic[]) {
+  return diags.map((d) => ({
+    description: d.message,
+    check_name: d.code,
+    fingerprint: createHash('sha1').update(`${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`).digest('hex'),
+    severity: d.severity === 'error' ? 'major' : 'minor',
+    location: { path: d.file, lines: { begin: d.line } },
+  }));
+}
+
+/** A fence longer than any run of backticks in the text, so nothing inside can close it. */
+export function fenceFor(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  return '`'.repeat(Math.max(3, longest + 1));
+}
+
+/** An invalid commit, for the pull-request comment that would otherwise hold the plan. */
+export function markdownValidation(title: string, source: ConfigSource, result: ValidationResult): string {
+  const lines = result.diagnostics.map((d) => textLine(d)).join('');
+  const fence = fenceFor(lines);
+  return `### ${title}\n\n**Nothing can be applied**: ${summary(source, result, PLAIN).trim()}.\n\n${fence}text\n${lines}${fence}\n`;
 }

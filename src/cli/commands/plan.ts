@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
+import { ANSI, PLAIN, formatValidation, markdownValidation } from '../../config/format.ts';
 import { EXIT } from '../../errors.ts';
 import { makePlan } from '../../apply/apply.ts';
 import { driverFor, loadCommit, savePlan } from '../../apply/session.ts';
@@ -33,7 +33,9 @@ export const planCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const c = await loadCommit(argv.dir, argv.ref);
     if (!c.desired) {
-      process.stdout.write(formatValidation('text', c.source, c.result, useColor(argv.color) ? ANSI : PLAIN));
+      // Invalid: the errors in the format asked for, so a pull-request comment shows them.
+      if (argv.format === 'markdown') process.stdout.write(markdownValidation('coder-git plan', c.source, c.result));
+      else process.stdout.write(formatValidation(argv.format === 'json' ? 'json' : 'text', c.source, c.result, useColor(argv.color) ? ANSI : PLAIN));
       process.exitCode = EXIT.error;
       return;
     }

@@ -18,7 +18,7 @@ export const validateCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('ref', { type: 'string', default: envString('ref'), describe: `Validate this git ref (branch, tag, SHA, origin/main) instead of the working tree${envNote('ref')}` })
-      .option('format', { choices: FORMATS, default: (envString('format') ?? 'text') as Format, describe: `text for people, json for tools, github for pull-request annotations${envNote('format')}` })
+      .option('format', { choices: FORMATS, default: (envString('format') ?? 'text') as Format, describe: `text for people, json for tools, github for pull-request annotations, gitlab for a Code Quality report${envNote('format')}` })
       .epilog('Exit status: 0 valid, 1 invalid, 64 usage error.') as never,
   handler: async (argv) => {
     const { source, result } = await loadConfig({ dir: argv.dir, ref: argv.ref });
