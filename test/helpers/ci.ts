@@ -4,7 +4,7 @@
 // bash with the hosts' shell flags. `uses:` actions are not run; the test provides what they would
 // (the checkout, node, terraform). Anything in the YAML this cannot evaluate fails the test, so the
 // pipelines cannot grow a condition the test silently ignores.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,13 +61,27 @@ export function githubExpr(ctx: Ctx & { failed?: boolean }, expr: string): unkno
 
 const interpolate = (ctx: Ctx, s: string) => s.replace(/\$\{\{(.*?)\}\}/g, (_, x: string) => String(githubExpr(ctx, x)));
 
-function bash(script: string, env: NodeJS.ProcessEnv, cwd: string, flags: string[]): { code: number; stdout: string; stderr: string } {
+/** Asynchronous, so servers in the test's own process (the code host stand-in) keep answering. */
+async function bash(script: string, env: NodeJS.ProcessEnv, cwd: string, flags: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'coder-git-ci-step-'));
   const file = path.join(dir, 'step.sh');
   writeFileSync(file, script);
-  const r = spawnSync('bash', [...flags, file], { cwd, env, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
-  rmSync(dir, { recursive: true, force: true });
-  return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn('bash', [...flags, file], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 128, stdout, stderr });
+      });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function readOutputs(file: string): Record<string, string> {
@@ -95,7 +109,7 @@ export interface GithubRun {
 }
 
 /** One job of a GitHub Actions workflow, with the runner's documented default environment. */
-export function runGithubJob(o: GithubRun): JobRun {
+export async function runGithubJob(o: GithubRun): Promise<JobRun> {
   const wf = parse(readFileSync(o.file, 'utf8')) as { env?: Record<string, string>; jobs: Record<string, { if?: string; env?: Record<string, string>; steps: { name?: string; id?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; shell?: string }[] }> };
   const job = wf.jobs[o.job];
   if (!job) throw new Error(`no job ${o.job} in ${o.file}`);
@@ -147,7 +161,7 @@ export function runGithubJob(o: GithubRun): JobRun {
       writeFileSync(output, '');
       const env = { ...base, ...envOf(wf.env), ...envOf(job.env), ...envOf(step.env), ...o.override, GITHUB_OUTPUT: output };
       // GitHub's default shell for run steps on Linux: bash --noprofile --norc -eo pipefail {0}
-      const r = bash(interpolate(ctx, step.run!), env, o.workspace, ['--noprofile', '--norc', '-eo', 'pipefail']);
+      const r = await bash(interpolate(ctx, step.run!), env, o.workspace, ['--noprofile', '--norc', '-eo', 'pipefail']);
       if (step.id) steps[step.id] = { outputs: readOutputs(output) };
       const outcome = r.code === 0 ? 'success' : 'failure';
       if (outcome === 'failure') ctx.failed = true;
@@ -182,7 +196,7 @@ export interface GitlabRun {
 }
 
 /** One job of a GitLab pipeline: workflow rules, the job's rules and `when`, before_script + script in one shell. */
-export function runGitlabJob(o: GitlabRun): JobRun {
+export async function runGitlabJob(o: GitlabRun): Promise<JobRun> {
   const p = parse(readFileSync(o.file, 'utf8')) as Record<string, any>;
   const job = p[o.job];
   if (!job) throw new Error(`no job ${o.job} in ${o.file}`);
@@ -200,7 +214,7 @@ export function runGitlabJob(o: GitlabRun): JobRun {
   result.ran = true;
   const lines = [...(job.before_script ?? p.default?.before_script ?? []), ...job.script] as string[];
   // The runner's bash executor: one shell for every line, stopping at the first failure.
-  const r = bash(`set -eo pipefail\n${lines.join('\n')}\n`, { ...o.env, CI: 'true', GITLAB_CI: 'true', ...vars, ...o.override }, o.workspace, ['--noprofile', '--norc']);
+  const r = await bash(`set -eo pipefail\n${lines.join('\n')}\n`, { ...o.env, CI: 'true', GITLAB_CI: 'true', ...vars, ...o.override }, o.workspace, ['--noprofile', '--norc']);
   result.ok = r.code === 0;
   result.steps.push({ name: o.job, outcome: result.ok ? 'success' : 'failure', ...r });
   if (existsSync(path.join(o.workspace, 'plan.md'))) result.summary = readFileSync(path.join(o.workspace, 'plan.md'), 'utf8');
