@@ -1,8 +1,7 @@
 // Generates the README's config-file reference from schemas/*.json, so the two cannot drift apart:
-// `npm run docs` rewrites the README section between the markers; a test fails when it is stale.
+// `npm run docs` (src/docs/generate.ts) rewrites the README section between the markers; a test
+// fails when it is stale.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
 import { pkgPath } from '../paths.ts';
 
@@ -86,8 +85,4 @@ export function readmeWithReference(readme: string): string {
   const b = readme.indexOf(END);
   if (a < 0 || b < a) throw new Error(`README.md needs the markers ${START} and ${END}`);
   return `${readme.slice(0, a + START.length)}\n\n${referenceMarkdown()}\n${readme.slice(b)}`;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(README, readmeWithReference(readFileSync(README, 'utf8')));
 }

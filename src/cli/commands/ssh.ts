@@ -103,7 +103,7 @@ export const configSshCommand: CommandModule<object, { 'ssh-config': string; 'dr
   describe: 'Add your workspaces to ~/.ssh/config (Host coder.<name>), so ssh, scp, rsync and IDEs reach them',
   builder: (y) =>
     y
-      .option('ssh-config', { type: 'string', default: path.join(os.homedir(), '.ssh', 'config'), describe: 'The SSH config file to manage' })
+      .option('ssh-config', { type: 'string', default: path.join(os.homedir(), '.ssh', 'config'), defaultDescription: '~/.ssh/config', describe: 'The SSH config file to manage' })
       .option('dry-run', { type: 'boolean', describe: 'Show what would change, change nothing' }) as never,
   handler: async (argv) => {
     const s = await loadSession();
