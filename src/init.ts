@@ -83,7 +83,7 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
   return { dir, files: [...files.keys()].sort(), commit };
 }
 
-function deploymentFile(accessUrl: string): string {
+export function deploymentFile(accessUrl: string): string {
   return `${schemaModeline('deployment')}
 apiVersion: coder-git/v1
 kind: Deployment

@@ -14,6 +14,7 @@ import { applyCommand } from './commands/apply.ts';
 import { runnerCommand } from './commands/runner.ts';
 import { upCommand } from './commands/up.ts';
 import { commentCommand } from './commands/comment.ts';
+import { importCommand } from './commands/import.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
@@ -46,6 +47,7 @@ export function buildCli(argv: string[]): Argv {
     })
     .command(validateCommand)
     .command(initCommand)
+    .command(importCommand)
     .command(schemaCommand)
     .command(hashPasswordCommand)
     .command(planCommand)

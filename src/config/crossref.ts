@@ -26,9 +26,11 @@ export function crossCheck(set: FileSet): Diagnostic[] {
   const deployment = set.deployment && !set.deployment.broken ? set.deployment : undefined;
   checkUsers(set, at);
   // Without readable deployment settings (already reported), nothing is known of terraform.variables.
-  const deploymentVars = deployment ? new Set(Object.keys(deployment.value.terraform.variables)) : undefined;
+  // A variable also has a value when terraform.env passes TF_VAR_<name> on from the runner (a secret).
+  const fromEnv = (deployment?.value.terraform.env ?? []).filter((e) => e.startsWith('TF_VAR_')).map((e) => e.slice('TF_VAR_'.length));
+  const deploymentVars = deployment ? new Set([...Object.keys(deployment.value.terraform.variables), ...fromEnv]) : undefined;
   if (deployment) {
-    for (const v of deploymentVars ?? []) {
+    for (const v of Object.keys(deployment.value.terraform.variables)) {
       if (v.startsWith('coder_')) at('coder-git.yaml', deployment.parsed, ['terraform', 'variables', v], `terraform.variables: "${v}" is a built-in variable that coder-git sets itself; remove it`, 'reference', true);
     }
   }
@@ -119,7 +121,7 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
           out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is not a coder-git built-in${didYouMean(v.name, BUILTIN_VARIABLES)}; built-ins: ${BUILTIN_VARIABLES.join(', ')}` });
         }
       } else if (deploymentVars && !v.hasDefault && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
-        out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" has no default and no value: declare it as a parameter in template.yaml, give it a default, or set it in coder-git.yaml terraform.variables; otherwise Terraform would stop to ask for it` });
+        out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" has no default and no value: declare it as a parameter in template.yaml, give it a default, or set it in coder-git.yaml terraform.variables (or, for a secret, list TF_VAR_${v.name} in terraform.env); otherwise Terraform would stop to ask for it` });
       }
     }
   }
