@@ -63,10 +63,7 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
       files.set(`templates/${t}/${f}`, f === 'template.yaml' ? `${schemaModeline('template')}\n${text}` : text);
     }
   }
-  const ci = (f: string) => fsp.readFile(path.join(pkgRoot, 'ci', f), 'utf8').then((s) => s.replaceAll('{{version}}', VERSION));
-  files.set('.github/workflows/coder-git.yaml', await ci('github/coder-git.yaml'));
-  files.set('.gitlab-ci.yml', await ci('gitlab/coder-git.gitlab-ci.yml'));
-  files.set('.gitignore', '.terraform/\n.terraform.lock.hcl\n');
+  for (const [rel, text] of await repoScaffold()) files.set(rel, text);
   files.set('README.md', readme(opts));
 
   for (const [rel, text] of files) {
@@ -81,6 +78,16 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
     commit = await repo.commitAll('Initial coder-git config repo');
   }
   return { dir, files: [...files.keys()].sort(), commit };
+}
+
+/** What every new config repo gets besides its config: the CI pipelines (pinned to this version) and a .gitignore. */
+export async function repoScaffold(): Promise<Map<string, string>> {
+  const ci = (f: string) => fsp.readFile(path.join(pkgRoot, 'ci', f), 'utf8').then((s) => s.replaceAll('{{version}}', VERSION));
+  return new Map([
+    ['.github/workflows/coder-git.yaml', await ci('github/coder-git.yaml')],
+    ['.gitlab-ci.yml', await ci('gitlab/coder-git.gitlab-ci.yml')],
+    ['.gitignore', '.terraform/\n.terraform.lock.hcl\n'],
+  ]);
 }
 
 export function deploymentFile(accessUrl: string): string {

@@ -9,8 +9,7 @@ import { CoderGitError } from '../errors.ts';
 import { GitRepo } from '../git/git.ts';
 import { loadConfig } from '../config/index.ts';
 import { textLine } from '../config/format.ts';
-import { deploymentFile } from '../init.ts';
-import { PKG_ROOT } from '../paths.ts';
+import { deploymentFile, repoScaffold } from '../init.ts';
 import { VERSION } from '../version.ts';
 import { coderClient } from './coder-api.ts';
 import { mapSnapshot, type CoderSnapshot } from './map.ts';
@@ -86,10 +85,7 @@ export async function importFromCoder(o: ImportOptions): Promise<ImportResult> {
   const m = mapSnapshot(await snapshot(o.from, o.token, o.log));
   const files = new Map(m.files);
   files.set('coder-git.yaml', deployment(o.accessUrl, m.terraform));
-  const ci = (f: string) => fsp.readFile(path.join(PKG_ROOT, 'ci', f), 'utf8').then((s) => s.replaceAll('{{version}}', VERSION));
-  files.set('.github/workflows/coder-git.yaml', await ci('github/coder-git.yaml'));
-  files.set('.gitlab-ci.yml', await ci('gitlab/coder-git.gitlab-ci.yml'));
-  files.set('.gitignore', '.terraform/\n.terraform.lock.hcl\n');
+  for (const [rel, text] of await repoScaffold()) files.set(rel, text);
   files.set('IMPORT-NOTES.md', notesFile(o.from, m));
   for (const [rel, content] of files) {
     const abs = path.join(dir, rel);

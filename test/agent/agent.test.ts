@@ -3,7 +3,6 @@
 // the server going away; runs down on stop. Real git, PostgreSQL, terraform, processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
 import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
-import { until as poll } from '../helpers/wait.ts';
+import { freePort, until as poll } from '../helpers/wait.ts';
 
 let d: TestDb;
 let r: LocalRepo;
@@ -41,12 +40,7 @@ const until = <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 3
 test('set-up: a local-template repo whose access_url is a server on this machine', async () => {
   d = await testDatabase();
   r = await localConfigRepo();
-  port = await new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
+  port = await freePort();
   r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
   r.edit('templates/local/template.yaml', (s) => s.replace('  connection_timeout: 2m', '  connection_timeout: 2m\n  env:\n    GREETING: hello from agent.env'));
   commitAll(r.repo, 'the server is here');

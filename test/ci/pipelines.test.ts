@@ -6,7 +6,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +14,7 @@ import { testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, git, tempDir, writeFiles } from '../helpers/git.ts';
 import { forgeStandin, type ForgeStandin } from '../helpers/forge-standin.ts';
 import { runGithubJob, runGitlabJob, type JobRun } from '../helpers/ci.ts';
-import { until } from '../helpers/wait.ts';
+import { freePort, until } from '../helpers/wait.ts';
 import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
@@ -63,12 +62,7 @@ test('set-up: a config repo made by init, a database, a server for the agent, a 
   d = await testDatabase();
   r = await localConfigRepo();
   host = await forgeStandin(TOKENS);
-  port = await new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
+  port = await freePort();
   r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
   commitAll(r.repo, 'the server is here');
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });

@@ -1,5 +1,6 @@
 // Waiting in tests: poll until a condition holds, or fail naming what did not happen (uvu has no
-// timeouts of its own); and whether a process is alive.
+// timeouts of its own); whether a process is alive; a free port.
+import { createServer, type AddressInfo } from 'node:net';
 
 export async function until<T>(
   what: string,
@@ -22,4 +23,14 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers that must know their URL before they listen). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../helpers/wait.ts';
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import Provider from 'oidc-provider';
@@ -29,14 +29,6 @@ const ACCOUNTS: Record<string, { email: string; email_verified: boolean }> = {
   unverified: { email: 'olga@example.com', email_verified: false },
   outsider: { email: 'olga@other.org', email_verified: true },
 };
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 test('matchIdentity: a verified email, from an allowed domain', () => {
   assert.equal(matchIdentity({}, { email: 'A@Example.com', email_verified: true }), { email: 'a@example.com' });

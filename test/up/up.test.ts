@@ -6,21 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { BIN } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
-import { until } from '../helpers/wait.ts';
+import { freePort, until } from '../helpers/wait.ts';
 
 const data = pgDataDir('coder-git-up-');
 let port = 0;
-
-const freePort = () =>
-  new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 
 /** Processes whose command line or working directory is under the data dir (agents run in it). */
 function leftovers(): string[] {
