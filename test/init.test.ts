@@ -32,7 +32,8 @@ test('init makes a committed repo that validates, in the working tree and at HEA
   assert.is(git(dir, 'log', '--format=%an <%ae>').trim(), 'coder-git <coder-git@localhost>', 'a fallback identity when git has none');
   for (const f of ['.github/workflows/coder-git.yaml', '.gitlab-ci.yml', 'README.md', 'templates/local/main.tf']) assert.ok(existsSync(path.join(dir, f)), f);
   const wf = readFileSync(path.join(dir, '.github/workflows/coder-git.yaml'), 'utf8');
-  assert.match(wf, new RegExp(`CODER_GIT_VERSION: "${VERSION.replace(/\./g, '\\.')}"`));
+  assert.ok(wf.includes(`CODER_GIT: npx --yes coder-git@${VERSION}\n`), 'the pipeline runs the coder-git version that made the repo');
+  assert.ok(readFileSync(path.join(dir, '.gitlab-ci.yml'), 'utf8').includes(`CODER_GIT: npx --yes coder-git@${VERSION}\n`));
   assert.match(wf, /validate --format github/);
 });
 
