@@ -1,8 +1,7 @@
 // Plans for people (text, like terraform plan), for pull requests (markdown: a summary table, then
 // collapsible details per workspace) and for tools (json: the Plan object, stable).
 
-import type { Colors } from '../config/format.ts';
-import { PLAIN } from '../config/format.ts';
+import { fenceFor, PLAIN, type Colors } from '../config/format.ts';
 import type { FieldChange, ObjectChange, Plan, WorkspaceChange } from './types.ts';
 
 export const PLAN_FORMATS = ['text', 'markdown', 'json'] as const;
@@ -86,23 +85,27 @@ export function renderMarkdown(p: Plan): string {
   }
   const builds = p.workspaces.filter((w) => w.build || w.inProgress);
   if (builds.length) {
-    out.push('| workspace | change | build | terraform | why |', '| --- | --- | --- | --- | --- |');
+    // Per workspace, what its terraform plan would do: resources to add, change, destroy.
+    out.push('| workspace | change | build | to add | to change | to destroy | why |', '| --- | --- | --- | ---: | ---: | ---: | --- |');
     for (const w of builds) {
-      const tf = w.terraform ? `+${w.terraform.add} ~${w.terraform.change} -${w.terraform.destroy}` : w.terraformError ? '⚠ could not plan' : '—';
-      out.push(`| \`${w.key}\` | ${w.action} | ${w.build?.transition ?? '—'} | ${tf} | ${escapeMd(w.build?.why.join('; ') ?? w.inProgress ?? '')} |`);
+      const tf = w.terraform ? [w.terraform.add, w.terraform.change, w.terraform.destroy] : w.terraformError ? ['⚠', '⚠', '⚠'] : ['—', '—', '—'];
+      const why = `${w.terraformError ? 'terraform could not plan (see details); ' : ''}${w.build?.why.join('; ') ?? w.inProgress ?? ''}`;
+      out.push(`| \`${w.key}\` | ${w.action} | ${w.build?.transition ?? '—'} | ${tf.join(' | ')} | ${escapeMd(why)} |`);
     }
     out.push('');
   }
   const details = [p.deployment, ...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
   if (details.length) {
-    out.push('<details><summary>Details</summary>', '', '```diff');
+    const lines: string[] = [];
     for (const x of details) {
-      out.push(`${SIGN[x.action]} ${x.key}`);
-      for (const f of x.fields) if (x.action !== 'delete') out.push(`${SIGN[x.action]}     ${fieldLine(f)}`);
+      lines.push(`${SIGN[x.action]} ${x.key}`);
+      for (const f of x.fields) if (x.action !== 'delete') lines.push(`${SIGN[x.action]}     ${fieldLine(f)}`);
       const w = x as WorkspaceChange;
-      if (w.terraform || w.terraformError) out.push(`      ${terraformSummary(w)}`, ...terraformLines(w).map((l) => `    ${l}`));
+      if (w.terraform || w.terraformError) lines.push(`      ${terraformSummary(w)}`, ...terraformLines(w).map((l) => `    ${l}`));
     }
-    out.push('```', '', '</details>', '');
+    // A value or a terraform error holding ``` must not end the block early.
+    const fence = fenceFor(lines.join('\n'));
+    out.push('<details><summary>Details</summary>', '', `${fence}diff`, ...lines, fence, '', '</details>', '');
   }
   return `${out.join('\n')}`;
 }

@@ -112,7 +112,7 @@ test('pull request: validated, planned (nothing applied), the plan posted as one
   let c = comments('github:acme/config#5');
   assert.is(c.length, 1);
   assert.match(c[0]!.body, /### coder-git plan/);
-  assert.match(c[0]!.body, /`admin\/dev` \| update \| start \| \+1 ~0 -1 \|/, 'the agent is replaced to take the new motd');
+  assert.match(c[0]!.body, /\| `admin\/dev` \| update \| start \| 1 \| 0 \| 1 \|/, 'the agent is replaced to take the new motd: 1 to add, 0 to change, 1 to destroy');
   assert.match(c[0]!.body, /\+ bob/);
   assert.match(j.summary, /### coder-git plan/, 'the plan is in the job summary too');
 
