@@ -89,7 +89,7 @@ test('a parameter change updates the workspace: new motd, a fresh agent', async 
   const quick = await cg('plan', '--no-terraform');
   assert.not.match(quick.stdout, /terraform:/);
   const md = await cg('plan', '--format', 'markdown');
-  assert.match(md.stdout, /\| `admin\/dev` \| update \| start \| \+1 ~0 -1 \| parameters changed \|/);
+  assert.match(md.stdout, /\| `admin\/dev` \| update \| start \| 1 \| 0 \| 1 \| parameters changed \|/);
   const r = await cg('apply', '--auto-approve');
   assert.is(r.code, 0, r.stdout);
   assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Hello again\n');
