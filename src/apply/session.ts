@@ -57,3 +57,13 @@ export async function checkRefUnmoved(dir: string, saved: SavedPlan): Promise<vo
     throw new CoderGitError('CG_PLAN', `the saved plan is stale: ${saved.ref} moved from ${saved.commit.slice(0, 12)} to ${now.slice(0, 12)} since it was made`, { hint: 'make a new plan and apply that' });
   }
 }
+
+/**
+ * The applied commit that already contains `sha`, if any: applying `sha` then would take the
+ * deployment back (an older CI job running after a newer one). Unknown ancestry (a shallow clone
+ * without that commit) is not a reason to refuse.
+ */
+export async function newerApplied(dir: string, sha: string, lastApplied: string | undefined): Promise<string | undefined> {
+  if (!lastApplied || lastApplied === sha) return undefined;
+  return (await new GitRepo(dir).isAncestor(sha, lastApplied)) ? lastApplied : undefined;
+}

@@ -93,6 +93,20 @@ export class GitRepo {
     return out.split('\n').filter(Boolean);
   }
 
+  /**
+   * Whether `older` is an ancestor of `newer` (true), not (false), or unknown because one of them is
+   * not in this clone (a shallow CI checkout): undefined.
+   */
+  async isAncestor(older: string, newer: string): Promise<boolean | undefined> {
+    const has = async (sha: string) => (await this.git.raw(['cat-file', '-t', sha]).catch(() => '')).trim() === 'commit';
+    if (!(await has(older)) || !(await has(newer))) return undefined;
+    // (not --is-ancestor: its answer is only the exit status, which simple-git does not report
+    // when git prints nothing)
+    const base = (await this.git.raw(['merge-base', older, newer]).catch(() => '')).trim();
+    const full = (await this.git.raw(['rev-parse', older])).trim();
+    return base === full;
+  }
+
   /** A bare clone of url in dir (the runner's cache of a remote config repo); dir's parent must exist. */
   static async cloneBare(url: string, dir: string): Promise<GitRepo> {
     const parent = simpleGit({ baseDir: path.dirname(dir), allowEnvironment: ALLOWED_GIT_ENV });

@@ -80,6 +80,8 @@ test('the shipped pipelines: pinned version, apply never overlapping, PR jobs wi
   const gl = parse(readFileSync(gitlabFile(), 'utf8'));
   assert.is(gl.variables.CODER_GIT, `npx --yes coder-git@${VERSION}`);
   assert.is(gl['coder-git-apply'].resource_group, 'coder-git-apply');
+  assert.is(gl['coder-git-apply'].variables.GIT_DEPTH, '0', 'the history, to tell an older commit from a newer one');
+  assert.is(wf.jobs.apply.steps[0].with['fetch-depth'], 0);
   assert.is(gl['coder-git-validate'].artifacts.reports.codequality, 'gl-code-quality-report.json');
 });
 
@@ -153,6 +155,22 @@ test('merge: the push to main applies it, with Terraform state from PostgreSQL o
   const builds = await d.db.any<{ transition: string; status: string }>("SELECT b.transition, b.status FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id WHERE w.name = 'dev' ORDER BY b.build_number");
   assert.equal(builds.map((b) => `${b.transition}:${b.status}`), ['start:succeeded', 'start:succeeded']);
   await until('the new agent is ready', async () => (await agent().catch(() => undefined))?.lifecycle === 'ready', { ms: 60_000 });
+});
+
+test('an older apply job running after a newer one applies nothing', async () => {
+  const newest = head();
+  git(r.repo, 'checkout', '-q', 'HEAD~1');
+  const older = head();
+  const count = () => d.db.one<{ syncs: number; builds: number }>('SELECT (SELECT count(*) FROM syncs)::int AS syncs, (SELECT count(*) FROM workspace_builds)::int AS builds');
+  const before = await count();
+  try {
+    const j = await github('apply', 'push');
+    assert.ok(j.ok, show(j));
+    assert.match(j.steps.at(-1)!.stdout, new RegExp(`Nothing applied: ${older.slice(0, 12)} is older than ${newest.slice(0, 12)}, which is applied already`));
+    assert.equal(await count(), before, 'no sync recorded, no build queued');
+  } finally {
+    git(r.repo, 'checkout', '-q', 'main');
+  }
 });
 
 test('GitLab: merge request pipeline validates and notes the plan; the default branch applies', async () => {

@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
 import { CoderGitError, EXIT } from '../../errors.ts';
 import { buildsInProgress, finishSync, makePlan, runBuilds, writeChanges } from '../../apply/apply.ts';
-import { checkRefUnmoved, driverFor, loadCommit, readPlan } from '../../apply/session.ts';
+import { checkRefUnmoved, driverFor, loadCommit, newerApplied, readPlan } from '../../apply/session.ts';
+import { syncs } from '../../db/repos/syncs.ts';
 import { hasChanges } from '../../plan/diff.ts';
 import { renderPlan, summaryLine } from '../../plan/render.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
@@ -24,6 +25,7 @@ interface Args extends DatabaseArgs, BuildArgs {
   parallelism?: number;
   'allow-destroy': boolean;
   'max-destroy': number;
+  'allow-older': boolean;
   color?: boolean;
 }
 
@@ -38,6 +40,7 @@ export const applyCommand: CommandModule<object, Args> = {
       .option('parallelism', { type: 'number', describe: 'Builds at once (default: terraform.parallelism in coder-git.yaml, 4)' })
       .option('allow-destroy', { type: 'boolean', default: false, describe: 'Allow a plan that destroys more workspaces than --max-destroy' })
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: more destroys than this need --allow-destroy' })
+      .option('allow-older', { type: 'boolean', default: false, describe: 'Apply a commit even when a newer one that contains it is applied already (going back)' })
       .epilog('Exit status: 0 applied (or nothing to do), 1 invalid commit, refused plan or a failed build, 64 usage error.') as never,
   handler: async (argv) => {
     const color = useColor(argv.color) ? ANSI : PLAIN;
@@ -60,6 +63,13 @@ export const applyCommand: CommandModule<object, Args> = {
       return;
     }
     const d = await openForCommand(argv);
+    // An older CI job that runs after a newer one must not take the deployment back.
+    const sha = c.source.commit?.sha;
+    const newer = sha && !argv['allow-older'] ? await newerApplied(argv.dir, sha, (await syncs.lastWritten(d.db))?.commit_sha) : undefined;
+    if (newer) {
+      process.stdout.write(`Nothing applied: ${sha!.slice(0, 12)} is older than ${newer.slice(0, 12)}, which is applied already and contains it. To go back to it anyway: --allow-older (or revert in git).\n`);
+      return;
+    }
     // The builds given (and whatever else is queued), with --parallelism or the deployment's.
     const run = (deployment: Deployment, buildIds: string[]) =>
       runBuilds({ parallelism: argv.parallelism ?? deployment.terraform.parallelism, buildIds, env: buildEnv(d.db, deployment) });

@@ -27,6 +27,8 @@ export const syncs = {
     q.none(sql('syncs/set-status'), { id, status, errors: extra.errors ?? null, plan_summary: extra.plan_summary ?? null }),
   recent: (q: Q, limit = 20) => q.any<SyncRow>(sql('syncs/recent'), { limit }),
   lastApplied: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-applied')),
+  /** The newest sync applied or still applying: what the deployment is at, or is becoming. */
+  lastWritten: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-written')),
   byCommit: (q: Q, commitSha: string) => q.oneOrNone<SyncRow>(sql('syncs/by-commit'), { commit_sha: commitSha }),
   /** Syncs of other commits still applying: overtaken by commitSha, the new tip. */
   supersede: (q: Q, commitSha: string) => q.none(sql('syncs/supersede'), { commit_sha: commitSha }),
