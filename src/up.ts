@@ -30,6 +30,8 @@ export interface UpOptions {
   port: number;
   agentCommand: string;
   log: (m: string) => void;
+  /** receives stop() before anything starts, so a signal during start-up can use it */
+  onStoppable?: (stop: () => Promise<void>) => void;
 }
 
 export interface Up {
@@ -89,11 +91,27 @@ export async function up(o: UpOptions): Promise<Up> {
   const repoDir = path.resolve(o.repo ?? path.join(o.dataDir, 'demo'));
   const admin = o.repo ? undefined : await demoRepo(repoDir, o.dataDir, url);
   const { db } = o.database;
+  const stoppedFile = path.join(o.dataDir, STOPPED_FILE);
 
-  let app: FastifyInstance | undefined = await buildServer({ database: o.database, accessUrl: url, logger: { level: 'warn' } });
+  let app: FastifyInstance | undefined;
+  let runner: Runner | undefined;
+  let watch: NodeJS.Timeout | undefined;
+  let stopping = false;
+  // Handed out before anything starts, so a Ctrl-C during start-up stops whatever has started by then.
+  const stop = async () => {
+    stopping = true;
+    clearInterval(watch);
+    if (runner) await stopLocalWorkspaces(db, stoppedFile, o.log);
+    await runner?.stop();
+    await app?.close();
+    app = undefined;
+  };
+  o.onStoppable?.(stop);
+
+  app = await buildServer({ database: o.database, accessUrl: url, logger: { level: 'warn' } });
   await app.listen({ host: o.host, port: o.port });
   const source = await openSource({ repo: repoDir, dataDir: o.dataDir, intervalMs: 60_000 });
-  const runner = new Runner({
+  runner = new Runner({
     database: o.database,
     source,
     dataDir: o.dataDir,
@@ -112,19 +130,19 @@ export async function up(o: UpOptions): Promise<Up> {
   await firstSync(db, await source.head(), o.log);
 
   // What the last `up` stopped on its way out is started again.
-  const stoppedFile = path.join(o.dataDir, STOPPED_FILE);
   const stopped: { owner: string; name: string }[] = existsSync(stoppedFile) ? JSON.parse(await fsp.readFile(stoppedFile, 'utf8')) : [];
   for (const w of stopped) {
+    if (stopping) break;
     await requestStart(db, w.owner, w.name, { username: 'up' }).then(
       (r) => r.queued && o.log(`starting ${w.owner}/${w.name} again (build #${r.build_number})`),
       () => undefined,
     );
   }
-  await fsp.rm(stoppedFile, { force: true });
+  if (!stopping) await fsp.rm(stoppedFile, { force: true });
 
   // Tell the person when each workspace's agent is there (the demo's, typically, a few seconds in).
   const announced = new Set<string>();
-  const watch = setInterval(() => {
+  watch = setInterval(() => {
     void workspaces.listing(db, null).then((rows) => {
       for (const w of rows.map((r) => workspaceView(r))) {
         const key = `${w.owner}/${w.name}`;
@@ -136,32 +154,34 @@ export async function up(o: UpOptions): Promise<Up> {
     }, () => undefined);
   }, 1000);
   watch.unref();
+  if (stopping) clearInterval(watch);
 
-  return {
-    url,
-    repo: repoDir,
-    admin,
-    async stop() {
-      clearInterval(watch);
-      // Stop what runs on this machine, through the runner that is still up, and wait for it.
-      const local = await workspaces.localAgents(db).catch(() => []);
-      const waiting: { owner: string; name: string; build: number }[] = [];
-      for (const w of local) {
-        const r = await requestStop(db, w.owner, w.name, { username: 'up' }).catch(() => undefined);
-        if (r) waiting.push({ ...w, build: r.build_number });
-      }
-      if (waiting.length) {
-        o.log(`stopping ${waiting.map((w) => `${w.owner}/${w.name}`).join(', ')} (their agents run on this machine; the next up starts them again)`);
-        await fsp.writeFile(stoppedFile, JSON.stringify(waiting.map(({ owner, name }) => ({ owner, name }))));
-        for (const end = Date.now() + STOP_WAIT_MS; Date.now() < end; ) {
-          const states = await Promise.all(waiting.map((w) => builds.byNumber(db, w.owner, w.name, w.build).then((b) => b?.status, () => undefined)));
-          if (states.every((s) => s && s !== 'pending' && s !== 'running')) break;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      await runner.stop();
-      await app?.close();
-      app = undefined;
-    },
-  };
+  return { url, repo: repoDir, admin, stop };
+}
+
+/**
+ * Stops what runs on this machine, through the runner that is still up, and waits for it; writes
+ * which, for the next `up` to start again.
+ */
+async function stopLocalWorkspaces(db: Database['db'], stoppedFile: string, log: (m: string) => void): Promise<void> {
+  // A start still in progress is let finish first: stopped half-way, its agent could outlive us.
+  let local = await workspaces.localAgents(db).catch(() => []);
+  for (const end = Date.now() + STOP_WAIT_MS; local.some((w) => w.build_status === 'pending' || w.build_status === 'running') && Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    local = await workspaces.localAgents(db).catch(() => []);
+  }
+  const waiting: { owner: string; name: string; build: number }[] = [];
+  for (const w of local) {
+    const r = await requestStop(db, w.owner, w.name, { username: 'up' }).catch(() => undefined);
+    if (r) waiting.push({ ...w, build: r.build_number });
+  }
+  if (waiting.length) {
+    log(`stopping ${waiting.map((w) => `${w.owner}/${w.name}`).join(', ')} (their agents run on this machine; the next up starts them again)`);
+    await fsp.writeFile(stoppedFile, JSON.stringify(waiting.map(({ owner, name }) => ({ owner, name }))));
+    for (const end = Date.now() + STOP_WAIT_MS; Date.now() < end; ) {
+      const states = await Promise.all(waiting.map((w) => builds.byNumber(db, w.owner, w.name, w.build).then((b) => b?.status, () => undefined)));
+      if (states.every((s) => s && s !== 'pending' && s !== 'running')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

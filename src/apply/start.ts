@@ -5,7 +5,7 @@
 // The runners' workers pick the build up like any other. `coder-git up` stops (and later starts
 // again) the workspaces whose agents run on its own machine the same way.
 
-import type { Db } from '../db/connect.ts';
+import type { Db, Q } from '../db/connect.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { builds } from '../db/repos/builds.ts';
 import { audit } from '../db/repos/audit.ts';
@@ -19,6 +19,16 @@ export interface StartRequest {
   queued: boolean;
 }
 
+type Locked = NonNullable<Awaited<ReturnType<typeof workspaces.forStart>>>;
+
+/** A manual start or stop build on the locked workspace, its scheduled state to match, audited. */
+async function queue(t: Q, w: Locked, transition: 'start' | 'stop', target: string, by: { username: string; ip?: string }): Promise<StartRequest> {
+  const build = await builds.create(t, { workspace_id: w.id, transition, reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
+  await workspaces.setScheduled(t, w.id, transition === 'start' ? 'running' : 'stopped');
+  await audit.append(t, { actor: by.username, action: `workspace_${transition}_requested`, target, details: { build: build.build_number }, ip: by.ip });
+  return { build_number: build.build_number, queued: true };
+}
+
 export async function requestStart(db: Db, owner: string, name: string, by: { username: string; ip?: string }): Promise<StartRequest> {
   return underApplyLock(db, undefined, async (t) => {
     const w = await workspaces.forStart(t, owner, name);
@@ -29,10 +39,7 @@ export async function requestStart(db: Db, owner: string, name: string, by: { us
       throw new CoderGitError('CG_CONFLICT', `${owner}/${name} is being ${w.build_transition === 'stop' ? 'stopped' : 'destroyed'} (build #${w.build_number}); start it when that build has finished`);
     }
     if (w.build_transition === 'delete' && w.build_status === 'succeeded') throw new CoderGitError('CG_CONFLICT', `${owner}/${name} was destroyed`);
-    const build = await builds.create(t, { workspace_id: w.id, transition: 'start', reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
-    await workspaces.setScheduled(t, w.id, 'running');
-    await audit.append(t, { actor: by.username, action: 'workspace_start_requested', target: `${owner}/${name}`, details: { build: build.build_number }, ip: by.ip });
-    return { build_number: build.build_number, queued: true };
+    return queue(t, w, 'start', `${owner}/${name}`, by);
   });
 }
 
@@ -41,9 +48,6 @@ export async function requestStop(db: Db, owner: string, name: string, by: { use
   return underApplyLock(db, undefined, async (t) => {
     const w = await workspaces.forStart(t, owner, name);
     if (!w || w.build_transition !== 'start' || w.build_status !== 'succeeded') return undefined;
-    const build = await builds.create(t, { workspace_id: w.id, transition: 'stop', reason: 'manual', template_version_id: w.template_version_id, parameters: w.parameters, sync_id: null });
-    await workspaces.setScheduled(t, w.id, 'stopped');
-    await audit.append(t, { actor: by.username, action: 'workspace_stop_requested', target: `${owner}/${name}`, details: { build: build.build_number } });
-    return { build_number: build.build_number, queued: true };
+    return queue(t, w, 'stop', `${owner}/${name}`, by);
   });
 }

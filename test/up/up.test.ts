@@ -85,6 +85,14 @@ test('up again: the same password still works, and the workspace is started agai
   await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
 });
 
+test('Ctrl-C while the workspace is still starting: the start finishes, then it is stopped; nothing left', async () => {
+  const p = startUp();
+  await until('the restart queued', async () => /starting admin\/dev again/.test(p.out()), { ms: 120_000, detail: p.out });
+  assert.is(await ctrlC(p), 130, p.out());
+  assert.match(p.out(), /stopping admin\/dev/, p.out());
+  await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
+});
+
 test('up refuses a remote repo and a bad --listen, saying what would be right', async () => {
   const { cli } = await import('../helpers/cli.ts');
   const a = await cli(['up', '--data-dir', data, '--listen', 'nonsense']);

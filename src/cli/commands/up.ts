@@ -24,17 +24,18 @@ export const upCommand: CommandModule<object, Args> = {
     if (argv.repo && /^[a-z][a-z0-9+.-]*:\/\/|^git@/i.test(argv.repo)) throw new CoderGitError('CG_USAGE', `--repo ${JSON.stringify(argv.repo)}: up follows a local repository (for a remote one, run coder-git server and coder-git runner)`);
     const database = await openForCommand(argv);
     const say = (s: string) => process.stdout.write(`${s}\n`);
-    let started;
+    // Registered before anything starts (released before the database): a Ctrl-C during start-up
+    // stops local workspaces, the runner and the server as far as they got.
+    let stop: (() => Promise<void>) | undefined;
+    onRelease('up', async () => stop?.());
+    setShutdownBudget(180_000);
+    let u;
     try {
-      started = await up({ database, dataDir: argv['data-dir'], repo: argv.repo, host: m[1] || '127.0.0.1', port: Number(m[2]), agentCommand: argv['agent-command'], log: (s) => say(`${new Date().toISOString()} ${s}`) });
+      u = await up({ database, dataDir: argv['data-dir'], repo: argv.repo, host: m[1] || '127.0.0.1', port: Number(m[2]), agentCommand: argv['agent-command'], log: (s) => say(`${new Date().toISOString()} ${s}`), onStoppable: (s) => (stop = s) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CoderGitError('CG_IO', `cannot listen on ${argv.listen}: something else uses it (choose another with --listen)`);
       throw err;
     }
-    const u = started;
-    // Released before the database: stop local workspaces, the runner, then the server.
-    onRelease('up', () => u.stop());
-    setShutdownBudget(180_000);
     say('');
     say(`coder-git is up at ${u.url}`);
     if (u.admin) {

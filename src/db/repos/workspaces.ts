@@ -107,7 +107,7 @@ export const workspaces = {
   scheduled: (q: Q, ids: string[] | null = null, lock = false) => q.any<ScheduleRow>(sql('workspaces/schedule'), { ids, lock: lock ? 'FOR UPDATE OF w' : '' }),
   setScheduled: (q: Q, id: string, state: 'running' | 'stopped') => q.none(sql('workspaces/set-scheduled'), { id, state }),
   /** Started workspaces whose agent runs on this machine (templates using coder_agent_command). */
-  localAgents: (q: Q) => q.any<{ owner: string; name: string }>(sql('workspaces/local-agents')),
+  localAgents: (q: Q) => q.any<{ owner: string; name: string; build_status: BuildStatus }>(sql('workspaces/local-agents')),
   /** owner/name with its latest build, locked (a person asks to start it). */
   forStart: (q: Q, owner: string, name: string) =>
     q.oneOrNone<{ id: string; template_version_id: string; parameters: Record<string, Scalar>; scheduled_state: string | null; build_transition: Transition | null; build_status: BuildStatus | null; build_number: number | null }>(sql('workspaces/for-start'), { owner, name }),

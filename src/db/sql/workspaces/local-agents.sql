@@ -1,7 +1,7 @@
 -- Started (or starting) workspaces whose template starts the agent on the runner's own machine: its
 -- .tf files (stored base64) use coder_agent_command (the Terraform contract's variable for local-style templates).
 -- `coder-git up` stops them when it stops, so no agent process outlives it.
-SELECT u.username AS owner, w.name
+SELECT u.username AS owner, w.name, b.status AS build_status
 FROM workspaces w
 JOIN users u ON u.id = w.owner_id
 JOIN workspace_builds b ON b.id = w.latest_build_id
