@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import type { FastifyInstance } from 'fastify';
 import { BIN } from '../helpers/cli.ts';
-import { testDatabase, type TestDb } from '../helpers/db.ts';
+import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, git, tempDir, writeFiles } from '../helpers/git.ts';
 import { forgeStandin, type ForgeStandin } from '../helpers/forge-standin.ts';
 import { runGithubJob, runGitlabJob, type JobRun } from '../helpers/ci.ts';
@@ -234,6 +234,7 @@ test('cleanup: the workspace removed by a merged change, so its agent stops', as
     await app.close();
     await host.close();
     await d.drop();
+    await stopOwnServer();
     cleanup();
   }
 });
