@@ -104,6 +104,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         unlink();
         clearInterval(watchdog);
         ctx.metrics.agentsConnected--;
+        if (hello && ctx.replicas.url) write(() => agents.setReplica(db, agent.id, null, ctx.replicas.url!));
         write(() => agents.report(db, agent.id, { disconnected: true }).then(() => announce('disconnected')));
       });
       socket.on('message', (data, isBinary) => {
@@ -118,6 +119,8 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             if (hello) return refuse('hello only once');
             hello = true;
             unlink = ctx.links.add(agent.id, send);
+            // Other replicas forward streams for this agent here (replicas.ts).
+            if (ctx.replicas.url) write(() => agents.setReplica(db, agent.id, ctx.replicas.url!));
             write(async () => {
               await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);

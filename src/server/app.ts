@@ -13,6 +13,7 @@ import type { Deployment } from '../config/types.ts';
 import { authenticate } from './auth.ts';
 import { AuthCache } from './auth-cache.ts';
 import { AgentEvents } from './events.ts';
+import { Replicas } from './replicas.ts';
 import { AgentLinks, relayRoutes } from './relay.ts';
 import { pageRoutes } from './pages.ts';
 import { terminalRoutes } from './terminal.ts';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** bytes of startup log kept per agent */
   agentLogCap?: number;
+  /** how other server replicas reach this one, for relays across replicas (replicas.ts) */
+  replicaUrl?: string;
 }
 
 export interface Ctx {
@@ -45,6 +48,8 @@ export interface Ctx {
   events: AgentEvents;
   /** the agents connected to this process (to open streams through them) */
   links: AgentLinks;
+  /** relays to and from the other replicas */
+  replicas: Replicas;
   metrics: ServerMetrics;
   heartbeatMs: number;
   /** coder-git.yaml as last applied (re-read every few seconds) */
@@ -106,11 +111,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await authCache.start();
   const events = new AgentEvents(o.database);
   await events.start();
+  const replicas = new Replicas(db, o.replicaUrl?.replace(/\/+$/, ''));
   const ctx: Ctx = {
     o,
     authCache,
     events,
-    links: new AgentLinks(),
+    links: new AgentLinks(() => replicas.sessionId()),
+    replicas,
     metrics: new ServerMetrics(),
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
     async deployment() {

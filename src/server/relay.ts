@@ -6,8 +6,9 @@
 //   GET /api/v1/agents/relay?session=…                    (the agent token)
 // and the server pipes the two, frames both ways as they came. Port forwarding uses it directly;
 // SSH (…/ssh) carries an SSH connection to the agent's SSH server; the web terminal (…/pty) attaches
-// to a shell the agent keeps for a while (agent/terminals.ts). The agent must be connected to the
-// same server replica (README: Replicas).
+// to a shell the agent keeps for a while (agent/terminals.ts). When the person's socket or the
+// agent's dial-back reaches another replica than the one holding the agent's control socket, it is
+// forwarded there (replicas.ts).
 
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,6 +16,8 @@ import type { WebSocket } from 'ws';
 import type { Ctx } from './app.ts';
 import { agentFromRequest } from './agents.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
+import { agents } from '../db/repos/agents.ts';
+import { held, type Dialed } from './replicas.ts';
 import { audit } from '../db/repos/audit.ts';
 import type { AgentRow } from '../db/repos/agents.ts';
 
@@ -27,6 +30,8 @@ export class AgentLinks {
   private links = new Map<string, (m: unknown) => void>();
   private pending = new Map<string, { agentId: string; resolve: (ws: WebSocket) => void }>();
 
+  constructor(private readonly sessionId: () => string = () => randomBytes(18).toString('base64url')) {}
+
   add(agentId: string, send: (m: unknown) => void): () => void {
     this.links.set(agentId, send);
     return () => {
@@ -38,7 +43,7 @@ export class AgentLinks {
   open(agentId: string, target: RelayTarget): Promise<WebSocket | undefined> {
     const send = this.links.get(agentId);
     if (!send) return Promise.resolve(undefined);
-    const session = randomBytes(18).toString('base64url');
+    const session = this.sessionId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(session);
@@ -77,6 +82,9 @@ function pipe(a: WebSocket, b: WebSocket): void {
   b.on('close', close);
 }
 
+const INTERNAL_RELAY = '/api/v1/internal/relay';
+const INTERNAL_ARRIVE = '/api/v1/internal/arrive';
+
 /** The request's Origin is this server (as the browser reached it). */
 function sameOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin;
@@ -113,29 +121,66 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   };
   const relay = async (client: WebSocket, req: FastifyRequest) => {
     const t = (req as FastifyRequest & { relayTo: Target }).relayTo;
-    // Bytes that arrive before the agent's side is there are held, in order.
-    const early: [unknown, boolean][] = [];
-    const hold = (data: unknown, binary: boolean) => early.push([data, binary]);
-    client.on('message', hold);
+    const flush = held(client);
     const action = { ssh: 'ssh_session', tcp: 'port_forward', pty: 'terminal_session' }[t.target.kind];
     const details = t.target.kind === 'tcp' ? { port: t.target.port } : t.target.kind === 'pty' ? { terminal: t.target.reconnect } : {};
     await audit.append(db, { actor: req.actor!.username, action, target: t.workspace, details, ip: req.ip });
-    const agentSide = await ctx.links.open(t.agentId, t.target);
+    const local = await ctx.links.open(t.agentId, t.target);
+    const remote = local ? undefined : await viaReplica(t);
+    const agentSide = local ?? remote?.ws;
     if (!agentSide) {
-      client.close(4004, 'the agent is not connected to this server, or could not open the stream');
+      client.close(4004, 'the agent is not connected to a server replica this one can reach, or could not open the stream');
       return;
     }
-    client.off('message', hold);
-    for (const [data, binary] of early) agentSide.send(data as Buffer, { binary });
+    flush(agentSide);
+    remote?.flush(client);
     pipe(client, agentSide);
+  };
+  // The agent's control socket is on another replica: the stream is opened there, and piped through.
+  const viaReplica = async (t: Target): Promise<Dialed | undefined> => {
+    const where = ctx.replicas.url ? await agents.replicaOf(db, t.agentId) : null;
+    if (!where || where === ctx.replicas.url) return undefined;
+    return ctx.replicas.dial(where, INTERNAL_RELAY, { agent: t.agentId, target: JSON.stringify(t.target) });
   };
   app.get('/api/v1/workspaces/:owner/:name/tcp/:port', { websocket: true, preValidation: reachable('tcp') }, relay);
   app.get('/api/v1/workspaces/:owner/:name/ssh', { websocket: true, preValidation: reachable('ssh') }, relay);
   app.get('/api/v1/workspaces/:owner/:name/pty', { websocket: true, preValidation: reachable('pty') }, relay);
 
-  app.get('/api/v1/agents/relay', { websocket: true, preValidation: agentFromRequest(ctx) }, (socket: WebSocket, req) => {
+  app.get('/api/v1/agents/relay', { websocket: true, preValidation: agentFromRequest(ctx) }, async (socket: WebSocket, req) => {
     const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
     const session = String((req.query as { session?: string }).session ?? '');
-    if (!ctx.links.arrive(session, agent.id, socket)) socket.close(4004, 'no such session');
+    if (ctx.links.arrive(session, agent.id, socket)) return;
+    // The dial-back reached another replica than the one waiting for it: pass it on.
+    const waiting = ctx.replicas.elsewhere(session);
+    if (!waiting) return socket.close(4004, 'no such session');
+    const flush = held(socket);
+    const there = await ctx.replicas.dial(waiting, INTERNAL_ARRIVE, { session, agent: agent.id });
+    if (!there) return socket.close(4004, 'the replica waiting for this stream cannot be reached');
+    flush(there.ws);
+    there.flush(socket);
+    pipe(socket, there.ws);
+  });
+
+  // Internal routes, for other replicas only (signed with the shared relay key).
+  const signed = (path: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!(await ctx.replicas.verify(path, req.query as Record<string, string>))) return reply.code(403).send({ error: { code: 'forbidden', message: 'internal: for server replicas only' } });
+  };
+  app.get(INTERNAL_RELAY, { websocket: true, preValidation: signed(INTERNAL_RELAY) }, async (socket: WebSocket, req) => {
+    const q = req.query as { agent: string; target: string };
+    const flush = held(socket);
+    let target: RelayTarget;
+    try {
+      target = JSON.parse(q.target) as RelayTarget;
+    } catch {
+      return socket.close(4000, 'target: not JSON');
+    }
+    const agentSide = await ctx.links.open(q.agent, target);
+    if (!agentSide) return socket.close(4004, 'the agent is not connected to this server, or could not open the stream');
+    flush(agentSide);
+    pipe(socket, agentSide);
+  });
+  app.get(INTERNAL_ARRIVE, { websocket: true, preValidation: signed(INTERNAL_ARRIVE) }, (socket: WebSocket, req) => {
+    const q = req.query as { session: string; agent: string };
+    if (!ctx.links.arrive(q.session, q.agent, socket)) socket.close(4004, 'no such session');
   });
 }

@@ -156,6 +156,9 @@ test('Helm chart: values and helpers that exist, balanced blocks, real flags and
   const grace = Number(/terminationGracePeriodSeconds: (\d+)/.exec(tpl['runner-deployment.yaml']!)![1]);
   assert.ok(grace > 5 * 60, 'Kubernetes waits longer than --grace before it kills the runner');
   assert.match(tpl['server-deployment.yaml']!, /readinessProbe:\s+httpGet: \{ path: \/healthz/);
+  // Replicas find each other by pod IP, so relays work whichever replica a person or an agent reaches.
+  assert.match(tpl['server-deployment.yaml']!, /name: CODER_GIT_REPLICA_URL\s+value: "http:\/\/\$\(POD_IP\):\{\{ \.Values\.server\.port \}\}"/);
+  assert.match(tpl['server-deployment.yaml']!, /name: POD_IP\s+valueFrom:\s+fieldRef: \{ fieldPath: status\.podIP \}/);
   // /healthz is what the server really serves.
   assert.match(read('src/server/app.ts'), /app\.get\('\/healthz'/);
 });

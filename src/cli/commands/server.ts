@@ -9,6 +9,7 @@ interface Args extends DatabaseArgs {
   listen: string;
   'access-url'?: string;
   'log-level': string;
+  'replica-url'?: string;
 }
 
 export const serverCommand: CommandModule<object, Args> = {
@@ -18,14 +19,18 @@ export const serverCommand: CommandModule<object, Args> = {
     databaseOptions(y)
       .option('listen', { type: 'string', default: envString('listen') ?? '127.0.0.1:3000', describe: `HOST:PORT to listen on (0.0.0.0:3000 for every interface)${envNote('listen')}` })
       .option('access-url', { type: 'string', default: envString('access-url'), describe: `The URL people and agents reach this server at (default: coder-git.yaml access_url)${envNote('access-url')}` })
+      .option('replica-url', { type: 'string', default: envString('replica-url'), defaultDescription: 'http://HOST:PORT of --listen, unless HOST is 0.0.0.0 or ::', describe: `How the other server replicas reach this one (e.g. http://$POD_IP:3000), so terminals, SSH and port forwards work whichever replica a person or an agent reaches${envNote('replica-url')}` })
       .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: envString('log-level') ?? 'info', describe: `Log level (JSON lines on stdout)${envNote('log-level')}` })
       .epilog('The git webhook (POST /api/v1/webhooks/git) is on when CODER_GIT_WEBHOOK_SECRET is set; a secret is never a flag, so it stays out of process lists.') as never,
   handler: async (argv) => {
     const m = /^(.*):(\d{1,5})$/.exec(argv.listen);
     if (!m) throw new CoderGitError('CG_USAGE', `--listen ${JSON.stringify(argv.listen)}: expected HOST:PORT, like 127.0.0.1:3000`);
     if (argv['access-url'] && !/^https?:\/\/[^\s/]+/.test(argv['access-url'])) throw new CoderGitError('CG_USAGE', `--access-url ${JSON.stringify(argv['access-url'])}: expected an http:// or https:// URL`);
+    const host = m[1] || '127.0.0.1';
+    const replicaUrl = argv['replica-url'] ?? (/^(0\.0\.0\.0|::|\[::\])$/.test(host) ? undefined : `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${m[2]}`);
+    if (replicaUrl && !/^https?:\/\/[^\s/]+$/.test(replicaUrl)) throw new CoderGitError('CG_USAGE', `--replica-url ${JSON.stringify(replicaUrl)}: expected http://HOST:PORT, with no path`);
     const database = await openForCommand(argv);
-    const app = await buildServer({ database, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
+    const app = await buildServer({ database, replicaUrl, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
     onRelease('server', () => app.close());
     try {
       // A deep accept queue: thousands of agents reconnecting at once after a restart.

@@ -47,6 +47,11 @@ export const agents = {
     q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
   welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null; env: Record<string, string> }>(sql('agents/welcome'), { id }),
+  /** Which replica holds the agent's control socket (url), or that it left (null, previous url). */
+  setReplica: (q: Q, id: string, url: string | null, previous: string | null = null) => q.none(sql('agents/set-replica'), { id, url, previous }),
+  replicaOf: async (q: Q, id: string) => (await q.oneOrNone<{ replica_url: string | null }>(sql('agents/replica'), { id }))?.replica_url ?? null,
+  /** The replicas' shared key for signing internal relay requests (made on first use). */
+  relayKey: async (q: Q, candidate: Buffer) => (await q.one<{ key: Buffer }>(sql('relay/key'), { key: candidate })).key,
   byTokenHash: (q: Q, tokenHash: Buffer) => q.oneOrNone<AgentRow>(sql('agents/by-token'), { token_hash: tokenHash }),
   report: (q: Q, id: string, r: AgentReport) =>
     q.one<AgentRow>(sql('agents/update'), {
