@@ -45,12 +45,7 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
   }
   if (!opts.templates.includes('local')) opts = { ...opts, templates: ['local', ...opts.templates] };
 
-  const dir = path.resolve(opts.dir);
-  await fsp.mkdir(dir, { recursive: true });
-  const existing = (await fsp.readdir(dir)).filter((e) => e !== '.git');
-  if (existing.length) {
-    throw new CoderGitError('CG_EXISTS', `${dir} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); init makes a new config repo in an empty or new directory`);
-  }
+  const dir = await emptyRepoDir(opts.dir, 'init makes a new config repo in an empty or new directory');
 
   const files = new Map<string, string>();
   files.set('coder-git.yaml', deploymentFile(opts.accessUrl));
@@ -66,18 +61,35 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
   for (const [rel, text] of await repoScaffold()) files.set(rel, text);
   files.set('README.md', readme(opts));
 
-  for (const [rel, text] of files) {
-    const abs = path.join(dir, rel);
-    await fsp.mkdir(path.dirname(abs), { recursive: true });
-    await fsp.writeFile(abs, text, { flag: 'wx' });
-  }
-  let commit: string | undefined;
-  if (opts.commit) {
-    const repo = new GitRepo(dir);
-    if (!(await repo.isRepo())) await repo.init();
-    commit = await repo.commitAll('Initial coder-git config repo');
-  }
+  await writeNewFiles(dir, files);
+  const commit = opts.commit ? await commitNewRepo(dir, 'Initial coder-git config repo') : undefined;
   return { dir, files: [...files.keys()].sort(), commit };
+}
+
+/** The folder for a new config repo (made if missing), refused unless empty but for .git. */
+export async function emptyRepoDir(target: string, why: string): Promise<string> {
+  const dir = path.resolve(target);
+  await fsp.mkdir(dir, { recursive: true });
+  const existing = (await fsp.readdir(dir)).filter((e) => e !== '.git');
+  if (existing.length) throw new CoderGitError('CG_EXISTS', `${dir} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); ${why}`);
+  return dir;
+}
+
+/** Writes the files of a new repo, never over an existing one nor outside dir. */
+export async function writeNewFiles(dir: string, files: Map<string, string | Buffer>): Promise<void> {
+  for (const [rel, content] of files) {
+    const abs = path.join(dir, rel);
+    if (!abs.startsWith(`${dir}${path.sep}`)) throw new CoderGitError('CG_IO', `refusing to write ${rel}: outside ${dir}`);
+    await fsp.mkdir(path.dirname(abs), { recursive: true });
+    await fsp.writeFile(abs, content, { flag: 'wx' });
+  }
+}
+
+/** git init (unless dir is a repo already) and commit everything; returns the commit. */
+export async function commitNewRepo(dir: string, message: string): Promise<string> {
+  const repo = new GitRepo(dir);
+  if (!(await repo.isRepo())) await repo.init();
+  return repo.commitAll(message);
 }
 
 /** What every new config repo gets besides its config: the CI pipelines (pinned to this version) and a .gitignore. */

@@ -77,14 +77,21 @@ async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ us
 
 /** The sign-in line is only worth printing once the commit's users are in the database. */
 async function firstSync(db: Database['db'], commit: string, log: (m: string) => void): Promise<void> {
-  for (const end = Date.now() + FIRST_SYNC_WAIT_MS; Date.now() < end; ) {
-    const s = await syncs.byCommit(db, commit).catch(() => null);
-    if (s?.status === 'invalid') log(`commit ${commit.slice(0, 8)} is invalid, nothing applied: see coder-git status`);
-    if (s) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  log(`commit ${commit.slice(0, 8)} not applied yet: see coder-git status`);
+  let status: string | undefined;
+  const seen = await waitFor(FIRST_SYNC_WAIT_MS, 100, async () => Boolean((status = (await syncs.byCommit(db, commit).catch(() => null))?.status)));
+  if (status === 'invalid') log(`commit ${commit.slice(0, 8)} is invalid, nothing applied: see coder-git status`);
+  if (!seen) log(`commit ${commit.slice(0, 8)} not applied yet: see coder-git status`);
 }
+
+/** Calls check every `every` ms until it says true or `ms` have passed; whether it said true. */
+async function waitFor(ms: number, every: number, check: () => Promise<boolean>): Promise<boolean> {
+  for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, every))) {
+    if (await check()) return true;
+    if (Date.now() >= end) return false;
+  }
+}
+
+const busy = (s: string | undefined) => s === 'pending' || s === 'running';
 
 export async function up(o: UpOptions): Promise<Up> {
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${o.port}`;
@@ -165,11 +172,8 @@ export async function up(o: UpOptions): Promise<Up> {
  */
 async function stopLocalWorkspaces(db: Database['db'], stoppedFile: string, log: (m: string) => void): Promise<void> {
   // A start still in progress is let finish first: stopped half-way, its agent could outlive us.
-  let local = await workspaces.localAgents(db).catch(() => []);
-  for (const end = Date.now() + STOP_WAIT_MS; local.some((w) => w.build_status === 'pending' || w.build_status === 'running') && Date.now() < end; ) {
-    await new Promise((r) => setTimeout(r, 250));
-    local = await workspaces.localAgents(db).catch(() => []);
-  }
+  let local: Awaited<ReturnType<typeof workspaces.localAgents>> = [];
+  await waitFor(STOP_WAIT_MS, 250, async () => !(local = await workspaces.localAgents(db).catch(() => [])).some((w) => busy(w.build_status)));
   const waiting: { owner: string; name: string; build: number }[] = [];
   for (const w of local) {
     const r = await requestStop(db, w.owner, w.name, { username: 'up' }).catch(() => undefined);
@@ -178,10 +182,9 @@ async function stopLocalWorkspaces(db: Database['db'], stoppedFile: string, log:
   if (waiting.length) {
     log(`stopping ${waiting.map((w) => `${w.owner}/${w.name}`).join(', ')} (their agents run on this machine; the next up starts them again)`);
     await fsp.writeFile(stoppedFile, JSON.stringify(waiting.map(({ owner, name }) => ({ owner, name }))));
-    for (const end = Date.now() + STOP_WAIT_MS; Date.now() < end; ) {
+    await waitFor(STOP_WAIT_MS, 250, async () => {
       const states = await Promise.all(waiting.map((w) => builds.byNumber(db, w.owner, w.name, w.build).then((b) => b?.status, () => undefined)));
-      if (states.every((s) => s && s !== 'pending' && s !== 'running')) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return states.every((s) => s !== undefined && !busy(s));
+    });
   }
 }

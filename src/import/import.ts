@@ -2,14 +2,11 @@
 // config repo holding its users, templates and workspaces (README: Moving from Coder). The repo is
 // validated before it is committed; what could not be carried over is listed in IMPORT-NOTES.md and
 // on the terminal.
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { stringify } from 'yaml';
 import { CoderGitError } from '../errors.ts';
-import { GitRepo } from '../git/git.ts';
 import { loadConfig } from '../config/index.ts';
 import { textLine } from '../config/format.ts';
-import { deploymentFile, repoScaffold } from '../init.ts';
+import { commitNewRepo, deploymentFile, emptyRepoDir, repoScaffold, writeNewFiles } from '../init.ts';
 import { VERSION } from '../version.ts';
 import { coderClient } from './coder-api.ts';
 import { mapSnapshot, type CoderSnapshot } from './map.ts';
@@ -77,30 +74,18 @@ runner, next to (not instead of) what Coder runs today.
 
 export async function importFromCoder(o: ImportOptions): Promise<ImportResult> {
   if (!/^https?:\/\/[^/?#\s]+/.test(o.from)) throw new CoderGitError('CG_USAGE', `--from-coder ${JSON.stringify(o.from)}: expected the deployment's URL, like https://coder.example.com`);
-  const dir = path.resolve(o.dir);
-  await fsp.mkdir(dir, { recursive: true });
-  const existing = (await fsp.readdir(dir)).filter((e) => e !== '.git');
-  if (existing.length) throw new CoderGitError('CG_EXISTS', `${dir} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); import writes a new config repo into an empty or new directory`);
+  const dir = await emptyRepoDir(o.dir, 'import writes a new config repo into an empty or new directory');
 
   const m = mapSnapshot(await snapshot(o.from, o.token, o.log));
   const files = new Map(m.files);
   files.set('coder-git.yaml', deployment(o.accessUrl, m.terraform));
   for (const [rel, text] of await repoScaffold()) files.set(rel, text);
   files.set('IMPORT-NOTES.md', notesFile(o.from, m));
-  for (const [rel, content] of files) {
-    const abs = path.join(dir, rel);
-    if (!abs.startsWith(`${dir}${path.sep}`)) throw new CoderGitError('CG_IO', `refusing to write ${rel}: outside ${dir}`);
-    await fsp.mkdir(path.dirname(abs), { recursive: true });
-    await fsp.writeFile(abs, content, { flag: 'wx' });
-  }
+  await writeNewFiles(dir, files);
 
   const { result } = await loadConfig({ dir });
   const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => textLine(d).trimEnd());
   const out: ImportResult = { dir, counts: m.counts, notes: m.notes, valid: result.state !== undefined, errors };
-  if (o.commit) {
-    const repo = new GitRepo(dir);
-    if (!(await repo.isRepo())) await repo.init();
-    out.commit = await repo.commitAll(`Import from Coder at ${o.from}`);
-  }
+  if (o.commit) out.commit = await commitNewRepo(dir, `Import from Coder at ${o.from}`);
   return out;
 }

@@ -10,7 +10,6 @@
 // agent's dial-back reaches another replica than the one holding the agent's control socket, it is
 // forwarded there (replicas.ts).
 
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './app.ts';
@@ -30,7 +29,8 @@ export class AgentLinks {
   private links = new Map<string, (m: unknown) => void>();
   private pending = new Map<string, { agentId: string; resolve: (ws: WebSocket) => void }>();
 
-  constructor(private readonly sessionId: () => string = () => randomBytes(18).toString('base64url')) {}
+  /** sessionId: ids for the agent's dial-back (Replicas.sessionId names the replica waiting for it) */
+  constructor(private readonly sessionId: () => string) {}
 
   add(agentId: string, send: (m: unknown) => void): () => void {
     this.links.set(agentId, send);

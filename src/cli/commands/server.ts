@@ -4,6 +4,7 @@ import { buildServer } from '../../server/app.ts';
 import { onRelease } from '../../lifecycle.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
+import { parseListen } from '../listen.ts';
 
 interface Args extends DatabaseArgs {
   listen: string;
@@ -23,18 +24,16 @@ export const serverCommand: CommandModule<object, Args> = {
       .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: envString('log-level') ?? 'info', describe: `Log level (JSON lines on stdout)${envNote('log-level')}` })
       .epilog('The git webhook (POST /api/v1/webhooks/git) is on when CODER_GIT_WEBHOOK_SECRET is set; a secret is never a flag, so it stays out of process lists.') as never,
   handler: async (argv) => {
-    const m = /^(.*):(\d{1,5})$/.exec(argv.listen);
-    if (!m) throw new CoderGitError('CG_USAGE', `--listen ${JSON.stringify(argv.listen)}: expected HOST:PORT, like 127.0.0.1:3000`);
+    const { host, port } = parseListen(argv.listen);
     if (argv['access-url'] && !/^https?:\/\/[^\s/]+/.test(argv['access-url'])) throw new CoderGitError('CG_USAGE', `--access-url ${JSON.stringify(argv['access-url'])}: expected an http:// or https:// URL`);
-    const host = m[1] || '127.0.0.1';
-    const replicaUrl = argv['replica-url'] ?? (/^(0\.0\.0\.0|::|\[::\])$/.test(host) ? undefined : `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${m[2]}`);
+    const replicaUrl = argv['replica-url'] ?? (/^(0\.0\.0\.0|::|\[::\])$/.test(host) ? undefined : `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
     if (replicaUrl && !/^https?:\/\/[^\s/]+$/.test(replicaUrl)) throw new CoderGitError('CG_USAGE', `--replica-url ${JSON.stringify(replicaUrl)}: expected http://HOST:PORT, with no path`);
     const database = await openForCommand(argv);
     const app = await buildServer({ database, replicaUrl, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
     onRelease('server', () => app.close());
     try {
       // A deep accept queue: thousands of agents reconnecting at once after a restart.
-      await app.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]), backlog: 4096 });
+      await app.listen({ host, port, backlog: 4096 });
     } catch (err) {
       throw new CoderGitError('CG_IO', `cannot listen on ${argv.listen}: ${err instanceof Error ? err.message : String(err)}`);
     }

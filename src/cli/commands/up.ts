@@ -5,6 +5,7 @@ import { up } from '../../up.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
+import { parseListen } from '../listen.ts';
 
 interface Args extends DatabaseArgs, BuildArgs {
   repo?: string;
@@ -19,8 +20,7 @@ export const upCommand: CommandModule<object, Args> = {
       .option('repo', { type: 'string', default: envString('repo'), describe: `A local config repo to follow (default: a demo repo made in the data dir)${envNote('repo')}` })
       .option('listen', { type: 'string', default: envString('listen') ?? '127.0.0.1:3000', describe: `HOST:PORT for the server${envNote('listen')}` }) as never,
   handler: async (argv) => {
-    const m = /^(.*):(\d{1,5})$/.exec(argv.listen);
-    if (!m) throw new CoderGitError('CG_USAGE', `--listen ${JSON.stringify(argv.listen)}: expected HOST:PORT, like 127.0.0.1:3000`);
+    const { host, port } = parseListen(argv.listen);
     if (argv.repo && /^[a-z][a-z0-9+.-]*:\/\/|^git@/i.test(argv.repo)) throw new CoderGitError('CG_USAGE', `--repo ${JSON.stringify(argv.repo)}: up follows a local repository (for a remote one, run coder-git server and coder-git runner)`);
     const database = await openForCommand(argv);
     const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -31,7 +31,7 @@ export const upCommand: CommandModule<object, Args> = {
     setShutdownBudget(180_000);
     let u;
     try {
-      u = await up({ database, dataDir: argv['data-dir'], repo: argv.repo, host: m[1] || '127.0.0.1', port: Number(m[2]), agentCommand: argv['agent-command'], log: (s) => say(`${new Date().toISOString()} ${s}`), onStoppable: (s) => (stop = s) });
+      u = await up({ database, dataDir: argv['data-dir'], repo: argv.repo, host, port, agentCommand: argv['agent-command'], log: (s) => say(`${new Date().toISOString()} ${s}`), onStoppable: (s) => (stop = s) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CoderGitError('CG_IO', `cannot listen on ${argv.listen}: something else uses it (choose another with --listen)`);
       throw err;
