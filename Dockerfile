@@ -17,9 +17,10 @@ COPY runner/ runner/
 COPY schemas/ schemas/
 COPY templates/ templates/
 COPY ci/ ci/
-# `prepare` bundles dist/coder-git.mjs; ssh2's optional native speed-up may fail to build here (no
-# compiler in the slim image), which it tolerates.
-RUN npm ci --omit=dev --no-audit --no-fund && node bin/coder-git.js --version
+# `prepare` bundles dist/coder-git.mjs with the build tools (dev dependencies), which are then
+# dropped: the bundle needs only the few runtime dependencies. ssh2's optional native speed-up may
+# fail to build here (no compiler in the slim image), which it tolerates.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund && node bin/coder-git.js --version
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ARG TERRAFORM_VERSION=1.11.4

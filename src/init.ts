@@ -6,7 +6,8 @@ import path from 'node:path';
 import { CoderGitError } from './errors.ts';
 import { GitRepo } from './git/git.ts';
 import { NAME_RE, NAME_RULE } from './config/layout.ts';
-import { schemaModeline, VERSION } from './version.ts';
+import { VERSION } from './version.ts';
+import { editorFiles, schemaModeline } from './config/editor.ts';
 
 export const BUILTIN_TEMPLATES = ['local', 'docker', 'kubernetes', 'aws-ec2'] as const;
 
@@ -92,13 +93,14 @@ export async function commitNewRepo(dir: string, message: string): Promise<strin
   return repo.commitAll(message);
 }
 
-/** What every new config repo gets besides its config: the CI pipelines (pinned to this version) and a .gitignore. */
+/** What every new config repo gets besides its config: the CI pipelines (pinned to this version), a .gitignore, editor settings and schemas. */
 export async function repoScaffold(): Promise<Map<string, string>> {
   const ci = (f: string) => fsp.readFile(path.join(pkgRoot, 'ci', f), 'utf8').then((s) => s.replaceAll('{{version}}', VERSION));
   return new Map([
     ['.github/workflows/coder-git.yaml', await ci('github/coder-git.yaml')],
     ['.gitlab-ci.yml', await ci('gitlab/coder-git.gitlab-ci.yml')],
     ['.gitignore', '.terraform/\n.terraform.lock.hcl\n'],
+    ...editorFiles(),
   ]);
 }
 

@@ -10,6 +10,7 @@ import { initRepo, BUILTIN_TEMPLATES } from '../src/init.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { CoderGitError } from '../src/errors.ts';
 import { VERSION } from '../src/version.ts';
+import { schemaText, type SchemaKind } from '../src/config/schemas.ts';
 
 const defaults = { admin: 'admin', adminEmail: 'admin@example.com', workspace: 'dev', templates: ['local'], accessUrl: 'http://127.0.0.1:3000', commit: true };
 
@@ -37,13 +38,24 @@ test('init makes a committed repo that validates, in the working tree and at HEA
   assert.match(wf, /validate --format github/);
 });
 
-test('scaffolded YAML files start with the schema modeline for editors', async () => {
+test('scaffolded YAML files start with a modeline naming the repo\'s own copy of their schema (offline, this version)', async () => {
   const dir = tempDir();
   await initRepo({ ...defaults, dir, commit: false });
   for (const [f, kind] of [['coder-git.yaml', 'deployment'], ['users/admin.yaml', 'user'], ['workspaces/admin/dev.yaml', 'workspace'], ['templates/local/template.yaml', 'template']]) {
-    const first = readFileSync(path.join(dir, f!), 'utf8').split('\n')[0];
-    assert.is(first, `# yaml-language-server: $schema=https://unpkg.com/coder-git@${VERSION}/schemas/${kind}.json`, f);
+    const first = readFileSync(path.join(dir, f!), 'utf8').split('\n')[0]!;
+    const ref = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+    assert.ok(ref, `${f}: ${first}`);
+    const schemaFile = path.resolve(path.dirname(path.join(dir, f!)), ref!);
+    assert.is(schemaFile, path.join(dir, '.coder-git/schemas', `${kind}.json`), f);
+    assert.is(readFileSync(schemaFile, 'utf8'), schemaText(kind as SchemaKind), `${f}: the copy is this version's schema`);
   }
+  const settings = JSON.parse(readFileSync(path.join(dir, '.vscode/settings.json'), 'utf8'))['yaml.schemas'] as Record<string, string>;
+  assert.equal(settings, {
+    './.coder-git/schemas/deployment.json': 'coder-git.yaml',
+    './.coder-git/schemas/user.json': 'users/*.yaml',
+    './.coder-git/schemas/template.json': 'templates/*/template.yaml',
+    './.coder-git/schemas/workspace.json': 'workspaces/*/*.yaml',
+  });
   assert.not.ok(existsSync(path.join(dir, '.git')), '--no-commit leaves git alone');
 });
 

@@ -21,6 +21,7 @@ import { listCommand, loginCommand, logoutCommand } from './commands/session.ts'
 import { agentCommand } from './commands/agent.ts';
 import { portForwardCommand } from './commands/port-forward.ts';
 import { configSshCommand, sshCommand } from './commands/ssh.ts';
+import { versionCommand } from './commands/version.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -65,6 +66,7 @@ export function buildCli(argv: string[]): Argv {
     .command(portForwardCommand)
     .command(agentCommand)
     .command(dbCommand)
+    .command(versionCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): source <(coder-git completion)')
     .demandCommand(1, 'Name a command; see coder-git --help')
     .recommendCommands()

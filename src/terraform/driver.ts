@@ -4,8 +4,9 @@
 // Output is streamed line by line; a run that outlives its timeout is interrupted (SIGINT: Terraform
 // stops cleanly and writes its state) and killed only if it does not stop within the grace period.
 
-import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { CoderGitError } from '../errors.ts';
@@ -117,11 +118,6 @@ export class TerraformDriver {
     return { code: exitCode ?? 1, timedOut };
   }
 
-  async version(): Promise<string> {
-    let out = '';
-    await this.run(['version'], { cwd: process.cwd(), env: {}, onLine: (_, l) => (out += `${l}\n`) });
-    return out.split('\n')[0] ?? '';
-  }
 }
 
 /** Reads whole lines appended to a file since the last read. */
@@ -147,4 +143,47 @@ function follow(file: string, onLine: (line: string) => void): { read(): void; e
       if (fd !== undefined) closeSync(fd);
     },
   };
+}
+
+export interface TerraformVersion {
+  /** the binary's absolute path as found on PATH */
+  path: string;
+  terraform_version: string;
+  platform: string;
+}
+
+/**
+ * `terraform version -json` of a binary (OpenTofu answers the same way). Runs in a temporary folder
+ * and without the user's CLI configuration, like every terraform run of coder-git.
+ */
+export async function terraformVersion(binary: string): Promise<TerraformVersion> {
+  const r = await execa(binary, ['version', '-json'], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 30_000,
+    cwd: os.tmpdir(),
+    env: { CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' },
+  });
+  if ((r as { cause?: { code?: string } }).cause?.code === 'ENOENT' || r.exitCode === undefined) {
+    throw new CoderGitError('CG_TERRAFORM', `${binary} not found on PATH`, { hint: 'install Terraform 1.4+ or set terraform.path in coder-git.yaml' });
+  }
+  let v: { terraform_version?: string; platform?: string };
+  try {
+    v = JSON.parse(String(r.stdout));
+  } catch {
+    throw new CoderGitError('CG_TERRAFORM', `${binary} version -json did not answer JSON (exit ${r.exitCode}): ${String(r.stdout || r.stderr).split('\n')[0]}`);
+  }
+  const found = binary.includes('/') ? path.resolve(binary) : (await whichOnPath(binary)) ?? binary;
+  return { path: found, terraform_version: v.terraform_version ?? 'unknown', platform: v.platform ?? 'unknown' };
+}
+
+async function whichOnPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const p = path.join(dir, name);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return undefined;
 }

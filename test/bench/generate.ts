@@ -21,7 +21,7 @@ export function generateRepo(dir: string, size: BenchRepoSize = FULL): void {
   };
   write('coder-git.yaml', 'apiVersion: coder-git/v1\nkind: Deployment\naccess_url: https://coder.example.com\nterraform:\n  variables:\n    region: eu-west-1\n');
   for (let t = 0; t < size.templates; t++) {
-    write(`templates/t${t}/template.yaml`, `# yaml-language-server: $schema=https://unpkg.com/coder-git@0.1.0/schemas/template.json
+    write(`templates/t${t}/template.yaml`, `# yaml-language-server: $schema=../../.coder-git/schemas/template.json
 apiVersion: coder-git/v1
 kind: Template
 display_name: Template ${t}
@@ -52,7 +52,7 @@ schedule:
     write(`templates/t${t}/main.tf`, `variable "cpu" {\n  type = number\n}\n\nvariable "image" {\n  type = string\n}\n\nvariable "label" {\n  type = string\n}\n\nvariable "coder_workspace_name" {\n  type = string\n}\n\nresource "terraform_data" "w" {\n  input = "\${var.coder_workspace_name}-\${var.cpu}-\${var.image}"\n}\n`);
   }
   for (let u = 0; u < size.users; u++) {
-    write(`users/user${u}.yaml`, `# yaml-language-server: $schema=https://unpkg.com/coder-git@0.1.0/schemas/user.json
+    write(`users/user${u}.yaml`, `# yaml-language-server: $schema=../.coder-git/schemas/user.json
 apiVersion: coder-git/v1
 kind: User
 email: user${u}@example.com
@@ -64,7 +64,7 @@ status: active
   }
   for (let w = 0; w < size.workspaces; w++) {
     const owner = w % size.users;
-    write(`workspaces/user${owner}/ws${w}.yaml`, `# yaml-language-server: $schema=https://unpkg.com/coder-git@0.1.0/schemas/workspace.json
+    write(`workspaces/user${owner}/ws${w}.yaml`, `# yaml-language-server: $schema=../../.coder-git/schemas/workspace.json
 apiVersion: coder-git/v1
 kind: Workspace
 template: t${w % size.templates}

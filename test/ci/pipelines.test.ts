@@ -2,14 +2,18 @@
 // (test/helpers/ci.ts): the workflow's own YAML decides which jobs and steps run, its `run:` lines
 // run in bash with the documented environment, against a real config repo (local template), a real
 // PostgreSQL, a coder-git server the workspace agent connects to, and a stand-in of the GitHub and
-// GitLab comment APIs. Only how coder-git is started is replaced (this checkout instead of npx).
+// GitLab comment APIs. coder-git itself is this checkout packed with `npm pack` and served over HTTP,
+// so the jobs run it the way a config repo pins an unreleased build: CODER_GIT set to
+// `npx --yes --package=<tarball URL> coder-git` (the default is the registry's coder-git@<version>).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { FastifyInstance } from 'fastify';
-import { BIN } from '../helpers/cli.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { packedTarball } from '../helpers/pack.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, git, tempDir, writeFiles } from '../helpers/git.ts';
 import { forgeStandin, type ForgeStandin } from '../helpers/forge-standin.ts';
@@ -35,7 +39,9 @@ const head = () => git(r.repo, 'rev-parse', 'HEAD').trim();
 const machineEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CODER_GIT_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'));
 /** A fresh data dir per job, as on a hosted runner: Terraform state must come from PostgreSQL. */
 const runnerEnv = (extra: Record<string, string>) => ({ ...machineEnv(), CODER_GIT_DATA_DIR: path.join(tempDir('coder-git-ci-home-'), 'data'), ...extra });
-const thisCoderGit = { CODER_GIT: `${process.execPath} ${BIN}` };
+/** CODER_GIT pinned to a tarball URL: this checkout, packed (set up in the first test). */
+const thisCoderGit: { CODER_GIT: string } = { CODER_GIT: '' };
+let tarballServer: Server;
 
 function github(job: string, event: 'pull_request' | 'push', pr?: number): Promise<JobRun> {
   const sha = head();
@@ -67,6 +73,13 @@ test('set-up: a config repo made by init, a database, a server for the agent, a 
   commitAll(r.repo, 'the server is here');
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
   await app.listen({ host: '127.0.0.1', port });
+  const tarball = packedTarball();
+  tarballServer = createServer((req, res) => {
+    if (req.url !== `/${path.basename(tarball)}`) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/gzip' }).end(readFileSync(tarball));
+  });
+  await new Promise<void>((r) => tarballServer.listen(0, '127.0.0.1', r));
+  thisCoderGit.CODER_GIT = `npx --yes --package=http://127.0.0.1:${(tarballServer.address() as AddressInfo).port}/${path.basename(tarball)} coder-git`;
 });
 
 test('the shipped pipelines: pinned version, apply never overlapping, PR jobs with write access to comments only', () => {
@@ -233,6 +246,7 @@ test('cleanup: the workspace removed by a merged change, so its agent stops', as
     if (existsSync(pidFile)) process.kill(-Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
     await app.close();
     await host.close();
+    tarballServer.close();
     await d.drop();
     await stopOwnServer();
     cleanup();

@@ -10,12 +10,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+/** Runs coder-git; `bin` runs another copy (an installed package's .bin/coder-git) instead of this checkout's. */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; bin?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The caller's own CODER_GIT_* settings must not leak into what a test sees.
     // Colour variables are unset, not emptied: node warns when both are set, even to "".
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CODER_GIT_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'));
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       cwd: opts.cwd,
       env: { ...inherited, ...opts.env },
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

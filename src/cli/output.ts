@@ -1,0 +1,24 @@
+// One spelling for machine-readable output across commands: `--format <name>` (text, json, and
+// whatever else a command prints), with `--json` accepted as short for `--format json`.
+import type { Argv } from 'yargs';
+import { envNote, envString } from './env.ts';
+
+export interface FormatArgs<F extends string = string> {
+  format: F;
+  json?: boolean;
+}
+
+/** Adds --format (choices, default text or CODER_GIT_FORMAT) and --json to a command. */
+export function formatOptions<T, F extends string>(y: Argv<T>, formats: readonly F[], describe: string): Argv<T & FormatArgs<F>> {
+  const fromEnv = envString('format') as F | undefined;
+  return y
+    .option('format', {
+      choices: formats,
+      default: (fromEnv && formats.includes(fromEnv) ? fromEnv : 'text') as F,
+      describe: `${describe}${envNote('format')}`,
+    })
+    .option('json', { type: 'boolean', describe: 'Short for --format json' })
+    .middleware((argv) => {
+      if ((argv as { json?: boolean }).json) (argv as { format: string }).format = 'json';
+    }) as never;
+}
