@@ -19,24 +19,22 @@
 import os from 'node:os';
 import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
-import { syncs, type SyncStatus } from '../src/db/repos/syncs.ts';
+import { syncs } from '../src/db/repos/syncs.ts';
 import { builds } from '../src/db/repos/builds.ts';
 import { notify, type Notification } from '../src/notify.ts';
-import { jobs } from '../src/db/repos/jobs.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
-import { makePlan, writeChanges } from '../src/apply/apply.ts';
-import { runBuild, type BuildEnv } from '../src/apply/build.ts';
-import { driverFor, loadCommit } from '../src/apply/session.ts';
-import { hasChanges } from '../src/plan/diff.ts';
-import { scheduleBuilds } from '../src/apply/schedule.ts';
-import { checkDrift } from '../src/apply/drift.ts';
+import { locks, RECONCILE_LOCK } from '../src/db/repos/locks.ts';
+import { loadCommitCached, syncCommit, type SyncOutcome } from '../src/apply/sync.ts';
+import { workerLoop } from './workers.ts';
+import { driverFor } from '../src/apply/session.ts';
+import { scheduleBuilds } from './schedule.ts';
+import { checkDrift } from './drift.ts';
 import { GitRepo } from '../src/git/git.ts';
 import { CoderGitError } from '../src/errors.ts';
 import type { Source } from './source.ts';
 import { REFRESH_CHANNEL } from '../src/db/channels.ts';
 import { listen, type Listener } from '../src/db/listen.ts';
 
-const RECONCILE_LOCK = 0x636f6472; // "codr"
 
 export interface RunnerOptions {
   database: Database;
@@ -130,7 +128,7 @@ export class Runner {
     let conn: Awaited<ReturnType<typeof db.connect>> | undefined;
     try {
       conn = await db.connect();
-      const { ok } = await conn.one<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RECONCILE_LOCK]);
+      const ok = await locks.trySession(conn, RECONCILE_LOCK);
       if (!ok) {
         conn.done();
         return;
@@ -144,7 +142,7 @@ export class Runner {
       this.leader = {
         epoch,
         release: async () => {
-          await held.none('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]).catch(() => undefined);
+          await locks.unlockSession(held, RECONCILE_LOCK).catch(() => undefined);
           held.done(true);
         },
       };
@@ -162,58 +160,16 @@ export class Runner {
     if (!leader) return;
     await this.settle();
     const head = await source.head();
-    const seen = await syncs.byCommit(db, head);
-    const c = await loadCommit(source.dir, head);
-    const commit = { sha: head, ref: source.branch, author: c.source.commit?.author ?? null, message: c.source.commit?.subject ?? null };
-    const record = async (status: SyncStatus, errors: unknown[], planSummary: unknown) => {
-      await syncs.insert(db, { commit_sha: head, ref: commit.ref, author: commit.author, message: commit.message, status, errors, plan_summary: planSummary });
-      if (status === 'invalid' || status === 'failed') void this.notify({ event: status === 'invalid' ? 'sync_invalid' : 'sync_failed', commit, errors });
-    };
     if (head !== this.lastHead) {
       await syncs.supersede(db, head);
       if (this.lastHead) await this.recordSkipped(this.lastHead, head);
       this.lastHead = head;
-      if (!seen) this.o.log(`commit ${head.slice(0, 12)} "${c.source.commit?.subject ?? ''}"`);
+      if (!(await syncs.byCommit(db, head))) this.o.log(`commit ${head.slice(0, 12)} "${(await loadCommitCached(source.dir, head)).source.commit?.subject ?? ''}"`);
     }
-    if (!c.desired) {
-      if (!seen) {
-        const errors = c.result.diagnostics.filter((d) => d.severity === 'error');
-        await record('invalid', errors, null);
-        this.o.log(`commit ${head.slice(0, 12)} is invalid (${errors.length} error(s)); nothing applied`);
-      }
-      return;
-    }
-    this.deployment = c.desired.deployment;
-    const { plan } = await makePlan(db, c.desired, undefined, { retryAfterMs: this.o.retryAfterMs });
-    if (plan.errors.length) {
-      if (!seen) await record('invalid', plan.errors, null);
-      return;
-    }
-    if (!hasChanges(plan)) {
-      // Applied means the deployment matches the commit: nothing left to do and nothing in progress.
-      if (plan.workspaces.some((w) => w.inProgress)) return;
-      if (!seen) await record('applied', [], plan.summary);
-      else if (seen.status !== 'applied') await syncs.setStatus(db, seen.id, 'applied', { errors: [] });
-      return;
-    }
-    if (seen?.status === 'invalid') return;
+    let r: SyncOutcome;
     try {
-      const w = await writeChanges(db, c.desired, { commit: c.source.commit!, ref: source.branch, epoch: leader.epoch, syncId: seen?.id, allowDestroy: this.o.allowDestroy, maxDestroy: this.o.maxDestroy, retryAfterMs: this.o.retryAfterMs });
-      this.o.log(`commit ${head.slice(0, 12)}: ${w.buildIds.length} build(s) queued`);
-      this.wake();
+      r = await syncCommit({ db, dir: source.dir, sha: head, ref: source.branch, epoch: leader.epoch, allowDestroy: this.o.allowDestroy, maxDestroy: this.o.maxDestroy, retryAfterMs: this.o.retryAfterMs });
     } catch (err) {
-      if (err instanceof CoderGitError && err.code === 'CG_PLAN') {
-        // Refused (the mass-destroy guard): recorded once, nothing applied, until a new commit.
-        if (seen?.status !== 'failed') {
-          const errors = [{ message: err.message, hint: err.hint }];
-          if (seen) {
-            await syncs.setStatus(db, seen.id, 'failed', { errors });
-            void this.notify({ event: 'sync_failed', commit, errors });
-          } else await record('failed', errors, plan.summary);
-          this.o.log(`commit ${head.slice(0, 12)} refused: ${err.message}`);
-        }
-        return;
-      }
       if (err instanceof CoderGitError && err.code === 'CG_FENCED') {
         this.o.log('another runner reconciles now; this one only builds');
         await leader.release();
@@ -221,6 +177,29 @@ export class Runner {
         return;
       }
       throw err;
+    }
+    if ('deployment' in r) this.deployment = r.deployment;
+    const c = r.loaded.source.commit;
+    const commit = { sha: head, ref: source.branch, author: c?.author ?? null, message: c?.subject ?? null };
+    switch (r.kind) {
+      case 'invalid':
+        if (r.newly) {
+          if (!r.plan) this.o.log(`commit ${head.slice(0, 12)} is invalid (${r.errors.length} error(s)); nothing applied`);
+          void this.notify({ event: 'sync_invalid', commit, errors: r.errors });
+        }
+        return;
+      case 'refused':
+        if (r.newly) {
+          this.o.log(`commit ${head.slice(0, 12)} refused: ${r.error.message}`);
+          void this.notify({ event: 'sync_failed', commit, errors: [{ message: r.error.message, hint: r.error.hint }] });
+        }
+        return;
+      case 'queued':
+        this.o.log(`commit ${head.slice(0, 12)}: ${r.buildIds.length} build(s) queued`);
+        this.wake();
+        return;
+      default:
+        return; // unchanged (recorded applied), or busy: the next reconcile after the builds finish
     }
   }
 
@@ -316,42 +295,38 @@ export class Runner {
     }
   }
 
-  private async worker(i: number): Promise<void> {
+  private worker(i: number): Promise<void> {
     const { db } = this.o.database;
-    while (!this.stopping) {
-      const deployment = this.deployment;
-      const job = deployment ? await jobs.claim(db, `${this.id}:${i}`, this.o.leaseSeconds).catch(() => null) : null;
-      if (!job || !deployment) {
-        await jobs.reapExpired(db).catch(() => undefined);
-        await Promise.race([this.idle, new Promise((r) => setTimeout(r, 250))]);
-        continue;
-      }
-      this.running++;
-      try {
-        const env: BuildEnv = {
-          db,
-          driver: driverFor(deployment, this.o.dataDir),
-          dataDir: this.o.dataDir,
-          runnerId: `${this.id}:${i}`,
-          deployment,
-          leaseSeconds: this.o.leaseSeconds,
-          agentCommand: this.o.agentCommand,
-          signal: this.abort.signal,
-        };
-        const status = await runBuild(env, job);
-        this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
-        if (status === 'failed') {
-          const [ctx, row] = [await builds.context(db, job.build_id), await builds.get(db, job.build_id)];
-          if (ctx && row) void this.notify({ event: 'build_failed', workspace: `${ctx.owner}/${ctx.workspace}`, build: { number: ctx.build_number, transition: ctx.transition, error: row.error } });
-        }
-      } catch (err) {
-        this.o.log(`build ${job.build_id.slice(0, 8)}: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
+    const id = `${this.id}:${i}`;
+    return workerLoop({
+      db,
+      id,
+      leaseSeconds: this.o.leaseSeconds,
+      env: () => {
+        const deployment = this.deployment;
+        if (!deployment) return undefined;
+        return { db, driver: driverFor(deployment, this.o.dataDir), dataDir: this.o.dataDir, deployment, leaseSeconds: this.o.leaseSeconds, agentCommand: this.o.agentCommand, signal: this.abort.signal };
+      },
+      stop: () => this.stopping,
+      idle: () => Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, 250))]),
+      onStart: () => void this.running++,
+      onFinished: async ({ job, build, status }) => {
         this.running--;
-      }
-      await this.settle().catch(() => undefined);
-      this.kick();
-    }
+        this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
+        if (status === 'failed' && build) {
+          const row = await builds.get(db, job.build_id);
+          if (row) void this.notify({ event: 'build_failed', workspace: `${build.owner}/${build.workspace}`, build: { number: build.build_number, transition: build.transition, error: row.error } });
+        }
+        await this.settle().catch(() => undefined);
+        this.kick();
+      },
+      onError: (job, err) => {
+        this.running--;
+        this.o.log(`build ${job.build_id.slice(0, 8)}: ${err instanceof Error ? err.message : String(err)}`);
+        void this.settle().catch(() => undefined);
+        this.kick();
+      },
+    });
   }
 
   /** Stop taking work; give running builds the grace period; then interrupt them; let go of leadership. */

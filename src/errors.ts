@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'CG_DB' // the database cannot be reached, started or used
   | 'CG_DB_NEWER' // the database schema is newer than this coder-git
   | 'CG_TERRAFORM' // terraform cannot be run
-  | 'CG_PLAN' // a plan cannot be applied (errors in it, stale, too destructive)
+  | 'CG_PLAN_STALE' // a saved plan no longer matches (the applied state or its ref moved)
+  | 'CG_PLAN_INVALID' // the plan has errors (a change the applied state does not allow)
+  | 'CG_DESTROY_GUARD' // the plan destroys more workspaces than --max-destroy allows
   | 'CG_FENCED' // this runner is no longer the reconciler
   | 'CG_CONFLICT' // the thing is busy or in a state that does not allow it (try again later)
   | 'CG_AUTH' // not signed in, or the server refused the credentials
@@ -49,11 +51,31 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_DB: EXIT.error,
   CG_DB_NEWER: EXIT.error,
   CG_TERRAFORM: EXIT.error,
-  CG_PLAN: EXIT.error,
+  CG_PLAN_STALE: EXIT.error,
+  CG_PLAN_INVALID: EXIT.error,
+  CG_DESTROY_GUARD: EXIT.error,
   CG_FENCED: EXIT.error,
   CG_CONFLICT: EXIT.error,
   CG_AUTH: EXIT.error,
   CG_HTTP: EXIT.error,
+};
+
+/**
+ * The HTTP status a server answer gets for a library failure that reaches a route (the routes'
+ * own refusals are ApiErrors with their status). Anything not listed is a 500.
+ */
+export const HTTP_STATUS: Partial<Record<ErrorCode, { status: number; code: string }>> = {
+  CG_USAGE: { status: 400, code: 'bad_request' },
+  CG_INVALID_CONFIG: { status: 422, code: 'invalid_config' },
+  CG_NOT_FOUND: { status: 404, code: 'not_found' },
+  CG_EXISTS: { status: 409, code: 'conflict' },
+  CG_CONFLICT: { status: 409, code: 'conflict' },
+  CG_PLAN_STALE: { status: 409, code: 'plan_stale' },
+  CG_PLAN_INVALID: { status: 422, code: 'plan_invalid' },
+  CG_DESTROY_GUARD: { status: 422, code: 'destroy_guard' },
+  CG_FENCED: { status: 409, code: 'fenced' },
+  CG_AUTH: { status: 401, code: 'unauthenticated' },
+  CG_DB: { status: 503, code: 'database_unavailable' },
 };
 
 export function exitCodeFor(err: unknown): number {

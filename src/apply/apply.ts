@@ -7,7 +7,6 @@
 //  3. Workers take the builds from the queue (FOR UPDATE SKIP LOCKED) and run Terraform.
 
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import type { Db, Q } from '../db/connect.ts';
 import type { DesiredState } from '../config/types.ts';
 import type { CommitInfo } from '../git/git.ts';
@@ -24,13 +23,11 @@ import { jobs } from '../db/repos/jobs.ts';
 import { syncs } from '../db/repos/syncs.ts';
 import { audit } from '../db/repos/audit.ts';
 import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
-import { runBuild, type BuildEnv } from './build.ts';
 import { reconciler } from '../db/repos/reconciler.ts';
+import { locks } from '../db/repos/locks.ts';
 import { states } from '../db/repos/states.ts';
 import { addTerraformPlans } from '../plan/terraform.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
-
-const APPLY_LOCK = 0x636f6467; // "codg": shared by every coder-git process
 
 /** A digest of the applied state: a saved plan is stale when it no longer matches. */
 export function fingerprint(a: AppliedState): string {
@@ -49,7 +46,7 @@ export function fingerprint(a: AppliedState): string {
  */
 export function underApplyLock<T>(db: Db, epoch: number | undefined, fn: (t: Q) => Promise<T>): Promise<T> {
   return db.tx('apply', async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    await locks.apply(t);
     if (epoch !== undefined && !(await reconciler.check(t, epoch))) {
       throw new CoderGitError('CG_FENCED', 'another runner reconciles now; this one no longer writes');
     }
@@ -68,8 +65,6 @@ export interface TerraformInPlan {
 }
 
 export async function makePlan(db: Db, desired: DesiredState, terraform?: TerraformInPlan, opts: DiffOptions = {}): Promise<Planned> {
-  // Builds whose runner died are interrupted first, so the plan retries them instead of waiting.
-  await jobs.reapExpired(db);
   const applied = await loadAppliedState(db);
   const hashes = templateVersions(desired);
   const plan = diff(desired, applied, hashes, opts);
@@ -120,15 +115,15 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
   return underApplyLock(db, o.epoch, async (t) => {
     const applied = await readAppliedState(t);
     if (o.expectFingerprint && o.expectFingerprint !== fingerprint(applied)) {
-      throw new CoderGitError('CG_PLAN', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
+      throw new CoderGitError('CG_PLAN_STALE', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
     }
     const plan = diff(desired, applied, hashes, { retryAfterMs: o.retryAfterMs });
     if (plan.errors.length) {
-      throw new CoderGitError('CG_PLAN', `the plan has ${plan.errors.length} error(s); nothing was applied:\n${plan.errors.map((e) => `  ${e.file}: ${e.message}`).join('\n')}`);
+      throw new CoderGitError('CG_PLAN_INVALID', `the plan has ${plan.errors.length} error(s); nothing was applied:\n${plan.errors.map((e) => `  ${e.file}: ${e.message}`).join('\n')}`);
     }
     const destroys = plan.summary.builds.delete;
     if (destroys > o.maxDestroy && !o.allowDestroy) {
-      throw new CoderGitError('CG_PLAN', `the plan destroys ${destroys} workspaces, more than the limit of ${o.maxDestroy}; nothing was applied`, {
+      throw new CoderGitError('CG_DESTROY_GUARD', `the plan destroys ${destroys} workspaces, more than the limit of ${o.maxDestroy}; nothing was applied`, {
         hint: 'check the plan, then apply with --allow-destroy (or raise --max-destroy)',
       });
     }
@@ -195,51 +190,10 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
   });
 }
 
-export interface RunOptions {
-  parallelism: number;
-  env: Omit<BuildEnv, 'runnerId'>;
-  /** stop once these builds are finished (others in the queue are left to whoever takes them) */
-  buildIds: string[];
-  pollMs?: number;
-}
-
-/**
- * N workers take builds from the queue until the given builds are finished and nothing else is
- * ready (builds a dead apply left pending are built too).
- */
-export async function runBuilds(o: RunOptions): Promise<Map<string, BuildStatus>> {
-  const { db } = o.env;
-  const runnerBase = `${os.hostname()}:${process.pid}`;
-  const unfinished = async () =>
-    (await db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'running')", [o.buildIds])).n;
-  const worker = async (i: number) => {
-    const env: BuildEnv = { ...o.env, runnerId: `${runnerBase}:${i}` };
-    for (;;) {
-      const job = await jobs.claim(db, env.runnerId, env.leaseSeconds);
-      if (job) {
-        await runBuild(env, job);
-        continue;
-      }
-      if ((await unfinished()) === 0) return;
-      // Ours are running elsewhere: if that runner dies, its lease runs out and the build is reaped.
-      await jobs.reapExpired(db);
-      await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.parallelism) }, (_, i) => worker(i)));
-  const rows = await db.any<{ id: string; status: BuildStatus }>('SELECT id, status FROM workspace_builds WHERE id = ANY($1::uuid[])', [o.buildIds]);
-  return new Map(rows.map((r) => [r.id, r.status]));
-}
-
 /** Marks the sync applied when every build of it succeeded, failed otherwise. */
 export async function finishSync(db: Db, syncId: string, results: Map<string, BuildStatus>): Promise<'applied' | 'failed'> {
   const failed = [...results.values()].filter((s) => s !== 'succeeded').length;
   const status = failed ? 'failed' : 'applied';
   await syncs.setStatus(db, syncId, status, failed ? { errors: [{ message: `${failed} build(s) did not succeed` }] } : {});
   return status;
-}
-
-/** Builds pending or running anywhere (a plan leaves their workspaces alone until they finish). */
-export async function buildsInProgress(db: Db): Promise<string[]> {
-  return (await db.any<{ id: string }>("SELECT id FROM workspace_builds WHERE status IN ('pending', 'running')")).map((r) => r.id);
 }

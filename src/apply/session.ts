@@ -54,7 +54,7 @@ export async function checkRefUnmoved(dir: string, saved: SavedPlan): Promise<vo
   if (!saved.ref) return;
   const now = await new GitRepo(path.resolve(dir)).resolveCommit(saved.ref).catch(() => undefined);
   if (now && now !== saved.commit) {
-    throw new CoderGitError('CG_PLAN', `the saved plan is stale: ${saved.ref} moved from ${saved.commit.slice(0, 12)} to ${now.slice(0, 12)} since it was made`, { hint: 'make a new plan and apply that' });
+    throw new CoderGitError('CG_PLAN_STALE', `the saved plan is stale: ${saved.ref} moved from ${saved.commit.slice(0, 12)} to ${now.slice(0, 12)} since it was made`, { hint: 'make a new plan and apply that' });
   }
 }
 

@@ -1,6 +1,6 @@
 // Options every command that runs builds takes (apply, runner).
 import type { Argv } from 'yargs';
-import { defaultAgentCommand } from '../apply/build.ts';
+import { defaultAgentCommand } from '../terraform/contract.ts';
 import { envNote, envString } from './env.ts';
 
 export interface BuildArgs {

@@ -22,6 +22,7 @@ import { agentCommand } from './commands/agent.ts';
 import { portForwardCommand } from './commands/port-forward.ts';
 import { configSshCommand, sshCommand } from './commands/ssh.ts';
 import { versionCommand } from './commands/version.ts';
+import { logsCommand } from './commands/logs.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
@@ -57,6 +58,7 @@ export function buildCli(argv: string[]): Argv {
     .command(upCommand)
     .command(runnerCommand)
     .command(statusCommand)
+    .command(logsCommand)
     .command(serverCommand)
     .command(loginCommand)
     .command(logoutCommand)

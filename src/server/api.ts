@@ -23,7 +23,7 @@ import { workspaceView } from '../workspace-view.ts';
 import { VERSION } from '../version.ts';
 import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
 import { requestStart } from '../apply/start.ts';
-import { CoderGitError } from '../errors.ts';
+import { CoderGitError, HTTP_STATUS } from '../errors.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -102,14 +102,9 @@ export const API_ROUTES: ApiRoute[] = [
       const { owner, name } = params(req);
       const me = req.actor!;
       if (owner !== me.username && !me.roles.includes('owner')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
-      try {
-        const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.ip });
-        return reply.code(r.queued ? 202 : 200).send(r);
-      } catch (err) {
-        if (err instanceof CoderGitError && err.code === 'CG_NOT_FOUND') throw new ApiError(404, 'not_found', err.message);
-        if (err instanceof CoderGitError && err.code === 'CG_CONFLICT') throw new ApiError(409, 'conflict', err.message);
-        throw err;
-      }
+      // CG_NOT_FOUND and CG_CONFLICT become 404 and 409 through HTTP_STATUS (src/errors.ts).
+      const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.ip });
+      return reply.code(r.queued ? 202 : 200).send(r);
     },
   },
   {
@@ -281,6 +276,12 @@ export const API_ROUTES: ApiRoute[] = [
 export async function apiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    const mapped = err instanceof CoderGitError ? HTTP_STATUS[err.code] : undefined;
+    if (mapped && mapped.status < 500) return reply.code(mapped.status).send({ error: { code: mapped.code, message: (err as CoderGitError).message } });
+    if (mapped) {
+      req.log.warn({ err }, 'request failed');
+      return reply.code(mapped.status).send({ error: { code: mapped.code, message: 'the server cannot do that right now; try again' } });
+    }
     const e = err as { statusCode?: number; message: string };
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: { code: 'bad_request', message: e.message } });
     req.log.error({ err }, 'request failed');

@@ -25,6 +25,7 @@ import { oidcRoutes } from './oidc.ts';
 import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
+import { server as pgServer } from '../db/repos/server.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -172,7 +173,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', async (_req, reply) => {
     try {
-      await db.one('SELECT 1');
+      await pgServer.ping(db);
       return { ok: true };
     } catch {
       return reply.code(503).send({ ok: false, error: 'the database is not reachable' });

@@ -145,6 +145,18 @@ function follow(file: string, onLine: (line: string) => void): { read(): void; e
   };
 }
 
+/**
+ * Interrupts a terraform run (started in its own process group by run()) the way Ctrl-C would,
+ * once: terraform then stops after the resource in progress and writes its state.
+ */
+export function interruptTerraform(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGINT');
+  } catch {
+    // already gone
+  }
+}
+
 export interface TerraformVersion {
   /** the binary's absolute path as found on PATH */
   path: string;

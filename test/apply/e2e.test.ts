@@ -174,14 +174,23 @@ test('two applies at once never interleave: each build happens once', async () =
   assert.is(readFileSync(path.join(ws('admin', 'dev'), '.motd'), 'utf8'), 'Concurrent\n');
 });
 
-test('an invalid commit applies nothing', async () => {
-  const syncs = (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs')).n;
+test('an invalid commit applies nothing; its sync is recorded invalid with the errors, as the runner does', async () => {
+  const before = await loadAppliedState(d.db);
+  const builds = (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM workspace_builds')).n;
   edit('workspaces/admin/dev.yaml', (s) => s.replace('template: local', 'template: lokal'));
-  commitAll(repo, 'typo');
+  const typo = commitAll(repo, 'typo');
   const r = await cg('apply', '--auto-approve');
   assert.is(r.code, 1);
   assert.match(r.stdout, /workspaces\/admin\/dev\.yaml:\d+:\d+: template: "lokal" does not exist \(did you mean "local"\?\)/);
-  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs')).n, syncs);
+  const rows = await d.db.any<{ status: string; errors: { file: string; message: string }[] }>('SELECT status, errors FROM syncs WHERE commit_sha = $1', [typo]);
+  assert.is(rows.length, 1, 'one sync row for the commit');
+  assert.is(rows[0]!.status, 'invalid');
+  assert.ok(rows[0]!.errors.some((e) => e.file === 'workspaces/admin/dev.yaml' && /lokal/.test(e.message)), JSON.stringify(rows[0]!.errors));
+  assert.equal(await loadAppliedState(d.db), before, 'nothing applied');
+  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM workspace_builds')).n, builds, 'no build');
+  const again = await cg('apply', '--auto-approve');
+  assert.is(again.code, 1, 'still invalid');
+  assert.is((await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM syncs WHERE commit_sha = $1', [typo])).n, 1, 'not recorded twice');
   edit('workspaces/admin/dev.yaml', (s) => s.replace('template: lokal', 'template: local'));
   commitAll(repo, 'fixed');
 });

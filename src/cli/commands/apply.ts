@@ -1,23 +1,15 @@
 import type { CommandModule } from 'yargs';
-import { ANSI, PLAIN, formatValidation } from '../../config/format.ts';
 import { CoderGitError, EXIT } from '../../errors.ts';
-import { buildsInProgress, finishSync, makePlan, runBuilds, writeChanges } from '../../apply/apply.ts';
-import { checkRefUnmoved, driverFor, loadCommit, newerApplied, readPlan } from '../../apply/session.ts';
-import { syncs } from '../../db/repos/syncs.ts';
-import { hasChanges } from '../../plan/diff.ts';
-import { renderPlan, summaryLine } from '../../plan/render.ts';
+import { ANSI, PLAIN } from '../../config/format.ts';
+import { applyCommit } from '../../../runner/apply.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
 import { useColor } from '../main.ts';
+import { formatOptions, type FormatArgs } from '../output.ts';
 import { readLine } from '../prompt.ts';
-import { jobs } from '../../db/repos/jobs.ts';
-import type { Db } from '../../db/connect.ts';
-import type { Deployment } from '../../config/types.ts';
-import type { BuildContext } from '../../db/repos/builds.ts';
-import type { LogStream } from '../../db/repos/logs.ts';
 
-interface Args extends DatabaseArgs, BuildArgs {
+interface Args extends DatabaseArgs, BuildArgs, FormatArgs<'text' | 'json'> {
   dir: string;
   planfile?: string;
   ref: string;
@@ -26,6 +18,7 @@ interface Args extends DatabaseArgs, BuildArgs {
   'allow-destroy': boolean;
   'max-destroy': number;
   'allow-older': boolean;
+  verbose: boolean;
   color?: boolean;
 }
 
@@ -33,7 +26,7 @@ export const applyCommand: CommandModule<object, Args> = {
   command: 'apply [planfile]',
   describe: 'Apply a commit (or a saved plan): metadata in one transaction, then the workspace builds',
   builder: (y) =>
-    buildOptions(databaseOptions(y))
+    formatOptions(buildOptions(databaseOptions(y)), ['text', 'json'] as const, 'text, or json: the outcome, the plan and every build as one JSON document on stdout (the text goes to stderr)')
       .positional('planfile', { type: 'string', describe: 'A plan saved with coder-git plan --out; refused if stale' })
       .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to apply, without a plan file${envNote('ref')}` })
       .option('auto-approve', { type: 'boolean', default: false, describe: 'Do not ask for confirmation (needed when not on a terminal)' })
@@ -41,84 +34,36 @@ export const applyCommand: CommandModule<object, Args> = {
       .option('allow-destroy', { type: 'boolean', default: false, describe: 'Allow a plan that destroys more workspaces than --max-destroy' })
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: more destroys than this need --allow-destroy' })
       .option('allow-older', { type: 'boolean', default: false, describe: 'Apply a commit even when a newer one that contains it is applied already (going back)' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "Print Terraform's output as it runs (it is always in the build log: coder-git logs)" })
       .epilog('Exit status: 0 applied (or nothing to do), 1 invalid commit, refused plan or a failed build, 64 usage error.') as never,
   handler: async (argv) => {
-    const color = useColor(argv.color) ? ANSI : PLAIN;
-    const buildEnv = (db: Db, deployment: Deployment) => ({
-      db,
-      driver: driverFor(deployment, argv['data-dir']),
-      dataDir: argv['data-dir'],
-      deployment,
-      leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
-      agentCommand: argv['agent-command'],
-      onLine: (b: BuildContext, stream: LogStream, line: string) =>
-        process.stdout.write(`${color.dim(`${b.owner}/${b.workspace} #${b.build_number}:`)} ${stream === 'stderr' ? color.red(line) : line}\n`),
-    });
-    const saved = argv.planfile ? await readPlan(argv.planfile) : undefined;
-    if (saved) await checkRefUnmoved(argv.dir, saved);
-    const c = await loadCommit(argv.dir, saved ? saved.commit : argv.ref);
-    if (!c.desired) {
-      process.stdout.write(formatValidation('text', c.source, c.result, color));
-      process.exitCode = EXIT.error;
-      return;
-    }
+    const json = argv.format === 'json';
+    const out = json ? process.stderr : process.stdout;
     const d = await openForCommand(argv);
-    // An older CI job that runs after a newer one must not take the deployment back.
-    const sha = c.source.commit?.sha;
-    const newer = sha && !argv['allow-older'] ? await newerApplied(argv.dir, sha, (await syncs.lastWritten(d.db))?.commit_sha) : undefined;
-    if (newer) {
-      process.stdout.write(`Nothing applied: ${sha!.slice(0, 12)} is older than ${newer.slice(0, 12)}, which is applied already and contains it. To go back to it anyway: --allow-older (or revert in git).\n`);
-      return;
-    }
-    // The builds given (and whatever else is queued), with --parallelism or the deployment's.
-    const run = (deployment: Deployment, buildIds: string[]) =>
-      runBuilds({ parallelism: argv.parallelism ?? deployment.terraform.parallelism, buildIds, env: buildEnv(d.db, deployment) });
-    let expect = saved?.fingerprint;
-    if (!saved) {
-      let { plan, fingerprint } = await makePlan(d.db, c.desired);
-      const busy = plan.workspaces.filter((w) => w.inProgress).length;
-      if (busy) {
-        // Wait for them, building what is queued meanwhile; a dead runner's build is reaped when its
-        // lease runs out (and then retried by the plan made after).
-        process.stdout.write(`Waiting for ${busy} build(s) in progress…\n`);
-        await run(c.desired.deployment, await buildsInProgress(d.db));
-        ({ plan, fingerprint } = await makePlan(d.db, c.desired));
-      }
-      process.stdout.write(renderPlan('text', plan, color));
-      if (plan.errors.length) {
-        process.exitCode = EXIT.error;
-        return;
-      }
-      if (!hasChanges(plan)) {
-        // Nothing to change; builds a dead apply left queued are still built.
-        if ((await jobs.depth(d.db)).waiting) await run(c.desired.deployment, []);
-        return;
-      }
-      if (!argv['auto-approve']) {
-        if (!process.stdin.isTTY) throw new CoderGitError('CG_USAGE', 'apply asks for confirmation on a terminal; elsewhere (CI) pass --auto-approve');
-        const answer = await readLine("\nApply these changes? Only 'yes' is accepted: ");
-        if (answer.trim() !== 'yes') {
-          process.stdout.write('Apply cancelled.\n');
-          process.exitCode = EXIT.error;
-          return;
-        }
-      }
-      // What was shown is what is applied: refused if the applied state moved meanwhile.
-      expect = fingerprint;
-    }
-    const deployment = c.desired.deployment;
-    const w = await writeChanges(d.db, c.desired, {
-      commit: c.source.commit!,
-      ref: saved ? saved.ref : argv.ref,
-      expectFingerprint: expect,
+    const r = await applyCommit({
+      db: d.db,
+      dir: argv.dir,
+      dataDir: argv['data-dir'],
+      ref: argv.ref,
+      planfile: argv.planfile,
       allowDestroy: argv['allow-destroy'],
       maxDestroy: argv['max-destroy'],
+      allowOlder: argv['allow-older'],
+      parallelism: argv.parallelism,
+      agentCommand: argv['agent-command'],
+      leaseSeconds: Number(process.env.CODER_GIT_BUILD_LEASE_SECONDS ?? 60),
+      verbose: argv.verbose,
+      color: useColor(argv.color, out) ? ANSI : PLAIN,
+      write: (s) => out.write(s),
+      live: Boolean(out.isTTY),
+      confirm: argv['auto-approve']
+        ? undefined
+        : async () => {
+            if (!process.stdin.isTTY) throw new CoderGitError('CG_USAGE', 'apply asks for confirmation on a terminal; elsewhere (CI) pass --auto-approve');
+            return (await readLine("\nApply these changes? Only 'yes' is accepted: ")).trim() === 'yes';
+          },
     });
-    process.stdout.write(`\nApplying ${c.source.commit!.sha.slice(0, 12)} (sync ${w.syncId}): ${summaryLine(w.plan)}\n`);
-    const results = await run(deployment, w.buildIds);
-    const status = await finishSync(d.db, w.syncId, results);
-    const failed = [...results.values()].filter((s) => s !== 'succeeded').length;
-    process.stdout.write(status === 'applied' ? color.green(`\nApply complete: ${results.size} build(s) succeeded.\n`) : color.red(`\nApply finished with ${failed} of ${results.size} build(s) not succeeded; see the log above. The next apply retries them.\n`));
-    if (status !== 'applied') process.exitCode = EXIT.error;
+    if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (r.status === 'invalid' || r.status === 'failed' || r.status === 'cancelled') process.exitCode = EXIT.error;
   },
 };

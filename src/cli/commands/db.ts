@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { migrate, schemaStatus } from '../../db/migrate.ts';
 import { stopEmbedded } from '../../db/embedded.ts';
+import { server as pgServer } from '../../db/repos/server.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 
 type Args = DatabaseArgs & { json?: boolean };
@@ -24,7 +25,7 @@ const statusCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const d = await openForCommand(argv, { migrate: false });
     const s = await schemaStatus(d.db);
-    const { server_version: version } = await d.db.one<{ server_version: string }>('SHOW server_version');
+    const version = await pgServer.version(d.db);
     const out = { database: d.where, embedded: d.embedded !== undefined, server_version: version, schema_version: s.current, latest_version: s.latest, pending: s.pending };
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

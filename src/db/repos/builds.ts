@@ -71,6 +71,9 @@ export const builds = {
   byNumber: (q: Q, owner: string, name: string, number: number | null) =>
     q.oneOrNone<Pick<BuildRow, 'id' | 'build_number' | 'transition' | 'status' | 'reason' | 'error' | 'created_at' | 'started_at' | 'finished_at'> & { agent_id: string | null }>(sql('workspace_builds/by-number'), { owner, name, number }),
   get: (q: Q, id: string) => q.oneOrNone<BuildRow>(sql('workspace_builds/get'), { id }),
+  unfinishedCount: async (q: Q, ids: string[]) => (await q.one<{ n: number }>(sql('workspace_builds/unfinished-count'), { ids })).n,
+  statuses: (q: Q, ids: string[]) => q.any<{ id: string; status: BuildStatus }>(sql('workspace_builds/statuses'), { ids }),
+  inProgress: async (q: Q) => (await q.any<{ id: string }>(sql('workspace_builds/in-progress'))).map((r) => r.id),
   setStatus: (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) =>
     q.one<BuildRow>(sql('workspace_builds/set-status'), { id, status, error: extra.error ?? null, runner_id: extra.runner_id ?? null }),
 };

@@ -15,4 +15,5 @@ export const logs = {
   append: (q: Q, buildId: string, rows: { stream: LogStream; line: string }[]) =>
     rows.length ? q.none(sql('build_logs/append'), { build_id: buildId, rows }) : Promise.resolve(),
   read: (q: Q, buildId: string, after = '0', limit = 1000) => q.any<LogRow>(sql('build_logs/read'), { build_id: buildId, after, limit }),
+  tail: (q: Q, buildId: string, limit: number) => q.any<LogRow>(sql('build_logs/tail'), { build_id: buildId, limit }),
 };

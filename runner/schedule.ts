@@ -3,12 +3,12 @@
 // epoch, re-decided on the locked rows, with each build recorded with its reason and the state the
 // schedule put the workspace in.
 
-import type { Db } from '../db/connect.ts';
-import { workspaces, type ScheduleRow } from '../db/repos/workspaces.ts';
-import { builds } from '../db/repos/builds.ts';
-import { audit } from '../db/repos/audit.ts';
-import { dueBuild, type ScheduledBuild } from '../schedule/schedule.ts';
-import { underApplyLock } from './apply.ts';
+import type { Db } from '../src/db/connect.ts';
+import { workspaces, type ScheduleRow } from '../src/db/repos/workspaces.ts';
+import { builds } from '../src/db/repos/builds.ts';
+import { audit } from '../src/db/repos/audit.ts';
+import { dueBuild, type ScheduledBuild } from '../src/schedule/schedule.ts';
+import { underApplyLock } from '../src/apply/apply.ts';
 
 export interface Scheduled extends ScheduledBuild {
   workspace: string;

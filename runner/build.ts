@@ -3,19 +3,18 @@
 // meanwhile, and if it is lost (another runner took over) Terraform is interrupted.
 
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { pkgPath } from '../paths.ts';
-import type { Db } from '../db/connect.ts';
-import { builds, type BuildContext, type BuildStatus } from '../db/repos/builds.ts';
-import { jobs, type ClaimedJob } from '../db/repos/jobs.ts';
-import { states } from '../db/repos/states.ts';
-import { logs, type LogStream } from '../db/repos/logs.ts';
-import { agents } from '../db/repos/agents.ts';
-import { workspaces } from '../db/repos/workspaces.ts';
-import type { Deployment, Scalar } from '../config/types.ts';
-import { parseDuration } from '../config/duration.ts';
-import type { TerraformDriver } from '../terraform/driver.ts';
-import { markInitialised, prepareModule, readLocalState, recordPid, waitForOrphan, writeLocalState, type StateInfo } from './workdir.ts';
+import type { Db } from '../src/db/connect.ts';
+import { builds, type BuildContext, type BuildStatus } from '../src/db/repos/builds.ts';
+import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
+import { states } from '../src/db/repos/states.ts';
+import { logs, type LogStream } from '../src/db/repos/logs.ts';
+import { agents } from '../src/db/repos/agents.ts';
+import { workspaces } from '../src/db/repos/workspaces.ts';
+import type { Deployment } from '../src/config/types.ts';
+import { parseDuration } from '../src/config/duration.ts';
+import { interruptTerraform, type TerraformDriver } from '../src/terraform/driver.ts';
+import { buildVariables, workDir } from '../src/terraform/contract.ts';
+import { markInitialised, prepareModule, readLocalState, recordPid, waitForOrphan, writeLocalState, type StateInfo } from '../src/terraform/workdir.ts';
 
 export interface BuildEnv {
   db: Db;
@@ -30,48 +29,6 @@ export interface BuildEnv {
   agentCommand?: string;
   /** aborted when the runner shuts down past its grace period: terraform is interrupted */
   signal?: AbortSignal;
-}
-
-/** This coder-git's agent, as a shell command line: what templates get as coder_agent_command. */
-export function defaultAgentCommand(): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [process.execPath, pkgPath('bin', 'coder-git.js'), 'agent'].map(q).join(' ');
-}
-
-export function workDir(dataDir: string, workspaceId: string): string {
-  return path.join(dataDir, 'work', workspaceId);
-}
-
-/** What the variables of a build are made from (a build, or the plan of one). */
-export type BuildSubject = Pick<BuildContext, 'workspace_id' | 'workspace' | 'owner' | 'owner_email' | 'template' | 'transition' | 'parameters'>;
-
-/** Terraform variables and Coder-compatible environment for a build (README: Terraform contract). */
-export function buildVariables(b: BuildSubject, deployment: Deployment, agentToken: string, agentCommand = ''): Record<string, string> {
-  const vars: Record<string, Scalar> = {
-    ...deployment.terraform.variables,
-    ...b.parameters,
-    coder_workspace_id: b.workspace_id,
-    coder_workspace_name: b.workspace,
-    coder_workspace_owner: b.owner,
-    coder_workspace_owner_email: b.owner_email,
-    coder_workspace_transition: b.transition === 'delete' ? 'stop' : b.transition,
-    coder_access_url: deployment.access_url,
-    coder_agent_token: agentToken,
-    coder_agent_command: agentCommand,
-  };
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) out[`TF_VAR_${k}`] = String(v);
-  Object.assign(out, {
-    CODER_WORKSPACE_ID: b.workspace_id,
-    CODER_WORKSPACE_NAME: b.workspace,
-    CODER_WORKSPACE_OWNER: b.owner,
-    CODER_WORKSPACE_OWNER_NAME: b.owner,
-    CODER_WORKSPACE_OWNER_EMAIL: b.owner_email,
-    CODER_WORKSPACE_TRANSITION: b.transition === 'delete' ? 'stop' : b.transition,
-    CODER_WORKSPACE_TEMPLATE_NAME: b.template,
-    CODER_URL: deployment.access_url,
-  });
-  return out;
 }
 
 export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildStatus> {
@@ -126,7 +83,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     if (!kept && !lostLease) {
       lostLease = true;
       log('system', 'coder-git: this runner lost its lease on the build; interrupting terraform');
-      if (terraformPid) process.kill(-terraformPid, 'SIGINT');
+      if (terraformPid) interruptTerraform(terraformPid);
     }
   }, Math.max(1000, (env.leaseSeconds * 1000) / 3));
   let watcher: NodeJS.Timeout | undefined;
@@ -134,7 +91,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
   const onAbort = () => {
     shutDown = true;
     log('system', 'coder-git: the runner is shutting down; interrupting terraform (it saves its state)');
-    if (terraformPid) process.kill(-terraformPid, 'SIGINT');
+    if (terraformPid) interruptTerraform(terraformPid);
   };
   env.signal?.addEventListener('abort', onAbort);
   try {

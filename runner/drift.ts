@@ -6,17 +6,17 @@
 // if the check after that build still finds drift, the build did not repair it and is not repeated.
 
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/connect.ts';
-import type { Deployment } from '../config/types.ts';
-import { parseDuration } from '../config/duration.ts';
-import { workspaces, type DriftDue } from '../db/repos/workspaces.ts';
-import { builds } from '../db/repos/builds.ts';
-import { states } from '../db/repos/states.ts';
-import { audit } from '../db/repos/audit.ts';
-import type { TerraformDriver } from '../terraform/driver.ts';
-import { scratchPlan, type PlanJson } from '../plan/terraform.ts';
-import { buildVariables } from './build.ts';
-import { underApplyLock } from './apply.ts';
+import type { Db } from '../src/db/connect.ts';
+import type { Deployment } from '../src/config/types.ts';
+import { parseDuration } from '../src/config/duration.ts';
+import { workspaces, type DriftDue } from '../src/db/repos/workspaces.ts';
+import { builds } from '../src/db/repos/builds.ts';
+import { states } from '../src/db/repos/states.ts';
+import { audit } from '../src/db/repos/audit.ts';
+import type { TerraformDriver } from '../src/terraform/driver.ts';
+import { scratchPlan, type PlanJson } from '../src/terraform/scratch.ts';
+import { buildVariables } from '../src/terraform/contract.ts';
+import { underApplyLock } from '../src/apply/apply.ts';
 
 export interface Drift {
   /** resources Terraform found changed outside it, with what it saw happen */

@@ -1,0 +1,95 @@
+// The build workers: one loop per worker takes a build from the shared queue (FOR UPDATE SKIP
+// LOCKED), runs it, and takes the next; idle, it reaps builds whose runner died (their lease ran
+// out) so that a later sync builds them again. The runner runs its workers for as long as it runs;
+// `coder-git apply` runs the same loops until the builds of its sync are finished (runBuilds).
+import os from 'node:os';
+import type { Db } from '../src/db/connect.ts';
+import { builds, type BuildContext, type BuildStatus } from '../src/db/repos/builds.ts';
+import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
+import { runBuild, type BuildEnv } from './build.ts';
+
+export interface Finished {
+  job: ClaimedJob;
+  build: BuildContext | null;
+  status: BuildStatus;
+  seconds: number;
+}
+
+export interface WorkerOptions {
+  db: Db;
+  /** this worker's id, recorded on the builds it takes (host:pid:n) */
+  id: string;
+  leaseSeconds: number;
+  /** what a build runs with; undefined: not ready to build yet (the runner before its first commit) */
+  env: () => Omit<BuildEnv, 'runnerId'> | undefined;
+  /** true ends the loop: checked before every claim */
+  stop: () => boolean;
+  /** checked when the queue has nothing for this worker: true ends the loop */
+  done?: () => boolean | Promise<boolean>;
+  /** how an idle worker waits before looking again */
+  idle: () => Promise<void>;
+  /** a build was taken and is about to run */
+  onStart?: (job: ClaimedJob) => void;
+  onFinished?: (f: Finished) => void | Promise<void>;
+  onError?: (job: ClaimedJob, err: unknown) => void;
+}
+
+export async function workerLoop(o: WorkerOptions): Promise<void> {
+  while (!o.stop()) {
+    const base = o.env();
+    const job = base ? await jobs.claim(o.db, o.id, o.leaseSeconds).catch(() => null) : null;
+    if (!job || !base) {
+      if (o.done && (await o.done())) return;
+      await jobs.reapExpired(o.db).catch(() => undefined);
+      await o.idle();
+      continue;
+    }
+    const started = Date.now();
+    o.onStart?.(job);
+    try {
+      const status = await runBuild({ ...base, runnerId: o.id }, job);
+      await o.onFinished?.({ job, build: await builds.context(o.db, job.build_id).catch(() => null), status, seconds: (Date.now() - started) / 1000 });
+    } catch (err) {
+      o.onError?.(job, err);
+    }
+  }
+}
+
+export interface RunOptions {
+  parallelism: number;
+  env: Omit<BuildEnv, 'runnerId'>;
+  /** stop once these builds are finished (others in the queue are left to whoever takes them) */
+  buildIds: string[];
+  pollMs?: number;
+  onStart?: (job: ClaimedJob) => void;
+  onFinished?: (f: Finished) => void | Promise<void>;
+}
+
+/**
+ * `coder-git apply`'s workers: take builds from the queue until the given builds are finished and
+ * nothing else is ready (builds a dead apply left pending are built too).
+ */
+export async function runBuilds(o: RunOptions): Promise<Map<string, BuildStatus>> {
+  const { db } = o.env;
+  const base = `${os.hostname()}:${process.pid}`;
+  const unfinished = async () => (await builds.unfinishedCount(db, o.buildIds)) > 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, o.parallelism) }, (_, i) =>
+      workerLoop({
+        db,
+        id: `${base}:${i}`,
+        leaseSeconds: o.env.leaseSeconds,
+        env: () => o.env,
+        stop: () => false,
+        done: async () => !(await unfinished()),
+        idle: () => new Promise((r) => setTimeout(r, o.pollMs ?? 200)),
+        onStart: o.onStart,
+        onFinished: o.onFinished,
+        onError: (_job, err) => {
+          throw err;
+        },
+      }),
+    ),
+  );
+  return new Map((await builds.statuses(db, o.buildIds)).map((r) => [r.id, r.status]));
+}

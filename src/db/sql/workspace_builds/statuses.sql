@@ -1,0 +1,1 @@
+SELECT id, status FROM workspace_builds WHERE id = ANY(${ids}::uuid[])

@@ -1,0 +1,50 @@
+// The Terraform contract in one place (README: Templates and the Terraform contract): the
+// variables and Coder-compatible environment a template gets for a build or a plan, the agent
+// command it may start, and where a workspace's working directory is.
+import path from 'node:path';
+import { pkgPath } from '../paths.ts';
+import type { BuildContext } from '../db/repos/builds.ts';
+import type { Deployment, Scalar } from '../config/types.ts';
+
+/** This coder-git's agent, as a shell command line: what templates get as coder_agent_command. */
+export function defaultAgentCommand(): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [process.execPath, pkgPath('bin', 'coder-git.js'), 'agent'].map(q).join(' ');
+}
+
+export function workDir(dataDir: string, workspaceId: string): string {
+  return path.join(dataDir, 'work', workspaceId);
+}
+
+/** What the variables of a build are made from (a build, or the plan of one). */
+export type BuildSubject = Pick<BuildContext, 'workspace_id' | 'workspace' | 'owner' | 'owner_email' | 'template' | 'transition' | 'parameters'>;
+
+/** Terraform variables and Coder-compatible environment for a build (README: Terraform contract). */
+export function buildVariables(b: BuildSubject, deployment: Deployment, agentToken: string, agentCommand = ''): Record<string, string> {
+  const vars: Record<string, Scalar> = {
+    ...deployment.terraform.variables,
+    ...b.parameters,
+    coder_workspace_id: b.workspace_id,
+    coder_workspace_name: b.workspace,
+    coder_workspace_owner: b.owner,
+    coder_workspace_owner_email: b.owner_email,
+    coder_workspace_transition: b.transition === 'delete' ? 'stop' : b.transition,
+    coder_access_url: deployment.access_url,
+    coder_agent_token: agentToken,
+    coder_agent_command: agentCommand,
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) out[`TF_VAR_${k}`] = String(v);
+  Object.assign(out, {
+    CODER_WORKSPACE_ID: b.workspace_id,
+    CODER_WORKSPACE_NAME: b.workspace,
+    CODER_WORKSPACE_OWNER: b.owner,
+    CODER_WORKSPACE_OWNER_NAME: b.owner,
+    CODER_WORKSPACE_OWNER_EMAIL: b.owner_email,
+    CODER_WORKSPACE_TRANSITION: b.transition === 'delete' ? 'stop' : b.transition,
+    CODER_WORKSPACE_TEMPLATE_NAME: b.template,
+    CODER_URL: deployment.access_url,
+  });
+  return out;
+}
+
