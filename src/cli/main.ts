@@ -100,11 +100,3 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     return code;
   }
 }
-
-/** Colour only on a terminal, unless --color/--no-color or NO_COLOR/FORCE_COLOR say otherwise. */
-export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
-  if (flag !== undefined) return flag;
-  if (process.env.NO_COLOR) return false;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
-}

@@ -1,5 +1,6 @@
-// One spelling for machine-readable output across commands: `--format <name>` (text, json, and
-// whatever else a command prints), with `--json` accepted as short for `--format json`.
+// How commands print: one spelling for machine-readable output across commands, `--format <name>`
+// (text, json, and whatever else a command prints) with `--json` accepted as short for
+// `--format json`; and whether to colour.
 import type { Argv } from 'yargs';
 import { envNote, envString } from './env.ts';
 
@@ -21,4 +22,12 @@ export function formatOptions<T, F extends string>(y: Argv<T>, formats: readonly
     .middleware((argv) => {
       if ((argv as { json?: boolean }).json) (argv as { format: string }).format = 'json';
     }) as never;
+}
+
+/** Colour only on a terminal, unless --color/--no-color or NO_COLOR/FORCE_COLOR say otherwise. */
+export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (flag !== undefined) return flag;
+  if (process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
 }

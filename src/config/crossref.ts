@@ -5,7 +5,7 @@
 
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from './diagnostics.ts';
-import type { FileSet, Loaded } from './validate.ts';
+import type { FileSet, Loaded } from './fileset.ts';
 import type { SourceFile } from './source.ts';
 import { parameterValidator } from './schemas.ts';
 import { didYouMean, schemaDiagnostics, show } from './messages.ts';

@@ -10,27 +10,10 @@ import { expectedKind, parseConfigFile, type ParsedFile } from './yaml.ts';
 import { validateSchema, type SchemaKind } from './schemas.ts';
 import { schemaDiagnostics, show } from './messages.ts';
 import { crossCheck } from './crossref.ts';
+import type { FileSet, Loaded } from './fileset.ts';
+
+export type { FileSet, Loaded } from './fileset.ts';
 import type { Deployment, DesiredState, Template, User, Workspace } from './types.ts';
-
-export interface Loaded<T> {
-  value: T;
-  parsed: ParsedFile;
-  /**
-   * false, or why its fields cannot be trusted: 'schema' (it parsed, the schema found errors) or
-   * 'unreadable' (not even that). Either way the file exists, so references to it still hold.
-   */
-  broken: false | 'schema' | 'unreadable';
-}
-
-/** What stage one hands to the cross-reference checks. */
-export interface FileSet {
-  deployment: Loaded<Deployment> | undefined;
-  users: Map<string, Loaded<User>>;
-  templates: Map<string, Loaded<Template>>;
-  workspaces: Map<string, Loaded<Workspace>>;
-  /** templates/<name>/… files, by template name, including folders that have no valid template.yaml */
-  templateFiles: Map<string, Map<string, SourceFile>>;
-}
 
 export interface ValidationResult {
   /** present only when there are no errors */

@@ -2,14 +2,14 @@
 // nowhere else, never at import time. Chooses the external PostgreSQL (--postgres-url) or the
 // embedded one (--data-dir), migrates on open, and knows how to close both in the right order.
 
-import pgPromise, { type IBaseProtocol, type IDatabase, type IMain } from 'pg-promise';
+import pgPromise, { type IMain } from 'pg-promise';
 import { CoderGitError } from '../errors.ts';
 import { APP_NAME, startEmbedded, type EmbeddedServer } from './embedded.ts';
 import { migrate } from './migrate.ts';
 
-export type Db = IDatabase<unknown>;
+export type { Db, Q } from './types.ts';
+import type { Db } from './types.ts';
 /** Anything that runs queries: the database, a task or a transaction. */
-export type Q = IBaseProtocol<unknown>;
 
 export interface DatabaseOptions {
   /** an external PostgreSQL; without it, the embedded one in dataDir */

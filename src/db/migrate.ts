@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { CoderGitError } from '../errors.ts';
 import { pkgPath } from '../paths.ts';
-import type { Db, Q } from './connect.ts';
+import type { Db, Q } from './types.ts';
 
 const LOCK_KEY = 0x636f6465; // "code": any constant shared by every coder-git process
 const DIR = pkgPath('src', 'db', 'migrations');

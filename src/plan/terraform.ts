@@ -10,16 +10,10 @@ import type { TerraformDriver } from '../terraform/driver.ts';
 import { buildVariables, type BuildSubject } from '../terraform/contract.ts';
 import { scratchPlan, type PlanJson } from '../terraform/scratch.ts';
 import { effectiveParameters } from './hash.ts';
-import type { Plan, WorkspaceChange } from './types.ts';
+import type { Plan, ResourceAction, TerraformPlan, WorkspaceChange } from './types.ts';
 
-export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'read';
+export type { ResourceAction, TerraformPlan };
 
-export interface TerraformPlan {
-  resources: { address: string; action: ResourceAction }[];
-  add: number;
-  change: number;
-  destroy: number;
-}
 
 export interface TerraformPlanInput {
   driver: TerraformDriver;

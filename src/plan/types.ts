@@ -1,6 +1,17 @@
 // What a plan says. Stable: the JSON format (README: "Plan JSON") is this shape.
 import type { Transition, BuildReason } from '../db/repos/builds.ts';
 
+/** What `terraform plan` does to one resource (from `terraform show -json`). */
+export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'read';
+
+export interface TerraformPlan {
+  resources: { address: string; action: ResourceAction }[];
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+
 export type Action = 'create' | 'update' | 'delete' | 'noop';
 
 export interface FieldChange {
@@ -37,7 +48,7 @@ export interface WorkspaceChange extends ObjectChange {
   /** set when a build of this workspace is already pending or running */
   inProgress?: string;
   /** what `terraform plan` says the build will do (plan without --no-terraform) */
-  terraform?: import('./terraform.ts').TerraformPlan;
+  terraform?: TerraformPlan;
   terraformError?: string;
 }
 

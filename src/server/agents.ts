@@ -14,7 +14,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
 import { sha256 } from './auth.ts';
 import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
 

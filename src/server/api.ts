@@ -7,7 +7,7 @@
 // authenticate with a header, not the session cookie: a cross-site form cannot set headers.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
 import { can, issueKey, revokeKey, type Permission } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';

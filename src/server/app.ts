@@ -6,15 +6,15 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
-import type { Database } from '../db/connect.ts';
-import type { Authenticated } from '../db/repos/api-keys.ts';
 import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 import type { Deployment } from '../config/types.ts';
+import type { Ctx, ServerOptions } from './context.ts';
 import { authenticate } from './auth.ts';
 import { AuthCache } from './auth-cache.ts';
 import { AgentEvents } from './events.ts';
 import { Replicas } from './replicas.ts';
-import { AgentLinks, relayRoutes } from './relay.ts';
+import { relayRoutes } from './relay.ts';
+import { AgentLinks } from './links.ts';
 import { pageRoutes } from './pages.ts';
 import { terminalRoutes } from './terminal.ts';
 import { PAGE_CSP } from './html.ts';
@@ -27,46 +27,8 @@ import { HEARTBEAT_MS } from '../workspace-view.ts';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
 import { server as pgServer } from '../db/repos/server.ts';
 
-export interface ServerOptions {
-  database: Database;
-  /** overrides coder-git.yaml's access_url (e.g. behind a proxy that rewrites it) */
-  accessUrl?: string;
-  /** the git webhook's shared secret (GitHub: HMAC key; GitLab: the token); unset: the webhook is off */
-  webhookSecret?: string;
-  /** pino options, or false */
-  logger?: boolean | Record<string, unknown>;
-  heartbeatMs?: number;
-  /** bytes of startup log kept per agent */
-  agentLogCap?: number;
-  /** how other server replicas reach this one, for relays across replicas (replicas.ts) */
-  replicaUrl?: string;
-}
+export type { Ctx, ServerOptions } from './context.ts';
 
-export interface Ctx {
-  o: ServerOptions;
-  /** revoking a key here forgets it at once (other replicas hear it through NOTIFY) */
-  authCache: AuthCache;
-  /** agent state changes from every replica */
-  events: AgentEvents;
-  /** the agents connected to this process (to open streams through them) */
-  links: AgentLinks;
-  /** relays to and from the other replicas */
-  replicas: Replicas;
-  metrics: ServerMetrics;
-  heartbeatMs: number;
-  /** coder-git.yaml as last applied (re-read every few seconds) */
-  deployment(): Promise<Deployment | null>;
-  accessUrl(): Promise<string>;
-  secure(): Promise<boolean>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor?: Authenticated;
-    /** how the actor's secret came: a cookie (pages; needs CSRF protection) or a header */
-    actorVia?: 'cookie' | 'header';
-  }
-}
 
 /** One log line per request, when it completes (the "incoming request" line only at debug). */
 class RequestLog extends LogController {

@@ -9,13 +9,13 @@
 
 import * as client from 'openid-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
 import type { Deployment } from '../config/types.ts';
 import { users } from '../db/repos/users.ts';
 import { audit } from '../db/repos/audit.ts';
 import { issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { html, page } from './html.ts';
-import { safeNext } from './pages.ts';
+import { safeNext } from './redirect.ts';
 
 const FLOW_COOKIE = 'coder_git_oidc';
 const CALLBACK = '/login/oidc/callback';

@@ -3,7 +3,8 @@
 // Every form carries the CSRF token; every POST checks it.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
+import { safeNext } from './redirect.ts';
 import { html, page, STYLE, type Html } from './html.ts';
 import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
@@ -195,10 +196,6 @@ export function cliCallback(v: unknown): string | undefined {
   }
 }
 
-/** Only local paths: an open redirect would let a link to this site send people elsewhere. */
-export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/workspaces';
-}
 
 function workspaceTable(ws: WorkspaceView[], showOwner: boolean, reach: (w: WorkspaceView) => boolean): Html {
   if (!ws.length) return html`<p class="muted">None.</p>`;

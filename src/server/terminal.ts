@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
 import { csrfToken } from './auth.ts';
 import { html, page, PAGE_CSP } from './html.ts';
 import { pkgPath } from '../paths.ts';

@@ -5,7 +5,7 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from './app.ts';
+import type { Ctx } from './context.ts';
 import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
 
 const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);

@@ -5,8 +5,7 @@ import { applyCommit } from '../../../runner/apply.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
-import { useColor } from '../main.ts';
-import { formatOptions, type FormatArgs } from '../output.ts';
+import { formatOptions, useColor, type FormatArgs } from '../output.ts';
 import { readLine } from '../prompt.ts';
 
 interface Args extends DatabaseArgs, BuildArgs, FormatArgs<'text' | 'json'> {

@@ -7,7 +7,7 @@ import { hasChanges } from '../../plan/diff.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../plan/render.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
-import { useColor } from '../main.ts';
+import { useColor } from '../output.ts';
 
 interface Args extends DatabaseArgs {
   dir: string;

@@ -8,7 +8,7 @@ import { autostopAt, nextAutostart } from '../../schedule/schedule.ts';
 import { workspaceView } from '../../workspace-view.ts';
 import { ANSI, PLAIN } from '../../config/format.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
-import { useColor } from '../main.ts';
+import { useColor } from '../output.ts';
 
 interface Args extends DatabaseArgs {
   json?: boolean;

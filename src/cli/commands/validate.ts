@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../../config/index.ts';
 import { ANSI, FORMATS, formatValidation, PLAIN, type Format } from '../../config/format.ts';
 import { EXIT } from '../../errors.ts';
-import { useColor } from '../main.ts';
+import { useColor } from '../output.ts';
 import { envNote, envString } from '../env.ts';
 
 interface Args {
