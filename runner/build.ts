@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/connect.ts';
+import { CoderGitError } from '../src/errors.ts';
 import { builds, type BuildContext, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
 import { states } from '../src/db/repos/states.ts';
@@ -159,7 +160,13 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     await saveIfNewer(await readLocalState(dir)).catch(() => undefined);
     await flushLogs().catch(() => undefined);
   }
-  await builds.setStatus(db, b.id, status, error ? { error } : {});
+  try {
+    await builds.setStatus(db, b.id, status, error ? { error } : {});
+  } catch (err) {
+    // After a lost lease, whoever took the build over has marked it interrupted already: that stands.
+    if (!(lostLease && err instanceof CoderGitError && err.code === 'CG_CONFLICT')) throw err;
+    return 'interrupted';
+  }
   if (!lostLease) await jobs.finish(db, job.id, env.runnerId);
   return status;
 }

@@ -23,7 +23,7 @@ export async function metricsText(db: Db, leader: boolean): Promise<string> {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows.map(([labels, v]) => `${name}${labels} ${v}`));
   };
   const statuses = (all: string[], got: Record<string, number>) => all.map((s) => [`{status="${s}"}`, Number(got[s] ?? 0)] as [string, number]);
-  metric('coder_git_syncs', 'gauge', 'Commits seen, by sync status.', statuses(['invalid', 'applying', 'applied', 'failed', 'superseded', 'planned'], f.syncs));
+  metric('coder_git_syncs', 'gauge', 'Commits seen, by sync status.', statuses(['invalid', 'applying', 'applied', 'failed', 'superseded'], f.syncs));
   metric('coder_git_builds', 'gauge', 'Workspace builds, by status.', statuses(['pending', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'], f.builds));
   metric('coder_git_build_duration_seconds_sum', 'counter', 'Total run time of finished builds.', [['', Number(f.build_seconds_sum)]]);
   metric('coder_git_build_duration_seconds_count', 'counter', 'Finished builds with a run time.', [['', Number(f.build_seconds_count)]]);

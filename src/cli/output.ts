@@ -19,9 +19,12 @@ export function formatOptions<T, F extends string>(y: Argv<T>, formats: readonly
       describe: `${describe}${envNote('format')}`,
     })
     .option('json', { type: 'boolean', describe: 'Short for --format json' })
-    .middleware((argv) => {
-      if ((argv as { json?: boolean }).json) (argv as { format: string }).format = 'json';
-    }) as never;
+    .middleware(jsonIsFormat) as never;
+}
+
+/** --json means --format json (for commands whose --format has choices of its own). */
+export function jsonIsFormat(argv: Record<string, unknown>): void {
+  if (argv.json) argv.format = 'json';
 }
 
 /** Colour only on a terminal, unless --color/--no-color or NO_COLOR/FORCE_COLOR say otherwise. */

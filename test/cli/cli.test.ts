@@ -3,7 +3,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cli } from '../helpers/cli.ts';
 import { golden } from '../helpers/golden.ts';
 import { cleanup, gitRepo, tempDir } from '../helpers/git.ts';
@@ -34,6 +36,41 @@ test('the bundle and the sources behave the same (a stale bundle is never run)',
   assert.is(bundled.code, 1);
   assert.is(source.code, 1);
   assert.is(bundled.stdout, source.stdout);
+});
+
+test('bundle or sources: a checkout runs the bundle only while its sources hash the same; an installed copy always runs it; mtimes never matter', async () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const info = JSON.parse(readFileSync(path.join(root, 'dist/build.json'), 'utf8')) as { sources: string[] };
+  const copy = tempDir('coder-git-copy-');
+  for (const f of ['bin', 'dist', 'schemas', 'package.json', ...info.sources]) cpSync(path.join(root, f), path.join(copy, f), { recursive: true });
+  symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+  mkdirSync(path.join(copy, '.git'));
+  const build = async () => JSON.parse((await cli(['version', '--json'], { bin: path.join(copy, 'bin/coder-git.js') })).stdout).build as string;
+  assert.is(await build(), 'bundle', 'a checkout whose bundle was built from its sources');
+  const old = new Date('2000-01-01T00:00:00Z');
+  const later = new Date(Date.now() + 3_600_000);
+  utimesSync(path.join(copy, 'dist/coder-git.mjs'), old, old);
+  utimesSync(path.join(copy, info.sources[0]!), later, later);
+  assert.is(await build(), 'bundle', 'a source newer than the bundle by its mtime, but the same content');
+  appendFileSync(path.join(copy, 'src/version.ts'), '\n// edited\n');
+  assert.is(await build(), 'source', 'an edited source is never shadowed by the bundle');
+  rmSync(path.join(copy, '.git'), { recursive: true });
+  assert.is(await build(), 'bundle', 'an installed package (no .git) runs its bundle');
+});
+
+test('--json is short for --format json', async () => {
+  const dir = gitRepo(baseFiles());
+  for (const cmd of [['validate'], ['version']]) {
+    const a = await cli([...cmd, '--json'], { cwd: dir });
+    const b = await cli([...cmd, '--format', 'json'], { cwd: dir });
+    assert.is(a.code, 0, a.stderr);
+    assert.is(a.stdout, b.stdout, cmd.join(' '));
+    JSON.parse(a.stdout);
+  }
+  for (const c of COMMANDS.filter(Boolean)) {
+    const h = (await cli([...c.split(' '), '--help'])).stdout;
+    if (/--format\b[\s\S]*json/.test(h)) assert.match(h, /--json\s+Short for --format json/, `${c} --help`);
+  }
 });
 
 test('usage errors exit 64 and say what is wrong', async () => {

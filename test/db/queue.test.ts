@@ -46,6 +46,14 @@ test('builds are numbered per workspace, become its latest build and queue a job
     const failed = await builds.setStatus(d.db, b1.id, 'failed', { error: 'exit 1' });
     assert.is(failed.error, 'exit 1');
     assert.ok(failed.finished_at);
+    // BUILD_TRANSITIONS, enforced in the statement: a build only moves forward.
+    for (const [id, to] of [[b1.id, 'running'], [b1.id, 'succeeded'], [b2.id, 'succeeded'], [b2.id, 'interrupted']] as const) {
+      let code = '';
+      await builds.setStatus(d.db, id, to).catch((e: { code?: string }) => (code = e.code ?? String(e)));
+      assert.is(code, 'CG_CONFLICT', `${id === b1.id ? 'failed' : 'pending'} → ${to} is refused`);
+    }
+    assert.is((await builds.get(d.db, b1.id))!.status, 'failed', 'unchanged');
+    assert.is((await builds.get(d.db, b2.id))!.status, 'pending', 'unchanged');
   } finally {
     await d.drop();
   }

@@ -121,13 +121,16 @@ test('template versions: a known content hash keeps its version; a new one becom
 test('syncs and the audit log', async () => {
   const d = await testDatabase();
   try {
-    const id = await syncs.insert(d.db, { commit_sha: 'abc', ref: 'main', author: 'Alice', message: 'add bob', status: 'planned', errors: [], plan_summary: { add: 1 } });
+    const id = await syncs.insert(d.db, { commit_sha: 'abc', ref: 'main', author: 'Alice', message: 'add bob', status: 'applying', errors: [], plan_summary: { add: 1 } });
     assert.is((await syncs.lastApplied(d.db)), null);
     await syncs.setStatus(d.db, id, 'applying');
     await syncs.setStatus(d.db, id, 'applied');
     const last = (await syncs.lastApplied(d.db))!;
     assert.is(last.commit_sha, 'abc');
     assert.ok(last.finished_at instanceof Date);
+    let refused = '';
+    await syncs.insert(d.db, { commit_sha: 'abc', ref: 'main', author: null, message: null, status: 'planned' as never, errors: [], plan_summary: null }).catch((e: Error) => (refused = e.message));
+    assert.match(refused, /syncs_status_check/, "no status that nothing sets ('planned' is gone since migration 6)");
     const bad = await syncs.insert(d.db, { commit_sha: 'def', ref: 'main', author: 'Bob', message: 'oops', status: 'invalid', errors: [{ file: 'users/x.yaml', line: 1 }], plan_summary: null });
     const recent = await syncs.recent(d.db, 5);
     assert.equal(recent.map((r) => r.id), [bad, id]);

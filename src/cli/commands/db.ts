@@ -3,8 +3,9 @@ import { migrate, schemaStatus } from '../../db/migrate.ts';
 import { stopEmbedded } from '../../db/embedded.ts';
 import { server as pgServer } from '../../db/repos/server.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
+import { formatOptions, type FormatArgs } from '../output.ts';
 
-type Args = DatabaseArgs & { json?: boolean };
+type Args = DatabaseArgs & Partial<FormatArgs<'text' | 'json'>>;
 
 const migrateCommand: CommandModule<object, Args> = {
   command: 'migrate',
@@ -21,13 +22,13 @@ const migrateCommand: CommandModule<object, Args> = {
 const statusCommand: CommandModule<object, Args> = {
   command: 'status',
   describe: 'Show where the database is, its schema version and pending migrations',
-  builder: (y) => databaseOptions(y).option('json', { type: 'boolean', describe: 'Print JSON' }) as never,
+  builder: (y) => formatOptions(databaseOptions(y), ['text', 'json'] as const, 'text, or json') as never,
   handler: async (argv) => {
     const d = await openForCommand(argv, { migrate: false });
     const s = await schemaStatus(d.db);
     const version = await pgServer.version(d.db);
     const out = { database: d.where, embedded: d.embedded !== undefined, server_version: version, schema_version: s.current, latest_version: s.latest, pending: s.pending };
-    if (argv.json) {
+    if (argv.format === 'json') {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
     }

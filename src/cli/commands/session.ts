@@ -1,5 +1,6 @@
 // coder-git login / logout / list: the CLI as a client of the server.
 import type { CommandModule } from 'yargs';
+import { formatOptions, type FormatArgs } from '../output.ts';
 import { api, forgetSession, loadSession, normaliseUrl, saveSession } from '../../client/client.ts';
 import { readLine, readSecret } from '../prompt.ts';
 import { CoderGitError } from '../../errors.ts';
@@ -82,14 +83,14 @@ export const logoutCommand: CommandModule<object, object> = {
   },
 };
 
-export const listCommand: CommandModule<object, { json?: boolean }> = {
+export const listCommand: CommandModule<object, FormatArgs<'text' | 'json'>> = {
   command: 'list',
   describe: 'Your workspaces (every workspace for owners and auditors), from the server',
-  builder: (y) => y.option('json', { type: 'boolean', describe: 'Print JSON' }) as never,
+  builder: (y) => formatOptions(y, ['text', 'json'] as const, 'text, or json') as never,
   handler: async (argv) => {
     const s = await loadSession();
     const r = await api<{ workspaces: WorkspaceView[] }>(s.url, 'GET', '/api/v1/workspaces', { token: s.token });
-    if (argv.json) {
+    if (argv.format === 'json') {
       process.stdout.write(`${JSON.stringify(r.workspaces, null, 2)}\n`);
       return;
     }

@@ -8,10 +8,9 @@ import { autostopAt, nextAutostart } from '../../schedule/schedule.ts';
 import { workspaceView } from '../../workspace-view.ts';
 import { ANSI, PLAIN } from '../../config/format.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
-import { useColor } from '../output.ts';
+import { formatOptions, useColor, type FormatArgs } from '../output.ts';
 
-interface Args extends DatabaseArgs {
-  json?: boolean;
+interface Args extends DatabaseArgs, FormatArgs<'text' | 'json'> {
   syncs: number;
   color?: boolean;
 }
@@ -26,8 +25,7 @@ export const statusCommand: CommandModule<object, Args> = {
   command: 'status',
   describe: 'Show the latest syncs, every workspace with its last build, failed builds and the build queue',
   builder: (y) =>
-    databaseOptions(y)
-      .option('json', { type: 'boolean', describe: 'Print JSON' })
+    formatOptions(databaseOptions(y), ['text', 'json'] as const, 'text, or json')
       .option('syncs', { type: 'number', default: 5, describe: 'How many recent syncs to show' }) as never,
   handler: async (argv) => {
     const { db } = await openForCommand(argv);
@@ -55,7 +53,7 @@ export const statusCommand: CommandModule<object, Args> = {
       };
     });
     const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at }));
-    if (argv.json) {
+    if (argv.format === 'json') {
       process.stdout.write(`${JSON.stringify({ syncs: syncRows, workspaces, failed_builds: failed, drifted: [...drifted.keys()], queue }, null, 2)}\n`);
       return;
     }

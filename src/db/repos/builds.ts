@@ -1,6 +1,7 @@
 // The workspace_builds table. Creating a build also queues its job (sql/workspace_builds/create.sql).
 import type { Q } from '../connect.ts';
 import { sql } from '../sql.ts';
+import { CoderGitError } from '../../errors.ts';
 import type { Scalar } from '../../config/types.ts';
 
 export type Transition = 'start' | 'stop' | 'delete';
@@ -16,6 +17,11 @@ export const BUILD_TRANSITIONS: Record<BuildStatus, BuildStatus[]> = {
   canceled: [],
   interrupted: [],
 };
+
+/** For each status, the statuses a build may come from. */
+const PREDECESSORS = Object.fromEntries(
+  (Object.keys(BUILD_TRANSITIONS) as BuildStatus[]).map((to) => [to, (Object.keys(BUILD_TRANSITIONS) as BuildStatus[]).filter((from) => BUILD_TRANSITIONS[from].includes(to))]),
+) as Record<BuildStatus, BuildStatus[]>;
 
 export interface BuildRow {
   id: string;
@@ -74,6 +80,11 @@ export const builds = {
   unfinishedCount: async (q: Q, ids: string[]) => (await q.one<{ n: number }>(sql('workspace_builds/unfinished-count'), { ids })).n,
   statuses: (q: Q, ids: string[]) => q.any<{ id: string; status: BuildStatus }>(sql('workspace_builds/statuses'), { ids }),
   inProgress: async (q: Q) => (await q.any<{ id: string }>(sql('workspace_builds/in-progress'))).map((r) => r.id),
-  setStatus: (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) =>
-    q.one<BuildRow>(sql('workspace_builds/set-status'), { id, status, error: extra.error ?? null, runner_id: extra.runner_id ?? null }),
+  /** Moves a build on, as BUILD_TRANSITIONS allows (CG_CONFLICT otherwise: a build never goes back). */
+  setStatus: async (q: Q, id: string, status: BuildStatus, extra: { error?: string; runner_id?: string } = {}) => {
+    const from = PREDECESSORS[status];
+    const row = await q.oneOrNone<BuildRow>(sql('workspace_builds/set-status'), { id, status, from, error: extra.error ?? null, runner_id: extra.runner_id ?? null });
+    if (!row) throw new CoderGitError('CG_CONFLICT', `build ${id} cannot become ${status}: it is not ${from.join(' or ') || 'in any status that leads there'}`);
+    return row;
+  },
 };

@@ -1,5 +1,6 @@
--- Move build ${id} to ${status}: started_at on running, finished_at on any end; ${error} and
--- ${runner_id} when given. A succeeded build made the workspace what its template says: any drift
+-- Move build ${id} to ${status}, only from one of ${from} (the statuses BUILD_TRANSITIONS allows
+-- before it; no row when the build is elsewhere): started_at on running, finished_at on any end;
+-- ${error} and ${runner_id} when given. A succeeded build made the workspace what its template says: any drift
 -- recorded before is cleared.
 WITH b AS (
   UPDATE workspace_builds SET
@@ -8,7 +9,7 @@ WITH b AS (
     runner_id = COALESCE(${runner_id}, runner_id),
     started_at = CASE WHEN ${status} = 'running' THEN COALESCE(started_at, now()) ELSE started_at END,
     finished_at = CASE WHEN ${status} IN ('succeeded', 'failed', 'canceled', 'interrupted') THEN now() ELSE finished_at END
-  WHERE id = ${id}
+  WHERE id = ${id} AND status = ANY(${from}::text[])
   RETURNING *
 ), drift AS (
   UPDATE workspaces SET drift = NULL, drift_detected_at = NULL
