@@ -12,7 +12,7 @@ import { logs, type LogStream } from '../src/db/repos/logs.ts';
 import { agents } from '../src/db/repos/agents.ts';
 import { workspaces } from '../src/db/repos/workspaces.ts';
 import type { Deployment } from '../src/config/types.ts';
-import { parseDuration } from '../src/config/duration.ts';
+import { parseDuration } from '../src/time/duration.ts';
 import { interruptTerraform, type TerraformDriver } from '../src/terraform/driver.ts';
 import { buildVariables, workDir } from '../src/terraform/contract.ts';
 import { markInitialised, prepareModule, readLocalState, recordPid, waitForOrphan, writeLocalState, type StateInfo } from '../src/terraform/workdir.ts';

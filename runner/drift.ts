@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
-import { parseDuration } from '../src/config/duration.ts';
+import { parseDuration } from '../src/time/duration.ts';
 import { workspaces, type DriftDue } from '../src/db/repos/workspaces.ts';
 import { builds } from '../src/db/repos/builds.ts';
 import { states } from '../src/db/repos/states.ts';

@@ -4,15 +4,17 @@
 //    connection and a fencing epoch (migration 0002); losing the connection loses leadership, and a
 //    stale leader's applies are refused by the epoch check.
 //  - Reconcile: on every change of the branch (watched) and every few seconds, the newest commit is
-//    loaded. Invalid: recorded `invalid` with its errors, nothing applied. Valid: planned and, if
-//    anything changes, applied (metadata + queued builds) under the commit's one sync record.
+//    synced through the one sync path (src/apply/sync.ts, as `coder-git apply` does). Invalid:
+//    recorded `invalid` with its errors, nothing applied. Valid: planned and, if anything changes,
+//    applied (metadata + queued builds) under the commit's one sync record.
 //    Commits skipped in between are recorded `superseded`. A force-push or a revert is just a new tip.
-//  - Workers: every runner (leader or not) runs N workers on the shared build queue, and reaps builds
-//    whose runner died (their lease ran out), which the next reconcile builds again.
+//  - Workers (workers.ts, shared with apply): every runner (leader or not) runs N workers on the
+//    shared build queue, and reaps builds whose runner died (their lease ran out), which the next
+//    reconcile builds again.
 //  - Schedules (leader): every few seconds, workspaces whose autostart fired or whose ttl ran out get
-//    a build (src/apply/schedule.ts).
+//    a build (schedule.ts).
 //  - Drift (leader): running workspaces are checked with a refresh-only terraform plan every drift
-//    interval (src/apply/drift.ts); with self-heal a drifted one is started again.
+//    interval (drift.ts); with self-heal a drifted one is started again.
 //  - Stop (SIGTERM/SIGINT): stop taking work, let running builds finish within the grace period, then
 //    interrupt Terraform (which saves its state), release the lock, exit.
 
@@ -21,7 +23,7 @@ import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
 import { syncs } from '../src/db/repos/syncs.ts';
 import { builds } from '../src/db/repos/builds.ts';
-import { notify, type Notification } from '../src/notify.ts';
+import { sendNotification, type Notification } from './notifications.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
 import { locks, RECONCILE_LOCK } from '../src/db/repos/locks.ts';
 import { loadCommitCached, syncCommit, type SyncOutcome } from '../src/apply/sync.ts';
@@ -282,7 +284,7 @@ export class Runner {
   }
 
   private notify(n: Notification): Promise<void> {
-    return notify(this.deployment, n, this.o.log);
+    return sendNotification(this.deployment, n, this.o.log);
   }
 
   /** Commits between the last tip seen and the new one are recorded as superseded. */

@@ -18,7 +18,7 @@ import { hashPassword } from './auth/password.ts';
 import { workspaces } from './db/repos/workspaces.ts';
 import { builds } from './db/repos/builds.ts';
 import { syncs } from './db/repos/syncs.ts';
-import { requestStart, requestStop } from './apply/start.ts';
+import { requestStart, requestStop } from './apply/manual-builds.ts';
 import { workspaceView } from './workspace-view.ts';
 
 export interface UpOptions {

@@ -8,7 +8,7 @@
 //   disconnected  it connected once; the connection closed or two heartbeats were missed
 
 import type { ListingRow } from './db/repos/workspaces.ts';
-import { parseDuration } from './config/duration.ts';
+import { parseDuration } from './time/duration.ts';
 
 export type AgentStatus = 'connecting' | 'connected' | 'disconnected' | 'timeout';
 

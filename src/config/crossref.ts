@@ -10,8 +10,8 @@ import type { SourceFile } from './source.ts';
 import { parameterValidator } from './schemas.ts';
 import { didYouMean, schemaDiagnostics, show } from './messages.ts';
 import { scanVariables, type TfVariable } from './hcl.ts';
-import { parseCron } from './cron.ts';
-import { formatDuration, isDuration, parseDuration } from './duration.ts';
+import { parseCron } from '../time/cron.ts';
+import { formatDuration, isDuration, parseDuration } from '../time/duration.ts';
 import { BUILTIN_VARIABLES, type ParameterSpec, type Template } from './types.ts';
 import type { ParsedFile, PathSeg } from './yaml.ts';
 

@@ -1,12 +1,12 @@
 // One config file's bytes → a plain value and a locator from value paths to line:col.
 // Refuses what a config file must not be: over 1 MiB, not UTF-8, empty, several documents,
 // unknown tags, collection keys, alias bombs and nesting deep enough to exhaust the stack.
-// The `yaml` library (YAML 1.2, core schema) is the authority; fast.ts may answer first for plain files.
+// The `yaml` library (YAML 1.2, core schema) is the authority; yaml-fast.ts may answer first for plain files.
 
 import { isUtf8 } from 'node:buffer';
 import YAML, { isAlias, isMap, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
-import { parseFast } from './fast.ts';
+import { parseFast } from './yaml-fast.ts';
 
 export type PathSeg = string | number;
 

@@ -3,7 +3,7 @@ import type { Q } from './connect.ts';
 import { sql } from './sql.ts';
 
 /** NOTIFY channel with a JSON payload (listen.ts receives it). */
-export async function notify(q: Q, channel: string, payload: unknown): Promise<void> {
+export async function publish(q: Q, channel: string, payload: unknown): Promise<void> {
   await q.one(sql('channels/notify'), { channel, payload });
 }
 

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import type { CoderRichParameter, CoderTemplate, CoderTemplateVariable, CoderUser, CoderWorkspace } from './coder-api.ts';
 import type { TarContents } from './tar.ts';
 import { NAME_RE } from '../config/layout.ts';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../time/duration.ts';
 import { schemaModeline } from '../config/editor.ts';
 
 export interface CoderSnapshot {

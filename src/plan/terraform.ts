@@ -5,7 +5,7 @@
 // the work folders that builds use. Sensitive values never appear: only addresses and actions.
 
 import type { DesiredState, Scalar } from '../config/types.ts';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../time/duration.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
 import { buildVariables, type BuildSubject } from '../terraform/contract.ts';
 import { scratchPlan, type PlanJson } from '../terraform/scratch.ts';

@@ -8,8 +8,8 @@
 // Only settled workspaces are scheduled: the latest build succeeded (a failed one is retried by the
 // plan, not by the schedule) and none is pending or running.
 
-import { nextRun, parseCron, previousRun } from '../config/cron.ts';
-import { parseDuration } from '../config/duration.ts';
+import { nextRun, parseCron, previousRun } from '../time/cron.ts';
+import { parseDuration } from '../time/duration.ts';
 import type { BuildReason, Transition } from '../db/repos/builds.ts';
 
 export interface ScheduleSubject {

@@ -21,8 +21,8 @@ import { apiKeys } from '../db/repos/api-keys.ts';
 import { audit } from '../db/repos/audit.ts';
 import { workspaceView } from '../workspace-view.ts';
 import { VERSION } from '../version.ts';
-import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
-import { requestStart } from '../apply/start.ts';
+import { publish, REFRESH_CHANNEL } from '../db/channels.ts';
+import { requestStart } from '../apply/manual-builds.ts';
 import { CoderGitError, HTTP_STATUS } from '../errors.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
@@ -266,7 +266,7 @@ export const API_ROUTES: ApiRoute[] = [
     access: 'runner:refresh',
     mutates: true,
     handler: async (req, reply, ctx) => {
-      await notify(ctx.o.database.db, REFRESH_CHANNEL, { by: req.actor!.username });
+      await publish(ctx.o.database.db, REFRESH_CHANNEL, { by: req.actor!.username });
       return reply.code(202).send({ ok: true });
     },
   },

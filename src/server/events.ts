@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/connect.ts';
-import { AGENT_CHANNEL, notify } from '../db/channels.ts';
+import { AGENT_CHANNEL, publish } from '../db/channels.ts';
 import { listen, type Listener } from '../db/listen.ts';
 
 export interface AgentEvent {
@@ -25,7 +25,7 @@ export class AgentEvents extends EventEmitter {
 
   /** Tell every replica (this one included, through its own LISTEN). */
   async publish(e: AgentEvent): Promise<void> {
-    await notify(this.database.db, AGENT_CHANNEL, e);
+    await publish(this.database.db, AGENT_CHANNEL, e);
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from './context.ts';
-import { notify, REFRESH_CHANNEL } from '../db/channels.ts';
+import { publish, REFRESH_CHANNEL } from '../db/channels.ts';
 
 const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
@@ -40,7 +40,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     }
     const ref = typeof payload.ref === 'string' ? payload.ref : null;
     const after = typeof payload.after === 'string' ? payload.after : typeof payload.checkout_sha === 'string' ? payload.checkout_sha : null;
-    await notify(ctx.o.database.db, REFRESH_CHANNEL, { from, ref, after });
+    await publish(ctx.o.database.db, REFRESH_CHANNEL, { from, ref, after });
     return reply.code(202).send({ ok: true, ref });
   });
 }

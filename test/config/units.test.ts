@@ -2,8 +2,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCron } from '../../src/config/cron.ts';
-import { formatDuration, parseDuration } from '../../src/config/duration.ts';
+import { parseCron } from '../../src/time/cron.ts';
+import { formatDuration, parseDuration } from '../../src/time/duration.ts';
 import { scanVariables } from '../../src/config/hcl.ts';
 import { didYouMean, distance } from '../../src/config/messages.ts';
 

@@ -16,7 +16,7 @@ import { checkDrift, type DriftOptions } from '../../runner/drift.ts';
 import { runBuilds } from '../../runner/workers.ts';
 import { driverFor, loadCommit } from '../../src/apply/session.ts';
 import type { Deployment } from '../../src/config/types.ts';
-import { nextRun, parseCron, type CronSchedule } from '../../src/config/cron.ts';
+import { nextRun, parseCron, type CronSchedule } from '../../src/time/cron.ts';
 import { alive } from '../helpers/wait.ts';
 
 let d: TestDb;

@@ -1,7 +1,7 @@
 // The schedule's decisions and cron's clock arithmetic: pure, with the time given.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cronMatches, nextRun, parseCron, previousRun, type CronSchedule } from '../../src/config/cron.ts';
+import { cronMatches, nextRun, parseCron, previousRun, type CronSchedule } from '../../src/time/cron.ts';
 import { autostopAt, dueBuild, nextAutostart, type ScheduleSubject } from '../../src/schedule/schedule.ts';
 
 const cron = (s: string): CronSchedule => {

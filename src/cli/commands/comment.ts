@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CoderGitError } from '../../errors.ts';
-import { FORGES, forgeFor, GITHUB_LIMIT, type ForgeName } from '../../comment/forges.ts';
-import { commentParts } from '../../comment/split.ts';
-import { postSticky } from '../../comment/sticky.ts';
+import { FORGES, forgeFor, GITHUB_LIMIT, type ForgeName } from '../../pr-comment/forges.ts';
+import { commentParts } from '../../pr-comment/split.ts';
+import { postSticky } from '../../pr-comment/sticky.ts';
 import { envNote, envString } from '../env.ts';
 
 interface Args {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CoderGitError } from '../../errors.ts';
-import { isDuration, parseDuration } from '../../config/duration.ts';
+import { isDuration, parseDuration } from '../../time/duration.ts';
 import { openSource } from '../../../runner/source.ts';
 import { Runner } from '../../../runner/runner.ts';
 import { serveMetrics } from '../../../runner/metrics.ts';

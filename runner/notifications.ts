@@ -1,7 +1,7 @@
 // Notifications: the HTTP client adapter for coder-git.yaml's notifications.webhook_url. One JSON POST
 // per event, with a 5 s timeout; a receiver that is down or slow is logged and never holds up the
 // runner, and never makes it retry an apply.
-import type { Deployment } from './config/types.ts';
+import type { Deployment } from '../src/config/types.ts';
 
 export type NotificationEvent = 'sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted';
 
@@ -14,7 +14,7 @@ export interface Notification {
   drift?: unknown;
 }
 
-export async function notify(d: Deployment | undefined, n: Notification, log: (m: string) => void): Promise<void> {
+export async function sendNotification(d: Deployment | undefined, n: Notification, log: (m: string) => void): Promise<void> {
   const cfg = d?.notifications;
   if (!cfg || !cfg.events.includes(n.event)) return;
   try {

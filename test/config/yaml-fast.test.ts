@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseFast } from '../../src/config/fast.ts';
+import { parseFast } from '../../src/config/yaml-fast.ts';
 import { parseConfigFile, parseFull, type PathSeg } from '../../src/config/yaml.ts';
 import { baseFiles } from '../fixtures/base.ts';
 

@@ -8,8 +8,8 @@ import MarkdownIt from 'markdown-it';
 import { validateSource } from '../../src/config/validate.ts';
 import { diff } from '../../src/plan/diff.ts';
 import { renderMarkdown } from '../../src/plan/render.ts';
-import { commentParts, isOurs, partNumber, splitMarkdown } from '../../src/comment/split.ts';
-import { GITHUB_LIMIT } from '../../src/comment/forges.ts';
+import { commentParts, isOurs, partNumber, splitMarkdown } from '../../src/pr-comment/split.ts';
+import { GITHUB_LIMIT } from '../../src/pr-comment/forges.ts';
 import { baseFiles } from '../fixtures/base.ts';
 
 const md = new MarkdownIt({ html: true });
