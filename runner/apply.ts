@@ -68,30 +68,33 @@ export async function applyCommit(o: ApplyCommitOptions): Promise<ApplyResult> {
     });
 
   // Builds in progress (another apply's, a dead runner's) are waited for — and built, when queued —
-  // so the plan sees what they did.
+  // so the plan sees what they did; again if more started while this one planned.
   const loaded = await loadCommitCached(o.dir, sha);
-  if (loaded.desired) {
-    const busy = await builds.inProgress(o.db);
+  const sync = () =>
+    syncCommit({
+      db: o.db,
+      dir: o.dir,
+      sha,
+      ref,
+      allowDestroy: o.allowDestroy,
+      maxDestroy: o.maxDestroy,
+      neverBackwards: !o.allowOlder,
+      expectFingerprint: saved?.fingerprint,
+      review: async (plan) => {
+        o.write(renderPlan('text', plan, o.color));
+        if (saved || !o.confirm || !hasChanges(plan)) return true;
+        return o.confirm();
+      },
+    });
+  let r: SyncOutcome | undefined;
+  for (let round = 0; !r || (r.kind === 'busy' && round < 10); round++) {
+    const busy = loaded.desired ? await builds.inProgress(o.db) : [];
     if (busy.length) {
       o.write(`Waiting for ${busy.length} build(s) in progress…\n`);
-      await run(loaded.desired.deployment, busy, progress(busy));
+      await run(loaded.desired!.deployment, busy, progress(busy));
     }
+    r = await sync();
   }
-  const r: SyncOutcome = await syncCommit({
-    db: o.db,
-    dir: o.dir,
-    sha,
-    ref,
-    allowDestroy: o.allowDestroy,
-    maxDestroy: o.maxDestroy,
-    neverBackwards: !o.allowOlder,
-    expectFingerprint: saved?.fingerprint,
-    review: async (plan) => {
-      o.write(renderPlan('text', plan, o.color));
-      if (saved || !o.confirm || !hasChanges(plan)) return true;
-      return o.confirm();
-    },
-  });
   switch (r.kind) {
     case 'invalid':
       if (r.plan) o.write(renderPlan('text', r.plan, o.color));
@@ -106,8 +109,8 @@ export async function applyCommit(o: ApplyCommitOptions): Promise<ApplyResult> {
     case 'refused':
       throw r.error;
     case 'busy':
-      // (only when builds started meanwhile, by someone else: they finish the job)
-      o.write(`${r.builds} build(s) started elsewhere meanwhile; nothing else to change.\n`);
+      // (builds kept starting elsewhere, round after round: whoever starts them finishes the job)
+      o.write(`${r.builds} build(s) keep starting elsewhere; nothing else to change.\n`);
       return result('nothing', { plan: r.plan });
     case 'unchanged': {
       // Nothing to change; builds a dead apply left queued are still built.
