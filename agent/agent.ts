@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import net from 'node:net';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { VERSION } from '../src/version.ts';
 import { sshServer } from './ssh.ts';
 import { Terminals } from './terminals.ts';
 
@@ -21,6 +20,10 @@ export interface AgentOptions {
   /** where the startup script runs (the workspace folder) */
   cwd: string;
   log: (msg: string) => void;
+  /** this agent's version, said in hello (the server tells an agent of another version to update) */
+  version: string;
+  /** the server runs another version: an agent started by install.sh exits so the script fetches it */
+  onUpdate?: (serverVersion: string) => void;
 }
 
 type State = 'created' | 'starting' | 'ready' | 'start_error' | 'shutting_down' | 'off';
@@ -79,10 +82,10 @@ export class Agent {
     ws.on('open', () => {
       this.attempt = 0;
       this.o.log(`connected to ${this.o.url}`);
-      this.send({ type: 'hello', protocol: 1, version: VERSION, os: os.platform(), arch: os.arch() });
+      this.send({ type: 'hello', protocol: 1, version: this.o.version, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
+      let m: { type?: string; version?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
@@ -93,12 +96,20 @@ export class Agent {
         this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
       }
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
+      else if (m.type === 'update' && typeof m.version === 'string') {
+        this.o.log(`the server runs coder-git ${m.version}, this agent ${this.o.version}`);
+        this.o.onUpdate?.(m.version);
+      }
       else if (m.type === 'open' && typeof m.session === 'string' && m.kind === 'ssh') this.openSsh(m.session);
       else if (m.type === 'open' && typeof m.session === 'string' && m.kind === 'pty' && typeof m.reconnect === 'string') this.openTerminal(m.session, m.reconnect, m.cols ?? 80, m.rows ?? 24);
       else if (m.type === 'open' && typeof m.session === 'string' && typeof m.port === 'number') this.openStream(m.session, m.port);
     });
     ws.on('unexpected-response', (_req, res) => {
       this.o.log(`the server refused the connection (HTTP ${res.statusCode})${res.statusCode === 401 ? ': the agent token is unknown or its build is no longer the latest' : ''}`);
+      // With this listener ws leaves the failed handshake to us and would never emit 'close' (and
+      // with nothing left to wait for, the process would exit): end it, so 'close' retries.
+      res.resume();
+      ws.terminate();
     });
     ws.on('error', () => undefined); // followed by close
     ws.on('close', () => {

@@ -52,6 +52,25 @@ const result = await build({
   banner: { js: "import { createRequire as __coderGitRequire } from 'node:module'; const require = __coderGitRequire(import.meta.url);" },
 });
 
+// The agent on its own (agent/main.ts → dist/agent.cjs): what the server delivers into workspaces
+// beside a Node binary (src/server/agent-install.ts). Everything bundled, ssh2 too; only optional
+// native speed-ups stay out (ssh2 and ws fall back to JavaScript without them). CommonJS, because
+// ssh2 finds its files with __dirname.
+const agent = await build({
+  absWorkingDir: root,
+  entryPoints: ['agent/main.ts'],
+  outfile: 'dist/agent.cjs',
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  legalComments: 'none',
+  define: { __CODER_GIT_BUILD__: JSON.stringify(BUILD_INFO) },
+  external: ['cpu-features', '*.node', 'bufferutil', 'utf-8-validate'],
+  logLevel: 'error',
+});
+
 /** Hash of the project's own inputs, in the order bin/coder-git.js reads them. */
 const sources = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/') && !f.startsWith('<')).sort();
 const hash = createHash('sha256');
@@ -63,5 +82,5 @@ const atomically = (file, contents) => {
   writeFileSync(tmp, contents);
   renameSync(tmp, file);
 };
-for (const out of result.outputFiles) atomically(out.path, out.contents);
+for (const out of [...result.outputFiles, ...agent.outputFiles]) atomically(out.path, out.contents);
 atomically(path.join(root, 'dist/build.json'), `${JSON.stringify({ ...BUILD_INFO, sources, sourcesSha256: hash.digest('hex') }, null, 1)}\n`);

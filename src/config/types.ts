@@ -97,4 +97,5 @@ export const BUILTIN_VARIABLES = [
   'coder_access_url',
   'coder_agent_token',
   'coder_agent_command',
+  'coder_agent_init_script',
 ] as const;

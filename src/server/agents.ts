@@ -10,11 +10,13 @@
 //                   {type:"activity"}                               someone used the workspace
 //   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env}
 //                   {type:"error", message}                         a message that was refused
+//                   {type:"update", version}                        the agent runs another version than the server
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './context.ts';
+import { VERSION } from '../version.ts';
 import { sha256 } from './auth.ts';
 import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
 
@@ -125,6 +127,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
               await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);
               send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {} });
+              // An agent of another version (delivered by an older or newer server) is told to update:
+              // started by install.sh, it exits and the script installs this server's version.
+              if (m.version !== undefined && m.version !== VERSION) send({ type: 'update', version: VERSION });
             });
             return;
           case 'lifecycle':

@@ -22,6 +22,7 @@ import { apiRoutes } from './api.ts';
 import { agentRoutes } from './agents.ts';
 import { webhookRoutes } from './webhook.ts';
 import { oidcRoutes } from './oidc.ts';
+import { agentInstallRoutes } from './agent-install.ts';
 import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
@@ -157,6 +158,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => webhookRoutes(s, ctx));
   await app.register(async (s) => oidcRoutes(s, ctx));
   await app.register(async (s) => relayRoutes(s, ctx));
+  await app.register(async (s) => agentInstallRoutes(s));
   app.addHook('onClose', async () => ctx.metrics.close());
   return app;
 }

@@ -6,6 +6,9 @@ import { pkgPath } from '../paths.ts';
 import type { BuildContext } from '../db/repos/builds.ts';
 import type { Deployment, Scalar } from '../config/types.ts';
 
+/** Where the server serves the agent's installer (src/server/agent-install.ts). */
+export const INSTALL_SCRIPT_PATH = '/api/v1/agent/install.sh';
+
 /** This coder-git's agent, as a shell command line: what templates get as coder_agent_command. */
 export function defaultAgentCommand(): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -32,6 +35,7 @@ export function buildVariables(b: BuildSubject, deployment: Deployment, agentTok
     coder_access_url: deployment.access_url,
     coder_agent_token: agentToken,
     coder_agent_command: agentCommand,
+    coder_agent_init_script: agentInitScript(deployment.access_url),
   };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) out[`TF_VAR_${k}`] = String(v);
@@ -48,3 +52,28 @@ export function buildVariables(b: BuildSubject, deployment: Deployment, agentTok
   return out;
 }
 
+
+/**
+ * coder_agent_init_script: what a template puts in a container's entrypoint, a pod's command or a
+ * VM's user data (Coder's coder_agent.init_script). A POSIX sh script that fetches install.sh from the
+ * server (CODER_AGENT_URL if the workspace has it, else the access URL), retrying while the server is
+ * not reachable yet, and runs it; the token comes from CODER_AGENT_TOKEN in the environment.
+ */
+export function agentInitScript(accessUrl: string): string {
+  const url = accessUrl.replace(/\/+$/, '').replace(/'/g, '');
+  return `#!/bin/sh
+# coder-git: fetch the agent from the server and run it
+CODER_AGENT_URL="\${CODER_AGENT_URL:-${url}}"
+export CODER_AGENT_URL
+u="\${CODER_AGENT_URL%/}${INSTALL_SCRIPT_PATH}"
+if command -v curl >/dev/null 2>&1; then get="curl -fsSL"
+elif command -v wget >/dev/null 2>&1; then get="wget -qO-"
+else echo "coder-git agent: neither curl nor wget is installed in this image: it needs one of them (busybox's wget counts)" >&2; exit 1
+fi
+until script=$($get "$u"); do
+  echo "coder-git agent: cannot fetch $u yet; trying again in 5 s" >&2
+  sleep 5
+done
+exec sh -c "$script"
+`;
+}

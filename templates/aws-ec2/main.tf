@@ -61,6 +61,11 @@ data "aws_ami" "ubuntu" {
   }
 }
 
+variable "coder_agent_init_script" {
+  description = "Fetches the agent from the coder-git server and runs it (README: the Terraform contract)."
+  type        = string
+}
+
 resource "aws_instance" "workspace" {
   ami               = data.aws_ami.ubuntu.id
   instance_type     = var.instance_type
@@ -78,8 +83,11 @@ resource "aws_instance" "workspace" {
         content: |
           CODER_AGENT_URL=${var.coder_access_url}
           CODER_AGENT_TOKEN=${var.coder_agent_token}
+      - path: /usr/local/bin/coder-agent-init
+        permissions: "0755"
+        content: ${jsonencode(var.coder_agent_init_script)}
     runcmd:
-      - [sh, -c, "set -a; . /etc/coder-agent.env; curl -fsSL \"$CODER_AGENT_URL/api/v1/agent/install.sh\" | sh"]
+      - [sh, -c, "set -a; . /etc/coder-agent.env; set +a; HOME=/root exec /usr/local/bin/coder-agent-init"]
   EOT
   tags = {
     Name                  = "coder-${var.coder_workspace_owner}-${var.coder_workspace_name}"

@@ -41,6 +41,11 @@ variable "coder_agent_token" {
   sensitive = true
 }
 
+variable "coder_agent_init_script" {
+  description = "Fetches the agent from the coder-git server and runs it (README: the Terraform contract)."
+  type        = string
+}
+
 variable "image" {
   type = string
 }
@@ -71,8 +76,8 @@ resource "docker_container" "workspace" {
   hostname   = var.coder_workspace_name
   cpu_shares = floor(var.cpus * 1024)
   memory     = var.memory_mb
-  # The agent is installed from the coder-git server the workspace reports to.
-  entrypoint = ["sh", "-c", "curl -fsSL \"$CODER_AGENT_URL/api/v1/agent/install.sh\" | sh"]
+  # The agent is fetched from the coder-git server the workspace reports to, and run.
+  entrypoint = ["sh", "-c", var.coder_agent_init_script]
   env = [
     "CODER_AGENT_URL=${var.coder_access_url}",
     "CODER_AGENT_TOKEN=${var.coder_agent_token}",

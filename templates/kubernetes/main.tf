@@ -88,6 +88,11 @@ resource "kubernetes_persistent_volume_claim_v1" "home" {
   }
 }
 
+variable "coder_agent_init_script" {
+  description = "Fetches the agent from the coder-git server and runs it (README: the Terraform contract)."
+  type        = string
+}
+
 resource "kubernetes_secret_v1" "agent" {
   metadata {
     name      = "coder-${var.coder_workspace_id}-agent"
@@ -122,7 +127,7 @@ resource "kubernetes_deployment_v1" "workspace" {
         container {
           name    = "dev"
           image   = var.image
-          command = ["sh", "-c", "curl -fsSL \"$CODER_AGENT_URL/api/v1/agent/install.sh\" | sh"]
+          command = ["sh", "-c", var.coder_agent_init_script]
           env {
             name  = "CODER_AGENT_URL"
             value = var.coder_access_url

@@ -213,17 +213,24 @@ test('the server goes away: disconnected; it comes back: the agent reconnects by
 });
 
 test('a wrong token is refused, and said so (the agent keeps trying: a restored server may know it again)', async () => {
-  const err = await new Promise<string>((resolve) => {
+  const { err, aliveAfter } = await new Promise<{ err: string; aliveAfter: boolean }>((resolve) => {
     const c = spawn(process.execPath, [BIN, 'agent'], { env: { ...process.env, CODER_AGENT_TOKEN: 'not-a-token', CODER_AGENT_URL: `http://127.0.0.1:${port}` } });
     let out = '';
-    const done = () => (c.kill(), resolve(out));
+    const done = () => {
+      const aliveAfter = c.exitCode === null && c.signalCode === null;
+      c.kill();
+      resolve({ err: out, aliveAfter });
+    };
     c.stderr.on('data', (x) => {
       out += x;
-      if (/reconnecting/.test(out)) done();
+      // the second refusal: it waited and tried again
+      if ((out.match(/HTTP 401/g) ?? []).length >= 2) done();
     });
     setTimeout(done, 10_000).unref();
   });
   assert.match(err, /the server refused the connection \(HTTP 401\): the agent token is unknown or its build is no longer the latest/);
+  assert.is((err.match(/HTTP 401/g) ?? []).length, 2, `refused, waited, tried again:\n${err}`);
+  assert.ok(aliveAfter, 'the agent is still running after the refusals');
   const bad = await cli(['agent'], { env: { CODER_AGENT_URL: 'x' } });
   assert.is(bad.code, 64);
   assert.match(bad.stderr, /CODER_AGENT_TOKEN is not set/);

@@ -3,7 +3,8 @@
 //     doing the same work: `init` + `apply` of the same module in N folders, 4 at a time;
 //  2. a plan with no changes on the 30k-object repo, everything applied: time (whole process, against
 //     validate in the same run) and SQL queries (in-process);
-//  3. one workspace file changed on that repo: how many workspaces terraform plans.
+//  3. one workspace file changed on that repo: how many workspaces terraform plans;
+//  4. the runner's tick on that repo's unchanged tip, with the commit cached, against the first tick.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { openDatabase, queryCount } from '../../src/db/connect.ts';
 import { stopEmbedded } from '../../src/db/embedded.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { makePlan, writeChanges } from '../../src/apply/apply.ts';
+import { syncCommit } from '../../src/apply/sync.ts';
 import { TerraformDriver } from '../../src/terraform/driver.ts';
 import { initRepo } from '../../src/init.ts';
 import { pgDataDir } from '../helpers/db.ts';
@@ -124,6 +126,21 @@ export async function benchApply(opts: { tmp: string; workspaces: number }): Pro
     lines.push(`  coder-git validate --ref HEAD (same run)          ${(med(validateMs) / 1000).toFixed(2)} s`);
     lines.push(`  ratio plan / validate:                           ${(med(planMs) / med(validateMs)).toFixed(2)}x   (goal <= 1.5x)`);
     lines.push(`  SQL queries for the plan (in-process, ${(inProcess / 1000).toFixed(2)} s):       ${queries}  (the same for any number of objects)`);
+
+    // 4. The runner's tick on an unchanged tip (every 5 s, and after every finished build): the
+    // one sync path with the commit cached by SHA, against loading and validating it again, which
+    // is what every tick did before the cache.
+    const sha = source.commit!.sha;
+    const cold = await timed(() => syncCommit({ db: d.db, dir: big, sha, ref: 'main', allowDestroy: false, maxDestroy: 5 }));
+    const warm: number[] = [];
+    for (let i = 0; i < 5; i++) warm.push(await timed(() => syncCommit({ db: d.db, dir: big, sha, ref: 'main', allowDestroy: false, maxDestroy: 5 })));
+    const reload = await timed(() => loadConfig({ dir: big, ref: sha }));
+    const w = [...warm].sort((a, b) => a - b)[2]!;
+    lines.push(`runner tick on an unchanged tip (${FULL.workspaces} workspaces): the sync path, in-process`);
+    lines.push(`  first tick (load + validate + plan)             ${(cold / 1000).toFixed(2)} s`);
+    lines.push(`  later ticks (commit cached by SHA, median of 5) ${(w / 1000).toFixed(2)} s`);
+    lines.push(`  loading and validating the commit again         ${(reload / 1000).toFixed(2)} s   (what each tick also did before)`);
+    lines.push(`  ratio later tick / first tick:                 ${(w / cold).toFixed(2)}x`);
 
     // 3. One workspace file changed: terraform plans that one workspace only.
     execFileSync('sed', ['-i', 's/cpu: 2/cpu: 3/', path.join(big, 'workspaces/user1/ws1.yaml')]);
