@@ -45,10 +45,17 @@ export class Agent {
     this.terminals = new Terminals({ cwd: o.cwd, env: () => this.sessionEnv(), log: o.log, activity: () => this.activity() });
   }
 
-  /** What a session's processes see: the agent's environment and agent.env, never the agent's token. */
+  /**
+   * What a session's processes see: the agent's environment and agent.env, never the agent's token
+   * nor anything the runner handed to Terraform (a template that starts the agent from local-exec
+   * passes Terraform's environment on): no variable holding the token under any name, no TF_VAR_*
+   * (template variables, secrets from terraform.env among them) and no other TF_* setting.
+   */
   sessionEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
-    delete env.CODER_AGENT_TOKEN;
+    for (const [k, v] of Object.entries(env)) {
+      if (k === 'CODER_AGENT_TOKEN' || k.startsWith('TF_') || (this.o.token.length >= 16 && v?.includes(this.o.token))) delete env[k];
+    }
     return env;
   }
 

@@ -3,7 +3,7 @@
 // the server going away; runs down on stop. Real git, PostgreSQL, terraform, processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,7 +21,9 @@ let app: FastifyInstance | undefined;
 let port: number;
 let token: string;
 
-const cg = (...args: string[]) => cli([...args, '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data], { timeoutMs: 120_000 });
+// The runner's environment has a secret for templates (terraform.env): sessions must never see it.
+const SECRET = 'db-secret-value-4c1d';
+const cg = (...args: string[]) => cli([...args, '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data], { timeoutMs: 120_000, env: { TF_VAR_dbpass: SECRET } });
 const serve = async () => {
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
   await app.listen({ host: '127.0.0.1', port });
@@ -41,7 +43,7 @@ test('set-up: a local-template repo whose access_url is a server on this machine
   d = await testDatabase();
   r = await localConfigRepo();
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
+  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`).replace('  env: []', '  env: [TF_VAR_dbpass]'));
   r.edit('templates/local/template.yaml', (s) => s.replace('  connection_timeout: 2m', '  connection_timeout: 2m\n  env:\n    GREETING: hello from agent.env'));
   commitAll(r.repo, 'the server is here');
   await serve();
@@ -116,6 +118,12 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
   assert.is(pwd.out.trim(), path.join(r.root, 'admin', 'dev'), 'commands run in the workspace folder');
   const env2 = await run('ssh', ['-F', cfg, 'coder.dev', 'echo "$GREETING"; echo "token:${CODER_AGENT_TOKEN:-none}"']);
   assert.is(env2.out, 'hello from agent.env\ntoken:none\n', "sessions get the template's agent.env, never the agent's token");
+  const agentPid = Number(readFileSync(path.join(r.root, 'admin', 'dev.agent.pid'), 'utf8'));
+  const agentToken = execFileSync('sh', ['-c', `cat /proc/$(pgrep -P ${agentPid} || echo ${agentPid})/environ /proc/${agentPid}/environ 2>/dev/null | tr '\\0' '\\n' | sed -n 's/^CODER_AGENT_TOKEN=//p' | head -n 1`], { encoding: 'utf8' }).trim();
+  assert.ok(agentToken.length > 20, 'found the agent process\'s token');
+  const all = await run('ssh', ['-F', cfg, 'coder.dev', 'env']);
+  assert.ok(all.out.includes('GREETING='), all.out);
+  for (const leak of [agentToken, SECRET, 'TF_VAR_']) assert.not.ok(all.out.includes(leak), `a session's environment holds ${leak === agentToken ? 'the agent token' : leak}:\n${all.out}`);
   const exit = await run('ssh', ['-F', cfg, 'coder.dev', 'exit 3']);
   assert.is(exit.code, 3, 'the exit status comes back');
 
