@@ -9,7 +9,7 @@ import { NAME_RE, NAME_RULE } from './config/layout.ts';
 import { VERSION } from './version.ts';
 import { editorFiles, schemaModeline } from './config/editor.ts';
 
-export const BUILTIN_TEMPLATES = ['local', 'docker', 'kubernetes', 'aws-ec2'] as const;
+export const BUILTIN_TEMPLATES = ['local', 'sandbox', 'docker', 'kubernetes', 'aws-ec2'] as const;
 
 export interface InitOptions {
   dir: string;

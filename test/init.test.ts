@@ -64,7 +64,7 @@ test('init with every built-in template validates; names and emails come from th
   await initRepo({ ...defaults, dir, admin: 'ops', adminEmail: 'ops@corp.example', workspace: 'main', templates: [...BUILTIN_TEMPLATES] });
   const { result } = await loadConfig({ dir, ref: 'HEAD' });
   assert.equal(result.diagnostics, []);
-  assert.equal([...result.state!.templates.keys()].sort(), ['aws-ec2', 'docker', 'kubernetes', 'local']);
+  assert.equal([...result.state!.templates.keys()].sort(), ['aws-ec2', 'docker', 'kubernetes', 'local', 'sandbox']);
   assert.is(result.state!.users.get('ops')!.email, 'ops@corp.example');
   assert.ok(result.state!.workspaces.get('ops/main'));
 });

@@ -26,14 +26,18 @@ test('every template is formatted (terraform fmt -check)', () => {
   terraform(templatesDir, 'fmt', '-check', '-recursive');
 });
 
-test('local: terraform init and validate succeed offline', () => {
+test('local and sandbox: terraform init and validate succeed offline', () => {
+  for (const t of ['local', 'sandbox']) validateOffline(t);
+});
+
+function validateOffline(name: string): void {
   const dir = tempDir();
-  cpSync(path.join(templatesDir, 'local'), dir, { recursive: true });
+  cpSync(path.join(templatesDir, name), dir, { recursive: true });
   terraform(dir, 'init', '-backend=false', '-input=false');
   const out = JSON.parse(terraform(dir, 'validate', '-json'));
   assert.is(out.valid, true, JSON.stringify(out.diagnostics));
   assert.is(out.error_count, 0);
-});
+}
 
 test('every template declares a variable for each parameter and only known built-ins', () => {
   for (const name of BUILTIN_TEMPLATES) {
