@@ -126,6 +126,45 @@ test('port-forward reaches a process inside the sandbox', async () => {
   }
 });
 
+test('the web terminal in Chromium is a shell inside the sandbox', async () => {
+  const { launchBrowser } = await import('../helpers/browser.ts');
+  const admin = await d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
+  const session = (await issueKey(d.db, admin.id, 'session', null, 3_600_000)).secret;
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    await context.addCookies([{ name: 'coder_git_session', value: session, url: base }]);
+    const page = await context.newPage();
+    await page.goto(`${base}/workspaces/admin/box/terminal`);
+    await page.waitForSelector('#terminal[data-state="connected"]', { timeout: 30_000 });
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo "uid $(id -u) on $(hostname) in $PWD"\n');
+    await poll('the command ran in the sandbox', async () => /uid 1000 on box in \/home\/coder/.test(await page.locator('.xterm-rows').innerText()), { ms: 20_000 });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('scp in and out through config-ssh', async () => {
+  const dir = tempDir('coder-git-scp-');
+  const cfg = path.join(dir, 'config');
+  writeFileSync(cfg, '');
+  const run = (cmd: string, args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(cmd, args, { env: env(), timeout: 60_000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+  assert.is((await run(process.execPath, [BIN, 'config-ssh', '--ssh-config', cfg])).code, 0);
+  const payload = Buffer.alloc(200_000, 'sandbox payload ');
+  writeFileSync(path.join(dir, 'up.bin'), payload);
+  const up = await run('scp', ['-F', cfg, path.join(dir, 'up.bin'), 'coder.box:up.bin']);
+  assert.is(up.code, 0, up.err);
+  assert.is((await inside('wc -c < up.bin')).out.trim(), String(payload.length));
+  const down = await run('scp', ['-F', cfg, 'coder.box:up.bin', path.join(dir, 'down.bin')]);
+  assert.is(down.code, 0, down.err);
+  assert.equal(readFileSync(path.join(dir, 'down.bin')), payload);
+});
+
 test('stop keeps the home, start brings it back; delete removes it', async () => {
   assert.is((await inside('echo kept > notes.txt')).code, 0);
   await setState('stopped');
