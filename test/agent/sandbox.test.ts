@@ -127,15 +127,13 @@ test('port-forward reaches a process inside the sandbox', async () => {
 });
 
 test('the web terminal in Chromium is a shell inside the sandbox', async () => {
-  const { launchBrowser } = await import('../helpers/browser.ts');
+  const { launchBrowser, signedInPage } = await import('../helpers/browser.ts');
   const admin = await d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
   const session = (await issueKey(d.db, admin.id, 'session', null, 3_600_000)).secret;
   const base = `http://127.0.0.1:${port}`;
   const browser = await launchBrowser();
   try {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    await context.addCookies([{ name: 'coder_git_session', value: session, url: base }]);
-    const page = await context.newPage();
+    const page = await signedInPage(browser, base, session);
     await page.goto(`${base}/workspaces/admin/box/terminal`);
     await page.waitForSelector('#terminal[data-state="connected"]', { timeout: 30_000 });
     await page.locator('.xterm-helper-textarea').focus();

@@ -12,3 +12,10 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) execFileSync(path.join(PKG_ROOT, 'scripts', 'install-chromium.sh'), { stdio: 'inherit' });
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
+
+/** A page of a new browser context signed in with a session cookie (the way a person is, after signing in). */
+export async function signedInPage(browser: Browser, base: string, session: string, viewport = { width: 1000, height: 700 }) {
+  const context = await browser.newContext({ viewport });
+  await context.addCookies([{ name: 'coder_git_session', value: session, url: base }]);
+  return context.newPage();
+}
