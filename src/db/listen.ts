@@ -27,16 +27,29 @@ export function listen(database: Database, channel: string, onNotify: (payload: 
       return retry();
     }
     let dead = false;
+    let released = false;
+    // Released once: done() on a released connection throws (synchronously), and the connection's
+    // 'error' can come after close() released it (the server terminating it, a dropped database).
+    const release = () => {
+      if (released) return;
+      released = true;
+      try {
+        void Promise.resolve(c.done()).catch(() => undefined);
+      } catch {
+        // already lost
+      }
+    };
     const lost = () => {
       if (dead) return;
       dead = true;
       up = false;
       current = undefined;
-      void Promise.resolve(c.done()).catch(() => undefined);
+      release();
+      if (closed) return;
       onLost();
       retry();
     };
-    current = { done: () => void Promise.resolve(c.done()).catch(() => undefined) };
+    current = { done: release };
     c.client.on('notification', (n) => onNotify(n.payload ?? ''));
     c.client.on('error', lost);
     try {

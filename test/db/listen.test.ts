@@ -26,6 +26,29 @@ test('notifications arrive; a killed connection is reported and reopened', async
   } finally {
     l.close();
     await d.drop();
+  }
+});
+
+test('a connection the server ends as it is closed (a dropped database) is no crash and no retry', async () => {
+  const d = await testDatabase();
+  const crashes: unknown[] = [];
+  const onCrash = (e: unknown) => crashes.push(e);
+  process.on('uncaughtException', onCrash);
+  try {
+    for (let i = 0; i < 20; i++) {
+      const l = listen(d, 'coder_git_test', () => undefined);
+      await l.ready;
+      // the server's "terminating connection" is on its way when close() releases the connection
+      await d.db.any("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+      l.close();
+    }
+    await new Promise((r) => setTimeout(r, 2500)); // past the 2 s retry
+    assert.equal(crashes.map(String), [], 'no crash');
+    const open = await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+    assert.is(open.n, 0, 'a closed listener never reopens');
+  } finally {
+    process.off('uncaughtException', onCrash);
+    await d.drop();
     await stopOwnServer();
   }
 });
