@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
@@ -80,6 +81,21 @@ test('--format json: the outcome, the plan and each build as one document on std
   assert.match(a.stderr, /\[\d\/2\] admin\/one start succeeded/);
   const nothing = JSON.parse((await cg('apply', '--auto-approve', '--json')).stdout);
   assert.is(nothing.status, 'failed', 'the failed build of admin/bad is tried again: the commit is not applied yet');
+});
+
+test('on a terminal a status line names the builds running, and is cleared before each finished line', async () => {
+  r.edit('workspaces/admin/two.yaml', (s) => s.replace('state: running', 'state: stopped'));
+  commitAll(r.repo, 'stop two');
+  const cmd = [process.execPath, BIN, 'apply', '--auto-approve', '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data].map((a) => `'${a}'`).join(' ');
+  const out = await new Promise<string>((resolve) => {
+    const c = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    let o = '';
+    c.stdout.on('data', (x) => (o += x));
+    c.on('close', () => resolve(o));
+    setTimeout(() => c.kill(), 120_000).unref();
+  });
+  assert.match(out, /building [^\r\n]*admin\/two[^\r\n]*… \(\d\/\d done\)/, out);
+  assert.match(out, /\r\x1b\[2K\[\d\/\d\] admin\/two stop succeeded/, 'the status line is cleared before the finished line');
 });
 
 test('an invalid commit: status invalid with its errors in JSON, exit 1', async () => {
