@@ -158,7 +158,23 @@ resource "terraform_data" "sandbox" {
         --setenv HOME /home/coder --setenv USER coder --setenv LANG C.UTF-8 \
         --setenv CODER_AGENT_URL "$URL" --setenv CODER_AGENT_TOKEN "$TOKEN" |
         env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setsid bwrap --args 0 sh -c "$INIT" > "$HOME_DIR.log" 2>&1 &
-      echo $! > "$HOME_DIR.pid"
+      pid=$!
+      echo $pid > "$HOME_DIR.pid"
+      # Until the agent says it is connected (at most 20 s): a sandbox that ends at once (an image
+      # without curl or glibc, a runtime that cannot run) fails the build with its own words, which
+      # the build log keeps. (A child that ended is a zombie until reaped: its state tells.)
+      i=0
+      while [ $i -lt 200 ]; do
+        grep -q 'agent: connected to' "$HOME_DIR.log" 2>/dev/null && exit 0
+        state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)
+        if [ -z "$state" ] || [ "$state" = Z ]; then
+          echo "sandbox: the workspace stopped as it started:" >&2
+          cat "$HOME_DIR.log" >&2
+          exit 1
+        fi
+        sleep 0.1
+        i=$((i + 1))
+      done
     EOT
     environment = {
       NAME     = var.coder_workspace_name

@@ -180,6 +180,21 @@ test('stop keeps the home, start brings it back; delete removes it', async () =>
   assert.ok(existsSync(IMAGES), 'the shared image stays');
 });
 
+test('an image the agent cannot run in (here: no curl or wget) fails the build, saying what is missing', async () => {
+  const tarball = path.join(tempDir('coder-git-image-'), 'no-downloader.tar');
+  execFileSync('tar', ['-C', path.join(IMAGES, 'debian-bookworm-minbase'), '--exclude=./usr/bin/curl', '--exclude=./usr/bin/wget', '-cf', tarball, '.']);
+  writeFileSync(path.join(repo, 'workspaces/admin/bare.yaml'), `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: sandbox\nstate: running\nparameters:\n  image_tarball: ${tarball}\n`);
+  commitAll(repo, 'an image without a downloader');
+  const r = await cg('apply', '--auto-approve');
+  assert.is(r.code, 1, r.stdout);
+  assert.match(r.stdout, /admin\/bare start failed/);
+  const log = await cg('logs', 'admin/bare');
+  assert.match(log.stdout, /sandbox: the workspace stopped as it started:[\s\S]*coder-git agent: neither curl nor wget is installed in this image/, log.stdout);
+  rmSync(path.join(repo, 'workspaces/admin/bare.yaml'));
+  commitAll(repo, 'remove it');
+  assert.is((await cg('apply', '--auto-approve')).code, 0);
+});
+
 test('clean up', async () => {
   await app.close();
   await d.drop();
