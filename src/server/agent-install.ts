@@ -61,15 +61,18 @@ async function nodeArtifact(arch: NodeArch, binary: string): Promise<Artifact> {
   return {
     name,
     sha256: sum,
-    gz: () =>
-      (making ??= (async () => {
+    gz: () => {
+      making ??= (async () => {
         if (existsSync(file)) return file;
         await fsp.mkdir(cacheDir, { recursive: true, mode: 0o700 });
         const tmp = `${file}.${process.pid}.tmp`;
         await pipeline(createReadStream(binary), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o644 }));
         await fsp.rename(tmp, file);
         return file;
-      })()),
+      })();
+      making.catch(() => (making = undefined)); // (a full disk, say) tried again next time
+      return making;
+    },
   };
 }
 
@@ -83,7 +86,11 @@ export async function agentInstallRoutes(app: FastifyInstance): Promise<void> {
   const node = (arch: NodeArch) => {
     const binary = nodeBinaryFor(arch);
     if (!binary) return undefined;
-    if (!nodes.has(arch)) nodes.set(arch, nodeArtifact(arch, binary));
+    if (!nodes.has(arch)) {
+      const made = nodeArtifact(arch, binary);
+      made.catch(() => nodes.delete(arch)); // an unreadable binary is tried again on the next request
+      nodes.set(arch, made);
+    }
     return nodes.get(arch)!;
   };
 
