@@ -72,7 +72,7 @@ test('plan --no-terraform against a database', async () => {
   assert.match(p.stdout, /admin\/dev/);
 });
 
-test('server: healthz answers, and the schemas are served at /schemas/<kind>.json', async () => {
+test('server: healthz answers, the schemas are served at /schemas/<kind>.json, the agent at /api/v1/agent/', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'server', '--postgres-url', d.url, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -84,6 +84,11 @@ test('server: healthz answers, and the schemas are served at /schemas/<kind>.jso
     assert.is(res.status, 200);
     assert.is(JSON.parse(await res.text()).$id, JSON.parse(readFileSync(path.join(ROOT, 'schemas/workspace.json'), 'utf8')).$id);
     assert.is((await fetch(`http://127.0.0.1:${port}/schemas/nope.json`)).status, 404);
+    // the agent it delivers into workspaces is in the package too
+    const install = await (await fetch(`http://127.0.0.1:${port}/api/v1/agent/install.sh`)).text();
+    const agentFile = /AGENT_FILE='([^']+)'/.exec(install)?.[1];
+    assert.ok(agentFile, install.slice(0, 2000));
+    assert.is((await fetch(`http://127.0.0.1:${port}/api/v1/agent/files/${agentFile}`)).status, 200);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('close', r));
