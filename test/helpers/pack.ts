@@ -2,7 +2,7 @@
 // "prepare" would), and an install of that tarball into an empty prefix. Tarballs are named by
 // their content, so npx's cache (keyed by the spec) never serves an older build under the same name.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './git.ts';
@@ -19,6 +19,9 @@ export function packedTarball(): string {
   mkdirSync(CACHE, { recursive: true });
   const named = path.join(CACHE, info!.filename.replace(/\.tgz$/, `-${info!.shasum.slice(0, 12)}.tgz`));
   if (!existsSync(named)) renameSync(path.join(out, info!.filename), named);
+  // keep the few newest: one per source change would pile up in a checkout
+  const old = readdirSync(CACHE).map((f) => path.join(CACHE, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs).slice(4);
+  for (const f of old) if (f !== named) rmSync(f, { force: true });
   return named;
 }
 
