@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
+import { localConfigRepo, stopLocalAgents, type LocalRepo } from '../fixtures/local.ts';
 
 let d: TestDb;
 let r: LocalRepo;
@@ -109,6 +109,7 @@ test('an invalid commit: status invalid with its errors in JSON, exit 1', async 
 });
 
 test('clean up', async () => {
+  stopLocalAgents(r.root);
   await d.drop();
   await stopOwnServer();
   cleanup();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, git } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
+import { localConfigRepo, stopLocalAgents, type LocalRepo } from '../fixtures/local.ts';
 import { loadCommitCached } from '../../src/apply/sync.ts';
 import { loadAppliedState } from '../../src/db/state.ts';
 import { builds } from '../../src/db/repos/builds.ts';
@@ -58,6 +58,7 @@ test("plan leaves a dead runner's build alone; apply reaps it first and builds i
 });
 
 test('clean up', async () => {
+  if (r) stopLocalAgents(r.root);
   await d?.drop();
   await stopOwnServer();
   cleanup();
