@@ -80,7 +80,7 @@ export async function benchSandbox(opts: { tmp: string; warm: number }): Promise
     const floors: number[] = [];
     for (let i = 0; i < opts.warm; i++) {
       const t = new Date();
-      const c = spawn('bwrap', ['--unshare-user', '--unshare-pid', '--uid', '1000', '--gid', '1000', '--ro-bind', image, '/', '--tmpfs', '/home', '--bind', home, '/home/coder', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/home/coder', '--clearenv', '--setenv', 'HOME', '/home/coder', '--setenv', 'CODER_AGENT_URL', `http://127.0.0.1:${port}`, '--setenv', 'CODER_AGENT_TOKEN', token, `/home/coder/.cache/coder-git-agent/${node}`, `/home/coder/.cache/coder-git-agent/${agent}`], { stdio: 'ignore' });
+      const c = spawn('bwrap', ['--die-with-parent', '--unshare-user', '--unshare-pid', '--uid', '1000', '--gid', '1000', '--ro-bind', image, '/', '--tmpfs', '/home', '--bind', home, '/home/coder', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/home/coder', '--clearenv', '--setenv', 'HOME', '/home/coder', '--setenv', 'CODER_AGENT_URL', `http://127.0.0.1:${port}`, '--setenv', 'CODER_AGENT_TOKEN', token, `/home/coder/.cache/coder-git-agent/${node}`, `/home/coder/.cache/coder-git-agent/${agent}`], { stdio: 'ignore' });
       floors.push(await connectedSince(t));
       c.kill('SIGKILL');
       await new Promise((r) => c.on('close', r));
