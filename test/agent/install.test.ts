@@ -161,13 +161,17 @@ test('the server tells an agent of another version to update; the delivered agen
 });
 
 test('clean up', async () => {
-  r.edit('workspaces/admin/dev.yaml', (s) => s.replace('state: running', 'state: stopped'));
-  commitAll(r.repo, 'stop');
-  await cg('apply', '--auto-approve');
-  await app.close();
-  await d.drop();
-  await stopOwnServer();
-  cleanup();
+  try {
+    r.edit('workspaces/admin/dev.yaml', (s) => s.replace('state: running', 'state: stopped'));
+    commitAll(r.repo, 'stop');
+    await cg('apply', '--auto-approve');
+  } finally {
+    // (also after a failed set-up: nothing of this file keeps running)
+    await app?.close();
+    await d?.drop();
+    await stopOwnServer();
+    cleanup();
+  }
 });
 
 test.run();

@@ -196,8 +196,9 @@ test('an image the agent cannot run in (here: no curl or wget) fails the build, 
 });
 
 test('clean up', async () => {
-  await app.close();
-  await d.drop();
+  // (also after a failed set-up: nothing of this file keeps running)
+  await app?.close();
+  await d?.drop();
   await stopOwnServer();
   cleanup();
 });
