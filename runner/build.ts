@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/connect.ts';
 import { CoderGitError } from '../src/errors.ts';
-import { builds, type BuildContext, type BuildStatus } from '../src/db/repos/builds.ts';
+import { builds, type BuildContext, type BuildRow, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
 import { states } from '../src/db/repos/states.ts';
 import { logs, type LogStream } from '../src/db/repos/logs.ts';
@@ -32,23 +32,32 @@ export interface BuildEnv {
   signal?: AbortSignal;
 }
 
-export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildStatus> {
+/** How a build ended, with what the worker's callers report (so none of them reads the build again). */
+export interface BuildOutcome {
+  status: BuildStatus;
+  /** the build as it was taken; null when it no longer existed */
+  build: BuildContext | null;
+  /** the error recorded on the build */
+  error: string | null;
+}
+
+export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOutcome> {
   const { db } = env;
   const b = await builds.context(db, job.build_id);
   if (!b) {
     await jobs.finish(db, job.id, env.runnerId);
-    return 'canceled';
+    return { status: 'canceled', build: null, error: null };
   }
   if (b.status === 'running') {
     // Its runner died (the lease ran out). Never resumed blindly: marked interrupted, and the next
     // plan builds it again from whatever state Terraform recorded.
-    await builds.setStatus(db, b.id, 'interrupted', { error: 'the runner building it stopped before it finished' });
+    const row = await builds.setStatus(db, b.id, 'interrupted', { error: 'the runner building it stopped before it finished' });
     await jobs.finish(db, job.id, env.runnerId);
-    return 'interrupted';
+    return { status: 'interrupted', build: b, error: row.error };
   }
   if (b.status !== 'pending') {
     await jobs.finish(db, job.id, env.runnerId);
-    return b.status;
+    return { status: b.status, build: b, error: (await builds.get(db, b.id))?.error ?? null };
   }
   await builds.setStatus(db, b.id, 'running', { runner_id: env.runnerId });
 
@@ -160,13 +169,14 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildSta
     await saveIfNewer(await readLocalState(dir)).catch(() => undefined);
     await flushLogs().catch(() => undefined);
   }
+  let row: BuildRow;
   try {
-    await builds.setStatus(db, b.id, status, error ? { error } : {});
+    row = await builds.setStatus(db, b.id, status, error ? { error } : {});
   } catch (err) {
     // After a lost lease, whoever took the build over has marked it interrupted already: that stands.
     if (!(lostLease && err instanceof CoderGitError && err.code === 'CG_CONFLICT')) throw err;
-    return 'interrupted';
+    return { status: 'interrupted', build: b, error: (await builds.get(db, b.id))?.error ?? null };
   }
   if (!lostLease) await jobs.finish(db, job.id, env.runnerId);
-  return status;
+  return { status, build: b, error: row.error };
 }

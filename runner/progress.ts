@@ -60,13 +60,12 @@ export class Progress {
     const c = this.o.color;
     const b = f.build;
     const name = b ? `${b.owner}/${b.workspace}` : f.job.build_id.slice(0, 8);
-    const row = await builds.get(this.o.db, f.job.build_id);
-    this.reports.push({ workspace: name, build_number: b?.build_number ?? 0, transition: b?.transition ?? '?', status: f.status, seconds: Math.round(f.seconds * 10) / 10, error: row?.error ?? null });
+    this.reports.push({ workspace: name, build_number: b?.build_number ?? 0, transition: b?.transition ?? '?', status: f.status, seconds: Math.round(f.seconds * 10) / 10, error: f.error });
     const count = this.ours.has(f.job.build_id) ? `[${++this.done}/${this.ours.size}]` : '[queued before]';
     const status = f.status === 'succeeded' ? c.green(f.status) : c.red(f.status);
     let text = `${count} ${name} ${b?.transition ?? ''} ${status} ${f.seconds.toFixed(1)} s\n`;
     if (f.status !== 'succeeded') {
-      if (row?.error) text += `    ${c.red(row.error)}\n`;
+      if (f.error) text += `    ${c.red(f.error)}\n`;
       if (!this.o.verbose) {
         const tail = await logs.tail(this.o.db, f.job.build_id, this.o.tailLines ?? 10);
         for (const l of tail) text += `    ${c.dim('│')} ${l.line}\n`;

@@ -22,7 +22,6 @@ import os from 'node:os';
 import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
 import { syncs } from '../src/db/repos/syncs.ts';
-import { builds } from '../src/db/repos/builds.ts';
 import { sendNotification, type Notification } from './notifications.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
 import { locks, RECONCILE_LOCK } from '../src/db/repos/locks.ts';
@@ -312,13 +311,10 @@ export class Runner {
       stop: () => this.stopping,
       idle: () => Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, 250))]),
       onStart: () => void this.running++,
-      onFinished: async ({ job, build, status }) => {
+      onFinished: async ({ job, build, status, error }) => {
         this.running--;
         this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
-        if (status === 'failed' && build) {
-          const row = await builds.get(db, job.build_id);
-          if (row) void this.notify({ event: 'build_failed', workspace: `${build.owner}/${build.workspace}`, build: { number: build.build_number, transition: build.transition, error: row.error } });
-        }
+        if (status === 'failed' && build) void this.notify({ event: 'build_failed', workspace: `${build.owner}/${build.workspace}`, build: { number: build.build_number, transition: build.transition, error } });
         await this.settle().catch(() => undefined);
         this.kick();
       },

@@ -4,14 +4,12 @@
 // `coder-git apply` runs the same loops until the builds of its sync are finished (runBuilds).
 import os from 'node:os';
 import type { Db } from '../src/db/connect.ts';
-import { builds, type BuildContext, type BuildStatus } from '../src/db/repos/builds.ts';
+import { builds, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
-import { runBuild, type BuildEnv } from './build.ts';
+import { runBuild, type BuildEnv, type BuildOutcome } from './build.ts';
 
-export interface Finished {
+export interface Finished extends BuildOutcome {
   job: ClaimedJob;
-  build: BuildContext | null;
-  status: BuildStatus;
   seconds: number;
 }
 
@@ -47,8 +45,8 @@ export async function workerLoop(o: WorkerOptions): Promise<void> {
     const started = Date.now();
     o.onStart?.(job);
     try {
-      const status = await runBuild({ ...base, runnerId: o.id }, job);
-      await o.onFinished?.({ job, build: await builds.context(o.db, job.build_id).catch(() => null), status, seconds: (Date.now() - started) / 1000 });
+      const outcome = await runBuild({ ...base, runnerId: o.id }, job);
+      await o.onFinished?.({ ...outcome, job, seconds: (Date.now() - started) / 1000 });
     } catch (err) {
       o.onError?.(job, err);
     }
