@@ -40,6 +40,13 @@ export function fingerprint(a: AppliedState): string {
   return createHash('sha256').update(JSON.stringify(plain)).digest('hex');
 }
 
+/** A plan made (or saved) against applied state `expected` is refused once the state is `actual`. */
+export function assertFresh(expected: string | undefined, actual: string): void {
+  if (expected && expected !== actual) {
+    throw new CoderGitError('CG_PLAN_STALE', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
+  }
+}
+
 /**
  * Runs fn in a transaction holding the apply lock (no two coder-git writers interleave), after
  * checking the runner's fencing epoch when one is given. Every change to what is applied goes here.
@@ -114,9 +121,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
   const hashes = templateVersions(desired);
   return underApplyLock(db, o.epoch, async (t) => {
     const applied = await readAppliedState(t);
-    if (o.expectFingerprint && o.expectFingerprint !== fingerprint(applied)) {
-      throw new CoderGitError('CG_PLAN_STALE', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
-    }
+    assertFresh(o.expectFingerprint, fingerprint(applied));
     const plan = diff(desired, applied, hashes, { retryAfterMs: o.retryAfterMs });
     if (plan.errors.length) {
       throw new CoderGitError('CG_PLAN_INVALID', `the plan has ${plan.errors.length} error(s); nothing was applied:\n${plan.errors.map((e) => `  ${e.file}: ${e.message}`).join('\n')}`);

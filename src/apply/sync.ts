@@ -12,7 +12,7 @@ import type { Diagnostic } from '../config/diagnostics.ts';
 import { CoderGitError } from '../errors.ts';
 import { hasChanges } from '../plan/diff.ts';
 import type { Plan } from '../plan/types.ts';
-import { makePlan, writeChanges } from './apply.ts';
+import { assertFresh, makePlan, writeChanges } from './apply.ts';
 import { loadCommit, newerApplied, type LoadedCommit } from './session.ts';
 
 export interface SyncOptions {
@@ -90,10 +90,8 @@ export async function syncCommit(o: SyncOptions): Promise<SyncOutcome> {
   // Builds whose runner died are interrupted first, so this plan retries them instead of waiting.
   await jobs.reapExpired(db);
   const { plan, fingerprint } = await makePlan(db, desired, undefined, { retryAfterMs: o.retryAfterMs });
-  if (o.expectFingerprint && o.expectFingerprint !== fingerprint) {
-    // (checked again under the lock when writing; this catches a saved plan that would now change nothing)
-    throw new CoderGitError('CG_PLAN_STALE', 'the saved plan is stale: the applied state changed since it was made', { hint: 'make a new plan (coder-git plan --out FILE) and apply that' });
-  }
+  // (checked again under the lock when writing; this catches a saved plan that would now change nothing)
+  assertFresh(o.expectFingerprint, fingerprint);
   if (plan.errors.length) {
     return { kind: 'invalid', syncId: seen?.id ?? (await record('invalid', plan.errors, null)), errors: plan.errors, loaded, plan, newly: !seen };
   }
