@@ -58,7 +58,7 @@ async function binaries(dataDir: string, as: { uid: number; gid: number } | unde
     });
   }
   await hydrateSymlinks(path.dirname(path.dirname(found.postgres)));
-  return as && !reachable(path.dirname(found.postgres), as.uid) ? await copyBinaries(found, dataDir) : found;
+  return as && closedTo(path.dirname(found.postgres), as.uid) ? await copyBinaries(found, dataDir) : found;
 }
 
 /**
@@ -84,12 +84,12 @@ async function hydrateSymlinks(native: string): Promise<void> {
   }
 }
 
-/** Whether a user other than root can enter every folder down to dir. */
-function reachable(dir: string, uid: number): boolean {
+/** The first existing folder from dir up to / that user uid (not root) cannot enter, with its mode. */
+function closedTo(dir: string, uid: number): { dir: string; mode: number } | undefined {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     const st = statSyncSafe(d);
-    if (!st || (!(st.mode & 0o001) && st.uid !== uid)) return false;
-    if (path.dirname(d) === d) return true;
+    if (st && !(st.mode & 0o001) && st.uid !== uid) return { dir: d, mode: st.mode & 0o777 };
+    if (path.dirname(d) === d) return undefined;
   }
 }
 
@@ -140,14 +140,11 @@ function runAs(dataDir: string): { uid: number; gid: number } | undefined {
     }
   }
   // The postgres user must be able to reach the cluster through every parent folder.
-  for (let dir = path.dirname(path.resolve(dataDir)); ; dir = path.dirname(dir)) {
-    const st = statSyncSafe(dir);
-    if (st && !(st.mode & 0o001) && st.uid !== uid) {
-      throw new CoderGitError('CG_DB', `running as root, the embedded PostgreSQL runs as the "${EMBEDDED_USER}" user, which cannot enter ${dir} (mode ${(st.mode & 0o777).toString(8)})`, {
-        hint: `use a --data-dir outside it (the default for root is /var/lib/coder-git), or chmod o+x ${dir}`,
-      });
-    }
-    if (path.dirname(dir) === dir) break;
+  const blocked = closedTo(path.dirname(path.resolve(dataDir)), uid);
+  if (blocked) {
+    throw new CoderGitError('CG_DB', `running as root, the embedded PostgreSQL runs as the "${EMBEDDED_USER}" user, which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)})`, {
+      hint: `use a --data-dir outside it (the default for root is /var/lib/coder-git), or chmod o+x ${blocked.dir}`,
+    });
   }
   return { uid, gid };
 }
@@ -309,6 +306,9 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
   }
   const secrets = await readSecrets(dataDir);
   const pw = secrets.password;
+  // Found (and made usable) once, and only when a server has to be initialised or started.
+  let found: Promise<Binaries> | undefined;
+  const bin = () => (found ??= binaries(dataDir, as));
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     const entries = await fsp.readdir(pgdata).catch(() => []);
     if (entries.length) {
@@ -316,19 +316,19 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
         hint: 'move it away if it is yours, or use another --data-dir',
       });
     }
-    await initCluster(await binaries(dataDir, as), dataDir, pgdata, pw, as);
+    await initCluster(await bin(), dataDir, pgdata, pw, as);
   }
 
   let startedHere = false;
   let pm = await readPostmaster(pgdata);
   if (!pm) {
     await removeForeignLock(pgdata);
-    const bin = await binaries(dataDir, as);
+    const { postgres } = await bin();
     for (let attempt = 1; !pm; attempt++) {
       const port = attempt === 1 && secrets.port && (await portIsFree(secrets.port)) ? secrets.port : await freePort();
       const log = openSync(path.join(dataDir, 'postgres.log'), 'a', 0o600);
       if (as) await fsp.chown(path.join(dataDir, 'postgres.log'), 0, 0).catch(() => undefined);
-      const child = spawn(bin.postgres, ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'], {
+      const child = spawn(postgres, ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'], {
         ...as,
         detached: true, // its own process group: the terminal's Ctrl-C goes to coder-git, which stops it in order
         stdio: ['ignore', log, log],
