@@ -20,6 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { pkgPath } from '../paths.ts';
 import { VERSION } from '../version.ts';
 import { INSTALL_SCRIPT_PATH } from '../terraform/contract.ts';
+import { shellQuote as q } from '../shell.ts';
 
 export const INSTALL_PATH = INSTALL_SCRIPT_PATH;
 const FILES_PATH = '/api/v1/agent/files';
@@ -81,7 +82,9 @@ function sha256(b: Buffer): string {
 }
 
 export async function agentInstallRoutes(app: FastifyInstance): Promise<void> {
-  const agent = agentArtifact();
+  // Read and hashed on first use, not when the server is built.
+  let agentMemo: Artifact | string | undefined;
+  const agent = () => (agentMemo ??= agentArtifact());
   const nodes = new Map<NodeArch, Promise<Artifact>>();
   const node = (arch: NodeArch) => {
     const binary = nodeBinaryFor(arch);
@@ -97,13 +100,14 @@ export async function agentInstallRoutes(app: FastifyInstance): Promise<void> {
   app.get(INSTALL_PATH, async (_req, reply) => {
     const runtimes: Record<string, Artifact | undefined> = {};
     for (const [uname, arch] of Object.entries(ARCHES)) runtimes[uname] = await node(arch);
-    const script = installScript({ agent, runtimes });
+    const script = installScript({ agent: agent(), runtimes });
     return reply.type('text/x-shellscript; charset=utf-8').header('cache-control', 'no-store').send(script);
   });
 
   app.get(`${FILES_PATH}/:name`, async (req, reply) => {
     const { name } = req.params as { name: string };
-    const all = [typeof agent === 'string' ? undefined : agent, ...(await Promise.all((Object.values(ARCHES) as NodeArch[]).map((a) => node(a))))];
+    const a = agent();
+    const all = [typeof a === 'string' ? undefined : a, ...(await Promise.all((Object.values(ARCHES) as NodeArch[]).map((a) => node(a))))];
     const hit = all.find((a) => a?.name === name);
     if (!hit) return reply.code(404).send({ error: { code: 'not_found', message: `no agent file ${name}; install.sh names the files of this server's version` } });
     const gz = await hit.gz();
@@ -112,7 +116,6 @@ export async function agentInstallRoutes(app: FastifyInstance): Promise<void> {
   });
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The POSIX sh script. Every failure says what is missing, on stderr, which the build or startup log keeps. */
 export function installScript(o: { agent: Artifact | string; runtimes: Record<string, Artifact | undefined> }): string {

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { pkgPath } from '../paths.ts';
 import type { BuildContext } from '../db/repos/builds.ts';
 import type { Deployment, Scalar } from '../config/types.ts';
+import { shellQuote } from '../shell.ts';
 
 /** Where the server serves the agent's installer (src/server/agent-install.ts). */
 export const INSTALL_SCRIPT_PATH = '/api/v1/agent/install.sh';
 
 /** This coder-git's agent, as a shell command line: what templates get as coder_agent_command. */
 export function defaultAgentCommand(): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [process.execPath, pkgPath('bin', 'coder-git.js'), 'agent'].map(q).join(' ');
+  return [process.execPath, pkgPath('bin', 'coder-git.js'), 'agent'].map(shellQuote).join(' ');
 }
 
 export function workDir(dataDir: string, workspaceId: string): string {
@@ -60,10 +60,10 @@ export function buildVariables(b: BuildSubject, deployment: Deployment, agentTok
  * not reachable yet, and runs it; the token comes from CODER_AGENT_TOKEN in the environment.
  */
 export function agentInitScript(accessUrl: string): string {
-  const url = accessUrl.replace(/\/+$/, '').replace(/'/g, '');
   return `#!/bin/sh
 # coder-git: fetch the agent from the server and run it
-CODER_AGENT_URL="\${CODER_AGENT_URL:-${url}}"
+access_url=${shellQuote(accessUrl.replace(/\/+$/, ''))}
+CODER_AGENT_URL="\${CODER_AGENT_URL:-$access_url}"
 export CODER_AGENT_URL
 u="\${CODER_AGENT_URL%/}${INSTALL_SCRIPT_PATH}"
 if command -v curl >/dev/null 2>&1; then get="curl -fsSL"

@@ -13,11 +13,11 @@ import { parseDuration } from '../../time/duration.ts';
 import { CoderGitError } from '../../errors.ts';
 import { pkgPath } from '../../paths.ts';
 import type { WorkspaceView } from '../../workspace-view.ts';
+import { shellQuote as quote } from '../../shell.ts';
 
 const HOST_PREFIX = 'coder.';
 const BEGIN = '# ------------START-CODER-GIT------------';
 const END = '# ------------END-CODER-GIT--------------';
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const self = () => `${quote(process.execPath)} ${quote(pkgPath('bin', 'coder-git.js'))}`;
 
 /** "name", "owner/name" or "coder.name" (as ssh passes %n) → owner and name. */
