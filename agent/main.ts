@@ -1,4 +1,4 @@
-// The agent on its own: what the server delivers into workspaces (dist/agent.mjs, run by the Node
+// The agent on its own: what the server delivers into workspaces (dist/agent.cjs, run by the Node
 // binary install.sh downloads beside it). It needs nothing of coder-git but this file; its version
 // is compiled in. Exit 75 (EX_TEMPFAIL) when the server runs another version: install.sh then
 // fetches the server's and starts that.

@@ -296,6 +296,13 @@ export class Runner {
     }
   }
 
+  /** After each build, however it ended: failed syncs are marked, and the tip reconciled again. */
+  private async afterBuild(): Promise<void> {
+    this.running--;
+    await this.settle().catch(() => undefined);
+    this.kick();
+  }
+
   private worker(i: number): Promise<void> {
     const { db } = this.o.database;
     const id = `${this.id}:${i}`;
@@ -312,17 +319,13 @@ export class Runner {
       idle: () => Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, 250))]),
       onStart: () => void this.running++,
       onFinished: async ({ job, build, status, error }) => {
-        this.running--;
         this.o.log(`build ${job.build_id.slice(0, 8)} ${status}`);
         if (status === 'failed' && build) void this.notify({ event: 'build_failed', workspace: `${build.owner}/${build.workspace}`, build: { number: build.build_number, transition: build.transition, error } });
-        await this.settle().catch(() => undefined);
-        this.kick();
+        await this.afterBuild();
       },
-      onError: (job, err) => {
-        this.running--;
+      onError: async (job, err) => {
         this.o.log(`build ${job.build_id.slice(0, 8)}: ${err instanceof Error ? err.message : String(err)}`);
-        void this.settle().catch(() => undefined);
-        this.kick();
+        await this.afterBuild();
       },
     });
   }

@@ -29,7 +29,7 @@ export interface WorkerOptions {
   /** a build was taken and is about to run */
   onStart?: (job: ClaimedJob) => void;
   onFinished?: (f: Finished) => void | Promise<void>;
-  onError?: (job: ClaimedJob, err: unknown) => void;
+  onError?: (job: ClaimedJob, err: unknown) => void | Promise<void>;
 }
 
 export async function workerLoop(o: WorkerOptions): Promise<void> {
@@ -48,7 +48,7 @@ export async function workerLoop(o: WorkerOptions): Promise<void> {
       const outcome = await runBuild({ ...base, runnerId: o.id }, job);
       await o.onFinished?.({ ...outcome, job, seconds: (Date.now() - started) / 1000 });
     } catch (err) {
-      o.onError?.(job, err);
+      await o.onError?.(job, err);
     }
   }
 }
