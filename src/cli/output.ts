@@ -12,18 +12,21 @@ export interface FormatArgs<F extends string = string> {
 /** Adds --format (choices, default text or CODER_GIT_FORMAT) and --json to a command. */
 export function formatOptions<T, F extends string>(y: Argv<T>, formats: readonly F[], describe: string): Argv<T & FormatArgs<F>> {
   const fromEnv = envString('format') as F | undefined;
-  return y
-    .option('format', {
+  return jsonOption(
+    y.option('format', {
       choices: formats,
       default: (fromEnv && formats.includes(fromEnv) ? fromEnv : 'text') as F,
       describe: `${describe}${envNote('format')}`,
-    })
-    .option('json', { type: 'boolean', describe: 'Short for --format json' })
-    .middleware(jsonIsFormat) as never;
+    }),
+  ) as never;
 }
 
-/** --json means --format json (for commands whose --format has choices of its own). */
-export function jsonIsFormat(argv: Record<string, unknown>): void {
+/** --json, short for --format json, for commands whose --format has choices and a default of its own. */
+export function jsonOption<T>(y: Argv<T>): Argv<T & { json?: boolean }> {
+  return y.option('json', { type: 'boolean', describe: 'Short for --format json' }).middleware(jsonIsFormat) as never;
+}
+
+function jsonIsFormat(argv: Record<string, unknown>): void {
   if (argv.json) argv.format = 'json';
 }
 

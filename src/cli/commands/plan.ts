@@ -7,7 +7,7 @@ import { hasChanges } from '../../plan/diff.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../plan/render.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envNote, envString } from '../env.ts';
-import { jsonIsFormat, useColor } from '../output.ts';
+import { jsonOption, useColor } from '../output.ts';
 
 interface Args extends DatabaseArgs {
   dir: string;
@@ -23,11 +23,11 @@ export const planCommand: CommandModule<object, Args> = {
   command: 'plan',
   describe: 'Show what applying a commit would change: users, templates, workspaces and their builds',
   builder: (y) =>
-    databaseOptions(y)
-      .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to plan (branch, tag, SHA)${envNote('ref')}` })
-      .option('format', { choices: PLAN_FORMATS, default: (envString('format') ?? 'text') as PlanFormat, describe: `text, markdown (for pull-request comments) or json${envNote('format')}` })
-      .option('json', { type: 'boolean', describe: 'Short for --format json' })
-      .middleware(jsonIsFormat)
+    jsonOption(
+      databaseOptions(y)
+        .option('ref', { type: 'string', default: envString('ref') ?? 'HEAD', describe: `The commit to plan (branch, tag, SHA)${envNote('ref')}` })
+        .option('format', { choices: PLAN_FORMATS, default: (envString('format') ?? 'text') as PlanFormat, describe: `text, markdown (for pull-request comments) or json${envNote('format')}` }),
+    )
       .option('out', { type: 'string', describe: 'Save the plan to this file, for coder-git apply FILE' })
       .option('terraform', { type: 'boolean', default: true, describe: 'Run terraform plan for each workspace that would build (--no-terraform: metadata only, fast)' })
       .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 without changes, 2 with changes (1 on errors), as terraform plan does' })
