@@ -54,7 +54,7 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
   files.set(`workspaces/${opts.admin}/${opts.workspace}.yaml`, workspaceFile());
   for (const t of opts.templates) {
     const src = path.join(pkgRoot, 'templates', t);
-    for (const f of await fsp.readdir(src)) {
+    for (const f of (await fsp.readdir(src, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(src, path.join(e.parentPath ?? e.path, e.name)))) {
       const text = await fsp.readFile(path.join(src, f), 'utf8');
       files.set(`templates/${t}/${f}`, f === 'template.yaml' ? `${schemaModeline('template')}\n${text}` : text);
     }

@@ -1,7 +1,8 @@
 # A workspace that is a folder on the runner's machine.
 #   terraform_data.home  - the folder: made on create, kept while stopped, removed on delete
 #   terraform_data.agent - the agent process: exists only while the workspace is started
-# Only built-in resources and local-exec are used, so no provider has to be downloaded.
+# Only built-in resources and local-exec are used, so no provider has to be downloaded. What the
+# provisioners run is in scripts/ (who.sh: the user the workspace runs as, see run_as).
 
 terraform {
   required_version = ">= 1.4" # terraform_data
@@ -31,6 +32,12 @@ variable "coder_agent_token" {
   sensitive = true
 }
 
+variable "coder_agent_init_script" {
+  description = "Fetches the agent from the server; used when the runner's own agent cannot be read by the workspace's user."
+  type        = string
+  default     = ""
+}
+
 variable "coder_agent_command" {
   description = "How to start coder-git's agent on this machine; set by coder-git. Empty: a stand-in process."
   type        = string
@@ -39,6 +46,16 @@ variable "coder_agent_command" {
 
 variable "workspaces_root" {
   description = "Folder that holds the workspace folders; set it in coder-git.yaml terraform.variables."
+  type        = string
+  default     = ""
+}
+
+variable "run_as" {
+  description = <<-EOT
+    The Unix user that owns the workspace folder and runs its processes. Empty: the runner's own user,
+    or nobody when the runner is root. "root" keeps a root runner's workspaces as root. Any other user
+    needs a root runner; set it in coder-git.yaml terraform.variables.
+  EOT
   type        = string
   default     = ""
 }
@@ -61,10 +78,11 @@ resource "terraform_data" "home" {
   triggers_replace = [local.dir]
 
   provisioner "local-exec" {
-    command = "mkdir -p \"$DIR\" && touch \"$DIR/.coder-git-workspace\" && if [ \"$INIT_GIT\" = true ]; then git -C \"$DIR\" init -q; fi"
+    command = "sh ${path.module}/scripts/home.sh"
     environment = {
       DIR      = local.dir
       INIT_GIT = tostring(var.init_git)
+      RUN_AS   = var.run_as
     }
   }
 
@@ -83,44 +101,27 @@ resource "terraform_data" "agent" {
   input      = { dir = local.dir }
 
   # Every build brings a new agent token, so every start runs a fresh agent, as in Coder.
-  triggers_replace = [sha256(var.coder_agent_token), var.motd, var.coder_agent_command]
+  triggers_replace = [sha256(var.coder_agent_token), var.motd, var.coder_agent_command, var.run_as]
 
-  # The pid file sits beside the folder, not in it: an agent whose folder was removed by hand
-  # (drift) is still found and stopped.
-  # setsid puts the agent in its own process group, so stop can signal the agent and its children,
-  # and Terraform does not wait for it: all of its output goes to .agent.log.
+  # scripts/start.sh: the pid file sits beside the folder, not in it, so an agent whose folder was
+  # removed by hand (drift) is still found and stopped; the agent's output goes to .agent.log.
   provisioner "local-exec" {
-    command = <<-EOT
-      set -e
-      # remade on every start, so a start repairs a folder removed by hand (see the last output)
-      mkdir -p "$DIR" && touch "$DIR/.coder-git-workspace"
-      printf '%s\n' "$MOTD" > "$DIR/.motd"
-      cmd="$AGENT_COMMAND"
-      [ -n "$cmd" ] || cmd="exec tail -f /dev/null"
-      cd "$DIR"
-      CODER_AGENT_TOKEN="$TOKEN" CODER_AGENT_URL="$URL" setsid sh -c "$cmd" > "$DIR/.agent.log" 2>&1 < /dev/null &
-      echo $! > "$DIR.agent.pid"
-    EOT
+    command = "sh ${path.module}/scripts/start.sh"
     environment = {
       DIR           = local.dir
+      ROOT          = local.root
       MOTD          = var.motd
       AGENT_COMMAND = var.coder_agent_command
+      INIT          = var.coder_agent_init_script
       TOKEN         = var.coder_agent_token
       URL           = var.coder_access_url
+      RUN_AS        = var.run_as
     }
   }
 
   provisioner "local-exec" {
     when    = destroy
-    command = <<-EOT
-      [ -f "$DIR.agent.pid" ] || exit 0
-      pid=$(cat "$DIR.agent.pid")
-      kill -TERM "-$pid" 2>/dev/null || true
-      i=0
-      while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-      kill -KILL "-$pid" 2>/dev/null || true
-      rm -f "$DIR.agent.pid"
-    EOT
+    command = "sh ${path.module}/scripts/stop.sh"
     environment = {
       DIR = self.input.dir
     }

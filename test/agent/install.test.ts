@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -64,8 +64,11 @@ test('set-up: a server on this machine, the init script of the contract written 
     if (req.url.startsWith('/api/v1/agent/files/')) downloads.push(req.url);
   });
   await app.listen({ host: '127.0.0.1', port });
-  initFile = path.join(tempDir('coder-git-init-'), 'init.sh');
-  writeFileSync(initFile, agentInitScript(`http://127.0.0.1:${port}`));
+  // readable by the workspace's user (a root runner runs it as nobody)
+  const initDir = tempDir('coder-git-init-');
+  chmodSync(initDir, 0o755);
+  initFile = path.join(initDir, 'init.sh');
+  writeFileSync(initFile, agentInitScript(`http://127.0.0.1:${port}`), { mode: 0o644 });
   const admin = () => d.db.one<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
   const res = await cg('apply', '--auto-approve');
   assert.is(res.code, 0, res.stdout + res.stderr);

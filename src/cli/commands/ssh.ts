@@ -39,17 +39,20 @@ function sshOptions(): string[] {
   return ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
 }
 
-export const sshCommand: CommandModule<object, { workspace: string; command?: string[]; stdio?: boolean; start: boolean; 'start-timeout': string }> = {
+export const sshCommand: CommandModule<object, { workspace: string; command?: string[]; '--'?: string[]; stdio?: boolean; start: boolean; 'start-timeout': string }> = {
   command: 'ssh <workspace> [command..]',
   describe: 'Open a shell in a workspace, or run a command there (OpenSSH through the server)',
   builder: (y) =>
     y
+      // `ssh dev -- sh -c '...'`: what follows -- is the command, options and all (as ssh and kubectl exec)
+      .parserConfiguration({ 'populate--': true })
       .positional('workspace', { type: 'string', demandOption: true, describe: 'NAME (yours) or OWNER/NAME' })
       .positional('command', { type: 'string', array: true, describe: 'A command to run instead of a shell' })
       .option('stdio', { type: 'boolean', describe: 'Carry an SSH connection on stdin/stdout (the ProxyCommand of coder-git config-ssh)' })
       .option('start', { type: 'boolean', default: true, describe: 'Start the workspace first if it is stopped, and wait for its agent (--no-start: fail instead)' })
       .option('start-timeout', { type: 'string', default: '10m', describe: 'How long to wait for a starting workspace, like 10m or 90s' }) as never,
   handler: async (argv) => {
+    const command = [...(argv.command ?? []), ...(argv['--'] ?? [])];
     const timeoutMs = parseDuration(argv['start-timeout']);
     if (!timeoutMs) throw new CoderGitError('CG_USAGE', `--start-timeout ${JSON.stringify(argv['start-timeout'])}: expected a duration like 10m or 90s`);
     const s = await loadSession();
@@ -73,7 +76,7 @@ export const sshCommand: CommandModule<object, { workspace: string; command?: st
       process.stdin.pipe(stream).pipe(process.stdout);
       await new Promise(() => {});
     }
-    const args = [...sshOptions(), '-o', `ProxyCommand=${self()} ssh --stdio ${quote(`${t.owner}/${t.name}`)}`, ...(argv.command?.length ? [] : ['-t']), `${HOST_PREFIX}${t.name}`, ...(argv.command ?? [])];
+    const args = [...sshOptions(), '-o', `ProxyCommand=${self()} ssh --stdio ${quote(`${t.owner}/${t.name}`)}`, ...(command.length ? [] : ['-t']), `${HOST_PREFIX}${t.name}`, ...command];
     const code = await new Promise<number>((resolve) => {
       const c = spawn('ssh', args, { stdio: 'inherit' });
       c.on('error', () => resolve(127));
