@@ -63,6 +63,9 @@ async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ us
     await repo.init();
     await repo.commitAll('Demo config repo made by coder-git up');
   }
+  // Only its owner reads the demo repo (the admin's password hash is in it): a root runner's
+  // workspaces run as another user, who reaches <data-dir>/workspaces through the same data dir.
+  await fsp.chmod(dir, 0o700);
   const repo = new GitRepo(dir);
   const cfg = path.join(dir, 'coder-git.yaml');
   const text = await fsp.readFile(cfg, 'utf8');

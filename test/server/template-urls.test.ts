@@ -3,7 +3,7 @@
 // (The docker, kubernetes and aws-ec2 templates once started the agent from a route that did not exist.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
 import { buildServer } from '../../src/server/app.ts';
@@ -18,7 +18,7 @@ test('the paths of the templates, the init script and install.sh answer', async 
   try {
     const found = new Map<string, string>();
     for (const t of readdirSync(pkgPath('templates'))) {
-      for (const f of readdirSync(pkgPath('templates', t))) for (const p of paths(readFileSync(pkgPath('templates', t, f), 'utf8'))) found.set(p, `templates/${t}/${f}`);
+      for (const f of readdirSync(pkgPath('templates', t), { recursive: true, encoding: 'utf8' }).filter((f) => statSync(pkgPath('templates', t, f)).isFile())) for (const p of paths(readFileSync(pkgPath('templates', t, f), 'utf8'))) found.set(p, `templates/${t}/${f}`);
       const tf = readFileSync(pkgPath('templates', t, 'main.tf'), 'utf8');
       if (/var\.coder_agent_init_script/.test(tf)) assert.match(tf, /variable "coder_agent_init_script"/, `${t} declares what it uses`);
     }

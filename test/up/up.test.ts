@@ -4,7 +4,8 @@
 // starts the workspace again. Real embedded PostgreSQL, git, terraform, processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { BIN } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
@@ -68,6 +69,17 @@ test('up: a demo that works, signed in over HTTP; Ctrl-C leaves nothing running'
   await agentReady(token);
   assert.match(await until('announced', async () => /admin\/dev: agent connected/.test(p.out()) && p.out(), { ms: 10_000, detail: p.out }), /terminal at http/);
   assert.ok(leftovers().length >= 2, `the database and the agent run while up does:\n${leftovers().join('\n')}`);
+  if (process.getuid?.() === 0) {
+    // as root, the demo workspace runs as nobody, who reaches its folder and nothing else of the data dir
+    const agentPid = readFileSync(path.join(data, 'workspaces/admin/dev.agent.pid'), 'utf8').trim();
+    assert.match(readFileSync(`/proc/${agentPid}/status`, 'utf8'), /^Uid:\s+65534\s/m);
+    const asNobody = (...cmd: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...cmd], { encoding: 'utf8' });
+    assert.is(asNobody('test', '-w', path.join(data, 'workspaces/admin/dev')).status, 0, 'the folder is reachable');
+    for (const secret of ['postgres.json', 'initial-admin-password', 'demo/users/admin.yaml']) {
+      assert.match(asNobody('cat', path.join(data, secret)).stderr, /Permission denied/, `${secret} is closed to the workspace`);
+    }
+    for (const folder of ['', 'work', 'postgres', 'demo']) assert.match(asNobody('ls', path.join(data, folder)).stderr, /Permission denied/, `${folder || 'the data dir'} cannot be listed`);
+  }
 
   const code = await ctrlC(p);
   assert.is(code, 130, p.out());

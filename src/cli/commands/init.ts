@@ -37,7 +37,7 @@ export const initCommand: CommandModule<object, Args> = {
     process.stdout.write(`Created config repo ${r.dir}${r.commit ? ` (commit ${r.commit.slice(0, 12)})` : ''}:\n`);
     for (const f of r.files) process.stdout.write(`  ${f}\n`);
     process.stdout.write(
-      `\nThe first workspace uses the local template: a folder on the runner's machine whose shell runs as the runner's user. ` +
+      `\nThe first workspace uses the local template: a folder on the runner's machine whose shell runs as the runner's user (as nobody when the runner is root; run_as in coder-git.yaml). ` +
         `That is for one person on their own machine; for anyone else use the sandbox template (--template sandbox) or a container, pod or VM template.\n`,
     );
     process.stdout.write(`\nNext: cd ${r.dir} && coder-git validate\n`);
