@@ -18,6 +18,8 @@ import { runBuilds } from './workers.ts';
 
 export interface ApplyCommitOptions {
   db: Db;
+  /** the database's URL, for the builds' own processes */
+  databaseUrl: string;
   dir: string;
   dataDir: string;
   ref: string;
@@ -62,7 +64,7 @@ export async function applyCommit(o: ApplyCommitOptions): Promise<ApplyResult> {
     runBuilds({
       parallelism: o.parallelism ?? deployment.terraform.parallelism,
       buildIds,
-      env: { db: o.db, driver: driverFor(deployment, o.dataDir), dataDir: o.dataDir, deployment, leaseSeconds: o.leaseSeconds, agentCommand: o.agentCommand, onLine: progress?.line },
+      env: { db: o.db, databaseUrl: o.databaseUrl, driver: driverFor(deployment, o.dataDir), dataDir: o.dataDir, deployment, leaseSeconds: o.leaseSeconds, agentCommand: o.agentCommand, onLine: progress?.line },
       onStart: progress ? (job) => void progress.started(job.build_id) : undefined,
       onFinished: progress?.finished,
     });

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/connect.ts';
 import { CoderGitError } from '../src/errors.ts';
+import { BUILD_CHANNEL, publish } from '../src/db/channels.ts';
 import { builds, type BuildContext, type BuildRow, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
 import { states } from '../src/db/repos/states.ts';
@@ -88,14 +89,16 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
   let error: string | undefined;
   let lostLease = false;
   let terraformPid: number | undefined;
-  const leaseTimer = setInterval(async () => {
+  const keepLease = async () => {
     const kept = await jobs.extend(db, job.id, env.runnerId, env.leaseSeconds).catch(() => false);
     if (!kept && !lostLease) {
       lostLease = true;
       log('system', 'coder-git: this runner lost its lease on the build; interrupting terraform');
       if (terraformPid) interruptTerraform(terraformPid);
     }
-  }, Math.max(1000, (env.leaseSeconds * 1000) / 3));
+  };
+  void keepLease();
+  const leaseTimer = setInterval(keepLease, Math.max(500, (env.leaseSeconds * 1000) / 3));
   let watcher: NodeJS.Timeout | undefined;
   let shutDown = false;
   const onAbort = () => {
@@ -178,5 +181,6 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
     return { status: 'interrupted', build: b, error: (await builds.get(db, b.id))?.error ?? null };
   }
   if (!lostLease) await jobs.finish(db, job.id, env.runnerId);
+  await publish(db, BUILD_CHANNEL, { build_id: b.id, status }).catch(() => undefined);
   return { status, build: b, error: row.error };
 }

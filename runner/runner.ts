@@ -33,7 +33,7 @@ import { checkDrift } from './drift.ts';
 import { GitRepo } from '../src/git/git.ts';
 import { CoderGitError } from '../src/errors.ts';
 import type { Source } from './source.ts';
-import { REFRESH_CHANNEL } from '../src/db/channels.ts';
+import { BUILD_CHANNEL, REFRESH_CHANNEL } from '../src/db/channels.ts';
 import { listen, type Listener } from '../src/db/listen.ts';
 
 
@@ -94,6 +94,7 @@ export class Runner {
     await this.tryLead();
     source.watch(() => this.kick());
     this.listenForRefresh();
+    this.listenForBuilds();
     this.timers.push(setInterval(() => void this.tryLead(), 2000));
     this.timers.push(setInterval(() => this.kick(), this.o.reconcileMs ?? 5000));
     this.timers.push(setInterval(() => void this.leading('schedule', () => this.schedule()), this.o.scheduleMs ?? 15_000));
@@ -207,11 +208,19 @@ export class Runner {
   private busy = new Set<string>();
 
   private listener: Listener | undefined;
+  private buildListener: Listener | undefined;
 
   /**
    * The git webhook (any server replica) and POST /api/v1/runner/refresh NOTIFY coder_git_refresh:
    * fetch now instead of at the next --interval.
    */
+  private listenForBuilds(): void {
+    // a build ended, maybe in the process of a runner that is gone: its sync may be complete now
+    this.buildListener = listen(this.o.database, BUILD_CHANNEL, () => {
+      if (this.leader) this.kick();
+    });
+  }
+
   private listenForRefresh(): void {
     this.listener = listen(this.o.database, REFRESH_CHANNEL, (payload) => {
       let ref: unknown;
@@ -313,7 +322,7 @@ export class Runner {
       env: () => {
         const deployment = this.deployment;
         if (!deployment) return undefined;
-        return { db, driver: driverFor(deployment, this.o.dataDir), dataDir: this.o.dataDir, deployment, leaseSeconds: this.o.leaseSeconds, agentCommand: this.o.agentCommand, signal: this.abort.signal };
+        return { db, databaseUrl: this.o.database.url, driver: driverFor(deployment, this.o.dataDir), dataDir: this.o.dataDir, deployment, leaseSeconds: this.o.leaseSeconds, agentCommand: this.o.agentCommand, signal: this.abort.signal };
       },
       stop: () => this.stopping,
       idle: () => Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, 250))]),
@@ -337,6 +346,7 @@ export class Runner {
     this.wake();
     for (const t of this.timers) clearInterval(t);
     this.listener?.close();
+    this.buildListener?.close();
     await this.o.source.close();
     if (this.running) this.o.log(`stopping: waiting up to ${Math.round(this.o.graceMs / 1000)}s for ${this.running} running build(s)`);
     const grace = setTimeout(() => this.abort.abort(), this.o.graceMs);

@@ -6,7 +6,11 @@ import os from 'node:os';
 import type { Db } from '../src/db/connect.ts';
 import { builds, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
-import { runBuild, type BuildEnv, type BuildOutcome } from './build.ts';
+import type { BuildEnv, BuildOutcome } from './build.ts';
+import { superviseBuild } from './build-process.ts';
+
+/** What the workers build with: a build's environment, and the database's URL for its own process. */
+export type WorkerEnv = Omit<BuildEnv, 'runnerId'> & { databaseUrl: string };
 
 export interface Finished extends BuildOutcome {
   job: ClaimedJob;
@@ -19,7 +23,7 @@ export interface WorkerOptions {
   id: string;
   leaseSeconds: number;
   /** what a build runs with; undefined: not ready to build yet (the runner before its first commit) */
-  env: () => Omit<BuildEnv, 'runnerId'> | undefined;
+  env: () => WorkerEnv | undefined;
   /** true ends the loop: checked before every claim */
   stop: () => boolean;
   /** checked when the queue has nothing for this worker: true ends the loop */
@@ -45,7 +49,7 @@ export async function workerLoop(o: WorkerOptions): Promise<void> {
     const started = Date.now();
     o.onStart?.(job);
     try {
-      const outcome = await runBuild({ ...base, runnerId: o.id }, job);
+      const outcome = await superviseBuild({ ...base, runnerId: o.id }, job);
       await o.onFinished?.({ ...outcome, job, seconds: (Date.now() - started) / 1000 });
     } catch (err) {
       await o.onError?.(job, err);
@@ -55,7 +59,7 @@ export async function workerLoop(o: WorkerOptions): Promise<void> {
 
 export interface RunOptions {
   parallelism: number;
-  env: Omit<BuildEnv, 'runnerId'>;
+  env: WorkerEnv;
   /** stop once these builds are finished (others in the queue are left to whoever takes them) */
   buildIds: string[];
   pollMs?: number;

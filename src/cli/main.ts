@@ -11,7 +11,7 @@ import { hashPasswordCommand } from './commands/hash-password.ts';
 import { dbCommand } from './commands/db.ts';
 import { planCommand } from './commands/plan.ts';
 import { applyCommand } from './commands/apply.ts';
-import { runnerCommand } from './commands/runner.ts';
+import { buildProcessCommand, runnerCommand } from './commands/runner.ts';
 import { upCommand } from './commands/up.ts';
 import { commentCommand } from './commands/comment.ts';
 import { importCommand } from './commands/import.ts';
@@ -57,6 +57,7 @@ export function buildCli(argv: string[]): Argv {
     .command(commentCommand)
     .command(upCommand)
     .command(runnerCommand)
+    .command(buildProcessCommand)
     .command(statusCommand)
     .command(logsCommand)
     .command(serverCommand)

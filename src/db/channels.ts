@@ -21,3 +21,9 @@ export const AUTH_CHANNEL = 'coder_git_auth';
  * event}. Every server replica hears it, so a watcher on one sees an agent connected to another.
  */
 export const AGENT_CHANNEL = 'coder_git_agents';
+
+/**
+ * A build ended (payload {build_id, status}): the leader reconciles now, also when the build's own
+ * process outlived the runner that started it (runner/build-process.ts).
+ */
+export const BUILD_CHANNEL = 'coder_git_builds';

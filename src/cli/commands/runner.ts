@@ -3,6 +3,7 @@ import { CoderGitError } from '../../errors.ts';
 import { isDuration, parseDuration } from '../../time/duration.ts';
 import { openSource } from '../../../runner/source.ts';
 import { Runner } from '../../../runner/runner.ts';
+import { buildProcessMain } from '../../../runner/build-process.ts';
 import { serveMetrics } from '../../../runner/metrics.ts';
 import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
@@ -76,5 +77,14 @@ export const runnerCommand: CommandModule<object, Args> = {
       process.stdout.write(`${new Date().toISOString()} metrics on ${m.url}\n`);
     }
     await new Promise(() => {}); // runs until a signal releases everything
+  },
+};
+
+/** One build in a process of its own, started by a runner's or apply's worker (runner/build-process.ts); hidden from help. */
+export const buildProcessCommand: CommandModule<object, object> = {
+  command: 'build-process',
+  describe: false,
+  handler: async () => {
+    await buildProcessMain();
   },
 };
