@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { CoderGitError } from '../errors.ts';
+import { addUser, removeUser, withDataDirLock } from './embedded-users.ts';
 
 export const EMBEDDED_USER = 'postgres';
 export const DATABASE = 'coder_git';
@@ -304,6 +305,20 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
   } catch (cause) {
     throw new CoderGitError('CG_DB', `cannot use data directory ${dataDir}`, { cause });
   }
+  // Registered before looking for a server, and under the lock, so no one stops the server this
+  // process is about to use, and two processes never initialise or start it at once.
+  return withDataDirLock(dataDir, async () => {
+    await addUser(dataDir);
+    try {
+      return await startLocked(dataDir, pgdata, timeoutMs, as);
+    } catch (err) {
+      await removeUser(dataDir);
+      throw err;
+    }
+  });
+}
+
+async function startLocked(dataDir: string, pgdata: string, timeoutMs: number, as: { uid: number; gid: number } | undefined): Promise<EmbeddedServer> {
   const secrets = await readSecrets(dataDir);
   const pw = secrets.password;
   // Found (and made usable) once, and only when a server has to be initialised or started.
@@ -376,7 +391,7 @@ export async function startEmbedded(opts: { dataDir: string; timeoutMs?: number 
     port,
     dataDir,
     startedHere,
-    release: () => releaseServer(pgdata, port, pw),
+    release: () => releaseServer(dataDir, pgdata, pw),
   };
 }
 
@@ -401,7 +416,7 @@ async function ensureDatabase(port: number, pw: string): Promise<void> {
     const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (!r.rowCount) {
       await c.query(`CREATE DATABASE ${DATABASE}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by another process
+        if (err.code !== '42P04' && err.code !== '23505') throw err; // created meanwhile (by a server not started here)
       });
     }
   } finally {
@@ -428,23 +443,29 @@ async function stopServer(pgdata: string, pid: number): Promise<void> {
   while (Date.now() < deadline && (await readPostmaster(pgdata))) await sleep(50);
 }
 
-/** The last coder-git client out stops the server: a fast shutdown (open transactions roll back). */
-async function releaseServer(pgdata: string, port: number, pw: string): Promise<void> {
-  const pm = await readPostmaster(pgdata);
-  if (!pm || pm.port !== port) return;
-  const c = client(port, pw);
-  let others = 1;
-  try {
-    await c.connect();
-    const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE '${APP_NAME}%' AND pid <> pg_backend_pid()`);
-    others = r.rows[0].n;
-  } catch {
-    return; // cannot tell: leave it running
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-  if (others > 0) return;
-  await stopServer(pgdata, pm.pid);
+/**
+ * The last coder-git process out stops the server: a fast shutdown (open transactions roll back).
+ * Also not while any coder-git connection is open (a build's own process connects by URL).
+ */
+async function releaseServer(dataDir: string, pgdata: string, pw: string): Promise<void> {
+  await withDataDirLock(dataDir, async () => {
+    if ((await removeUser(dataDir)) > 0) return;
+    const pm = await readPostmaster(pgdata);
+    if (!pm) return;
+    const c = client(pm.port, pw);
+    let others = 1;
+    try {
+      await c.connect();
+      const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE '${APP_NAME}%' AND pid <> pg_backend_pid()`);
+      others = r.rows[0].n;
+    } catch {
+      return; // cannot tell: leave it running
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    if (others > 0) return;
+    await stopServer(pgdata, pm.pid);
+  });
 }
 
 function sleep(ms: number): Promise<void> {

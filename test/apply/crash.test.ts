@@ -1,10 +1,12 @@
 // coder-git SIGKILLed in the middle of an apply, then apply again: nothing Terraform created is lost
 // and nothing is created twice. A template of five chained resources counts its local-exec side
-// effects; coder-git is killed after 1, 2 and 4 of them.
+// effects; coder-git is killed after 1, 2 and 4 of them. Killing `apply` alone leaves its build's own
+// process to finish the build; killing that process too (as when the machine goes down, except that
+// Terraform survives here) leaves the next apply to adopt the orphaned Terraform and build again.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, cli } from '../helpers/cli.ts';
@@ -30,8 +32,8 @@ function slowModule(effects: string): string {
 
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
 
-for (const killAfter of [1, 2, 4]) {
-  test(`killed after ${killAfter} of ${RESOURCES} resources: apply again converges, every resource created once`, async () => {
+for (const [killAfter, alsoBuildProcess] of [[1, false], [2, true], [4, false], [4, true]] as const) {
+  test(`${alsoBuildProcess ? 'apply and its build process' : 'apply'} killed after ${killAfter} of ${RESOURCES} resources: apply again converges, every resource created once`, async () => {
     const d = await testDatabase();
     try {
       const base = tempDir();
@@ -49,7 +51,9 @@ for (const killAfter of [1, 2, 4]) {
       const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
       const deadline = Date.now() + 60_000;
       while (lines(effects).length < killAfter && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const buildProcess = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'build-process'], { encoding: 'utf8' }).trim();
       child.kill('SIGKILL');
+      if (alsoBuildProcess) process.kill(Number(buildProcess), 'SIGKILL');
       await new Promise((r) => child.on('close', r));
       assert.ok(lines(effects).length >= killAfter, 'killed mid-apply');
       assert.ok(lines(effects).length < RESOURCES, 'killed before the end');
@@ -60,7 +64,8 @@ for (const killAfter of [1, 2, 4]) {
       const s = await loadAppliedState(d.db);
       assert.is(s.workspaces.get('alice/dev')!.build_status, 'succeeded');
       const builds = await d.db.any<{ status: string }>('SELECT status FROM workspace_builds ORDER BY build_number');
-      assert.equal(builds.map((b) => b.status), ['interrupted', 'succeeded'], 'the killed build is interrupted, then built again');
+      if (alsoBuildProcess) assert.equal(builds.map((b) => b.status), ['interrupted', 'succeeded'], 'the killed build is interrupted, then built again');
+      else assert.equal(builds.map((b) => b.status), ['succeeded'], "the build finished in its own process: nothing to build again");
       const state = await d.db.one<{ state: Buffer }>('SELECT state FROM terraform_states ORDER BY id DESC LIMIT 1');
       const recorded = JSON.parse(state.state.toString()).resources.map((r: { name: string }) => r.name).sort();
       assert.equal(recorded, Array.from({ length: RESOURCES }, (_, i) => `r${i}`), 'every resource is in the saved state');

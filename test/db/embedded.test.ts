@@ -5,9 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { cli } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
 import { readPostmaster, startEmbedded, stopEmbedded } from '../../src/db/embedded.ts';
@@ -70,6 +71,36 @@ test('a second process connects to the running server; it keeps running until th
   b.child.stdin.end();
   await ended(b.child);
   assert.not.ok(await running(d), 'stopped by the last one out');
+});
+
+test('any number of processes start on one fresh data dir at once: none fails, the last one out stops the server', async () => {
+  for (let round = 1; round <= 3; round++) {
+    const d = dataDir();
+    const all = await Promise.all(Array.from({ length: 6 }, (_, i) => cli(['db', i % 2 ? 'status' : 'migrate', '--data-dir', d])));
+    for (const [i, r] of all.entries()) assert.is(r.code, 0, `round ${round}, process ${i}: ${r.stderr}`);
+    assert.not.ok(await running(d), `round ${round}: the last one out stopped the server`);
+    assert.is(readdirSync(path.join(d, 'postgres-users')).length, 0, 'every process left');
+  }
+});
+
+test('the server restarted under a running process (a new port): that process, leaving last, still stops it', async () => {
+  const d = dataDir();
+  const a = await hold(d);
+  const pm = await readPostmaster(path.join(d, 'postgres'));
+  process.kill(pm!.pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  writeFileSync(path.join(d, 'postgres.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(d, 'postgres.json'), 'utf8')), port: undefined }));
+  // another process starts it again, on another port, and leaves
+  const blocker = createServer().listen(a.port, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  const r = await cli(['db', 'status', '--data-dir', d]);
+  blocker.close();
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(await running(d), 'kept for the first process');
+  assert.is.not((await readPostmaster(path.join(d, 'postgres')))!.port, a.port);
+  a.child.stdin.end();
+  await ended(a.child);
+  assert.not.ok(await running(d), 'the last one out stopped the restarted server too');
 });
 
 test('data survives restarts, on the same port, even after the server was killed', async () => {
