@@ -52,7 +52,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
   if (b.status === 'running') {
     // Its runner died (the lease ran out). Never resumed blindly: marked interrupted, and the next
     // plan builds it again from whatever state Terraform recorded.
-    const row = await builds.setStatus(db, b.id, 'interrupted', { error: 'the runner building it stopped before it finished' });
+    const row = await builds.setStatus(db, b.id, 'interrupted', { error: 'its lease ran out before it finished: the process building it stopped, or lost its database connection for longer than the lease' });
     await jobs.finish(db, job.id, env.runnerId);
     return { status: 'interrupted', build: b, error: row.error };
   }
@@ -89,11 +89,23 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
   let error: string | undefined;
   let lostLease = false;
   let terraformPid: number | undefined;
+  // A database that cannot be reached is not a lost lease while the lease would still hold by the
+  // clock (the database comes back, the next extension succeeds); past that, it is, and it says so.
+  let keptUntil = Date.now() + env.leaseSeconds * 1000;
+  let dbLost = false;
   const keepLease = async () => {
-    const kept = await jobs.extend(db, job.id, env.runnerId, env.leaseSeconds).catch(() => false);
+    let kept: boolean;
+    try {
+      kept = await jobs.extend(db, job.id, env.runnerId, env.leaseSeconds);
+      if (kept) keptUntil = Date.now() + env.leaseSeconds * 1000;
+    } catch {
+      if (Date.now() < keptUntil) return;
+      kept = false;
+      dbLost = true;
+    }
     if (!kept && !lostLease) {
       lostLease = true;
-      log('system', 'coder-git: this runner lost its lease on the build; interrupting terraform');
+      log('system', dbLost ? 'coder-git: the database connection was lost for longer than the lease; interrupting terraform' : 'coder-git: this runner lost its lease on the build; interrupting terraform');
       if (terraformPid) interruptTerraform(terraformPid);
     }
   };
@@ -154,7 +166,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
     await saveIfNewer(await readLocalState(dir));
     if (lostLease || shutDown) {
       status = 'interrupted';
-      error = lostLease ? 'this runner lost its lease on the build' : 'the runner shut down during the build';
+      error = !lostLease ? 'the runner shut down during the build' : dbLost ? 'the database connection was lost during the build (for longer than the lease)' : 'this runner lost its lease on the build';
     } else if (r.code === 0) {
       status = 'succeeded';
       if (b.transition === 'delete') await workspaces.markDestroyed(db, b.workspace_id);

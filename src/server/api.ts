@@ -24,6 +24,7 @@ import { VERSION } from '../version.ts';
 import { publish, REFRESH_CHANNEL } from '../db/channels.ts';
 import { requestStart } from '../apply/manual-builds.ts';
 import { CoderGitError, HTTP_STATUS } from '../errors.ts';
+import { asDatabaseError } from '../db/connect.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -273,9 +274,25 @@ export const API_ROUTES: ApiRoute[] = [
 ];
 
 
+/**
+ * The database is unreachable (refused, lost, restarting): 503 with a reason and a Retry-After, as
+ * /healthz says, never a 500. True when answered.
+ */
+export function databaseDown(err: unknown, req: FastifyRequest, reply: FastifyReply): boolean {
+  const db = asDatabaseError(err);
+  if (!db) return false;
+  req.log.warn({ err }, 'database unavailable');
+  void reply
+    .code(503)
+    .header('retry-after', '5')
+    .send({ error: { code: 'database_unavailable', message: `the server cannot reach its database right now (${db.message.replace(/^the database connection failed: /, '')}); try again in a few seconds` } });
+  return true;
+}
+
 export async function apiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (databaseDown(err, req, reply)) return reply;
     const mapped = err instanceof CoderGitError ? HTTP_STATUS[err.code] : undefined;
     if (mapped && mapped.status < 500) return reply.code(mapped.status).send({ error: { code: mapped.code, message: (err as CoderGitError).message } });
     if (mapped) {

@@ -18,7 +18,7 @@ import { AgentLinks } from './links.ts';
 import { pageRoutes } from './pages.ts';
 import { terminalRoutes } from './terminal.ts';
 import { PAGE_CSP } from './html.ts';
-import { apiRoutes } from './api.ts';
+import { apiRoutes, databaseDown } from './api.ts';
 import { agentRoutes } from './agents.ts';
 import { webhookRoutes } from './webhook.ts';
 import { oidcRoutes } from './oidc.ts';
@@ -151,6 +151,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return reply.type('application/schema+json; charset=utf-8').header('cache-control', 'public, max-age=300').send(schemaText(kind as SchemaKind));
   });
 
+  // (the API has its own handler, which says the same)
+  app.setErrorHandler((err, req, reply) => {
+    if (!databaseDown(err, req, reply)) reply.send(err);
+  });
   await app.register(async (s) => pageRoutes(s, ctx));
   await app.register(async (s) => terminalRoutes(s, ctx));
   await app.register(async (s) => apiRoutes(s, ctx));

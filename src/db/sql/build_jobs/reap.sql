@@ -12,6 +12,6 @@ WITH expired AS (
   UPDATE workspaces w SET build_lease_by = NULL, build_lease_until = NULL
   FROM expired WHERE w.id = expired.workspace_id AND w.build_lease_until < now()
 )
-UPDATE workspace_builds b SET status = 'interrupted', error = 'the runner building it stopped before it finished', finished_at = now()
+UPDATE workspace_builds b SET status = 'interrupted', error = 'its lease ran out before it finished: the process building it stopped, or lost its database connection for longer than the lease', finished_at = now()
 FROM expired WHERE b.id = expired.build_id
 RETURNING b.id
