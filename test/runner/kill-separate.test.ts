@@ -13,6 +13,7 @@ import { BIN } from '../helpers/cli.ts';
 import { cleanup, commitAll, gitRepo, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
 import { until } from '../helpers/wait.ts';
+import { chainModule, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
 
 const TRIALS = Number(process.env.SOAK_TRIALS ?? 20);
 const WORKSPACES = ['dev', 'two'];
@@ -34,16 +35,12 @@ test(`runners on separate data dirs, the building one SIGKILLed, ${TRIALS} trial
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');
-  const chain = [0, 1, 2]
-    .map((i) => `resource "terraform_data" "r${i}" {\n  triggers_replace = [var.label]\n${i ? `  depends_on = [terraform_data.r${i - 1}]\n` : ''}  provisioner "local-exec" {\n    command = "echo \${var.coder_workspace_name}-\${var.label}-r${i} >> ${effects}; sleep 0.3"\n  }\n}\n`)
-    .join('\n');
-  const ws = (label: string) => `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: chain\nparameters: { label: ${label} }\n`;
   const repo = gitRepo({
     'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
     'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
     'templates/chain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string }\n',
-    'templates/chain/main.tf': `variable "label" {\n  type = string\n}\n\nvariable "coder_workspace_name" {\n  type = string\n}\n\n${chain}`,
-    ...Object.fromEntries(WORKSPACES.map((w) => [`workspaces/alice/${w}.yaml`, ws('t0')])),
+    'templates/chain/main.tf': chainModule(effects, { prefix: '${var.coder_workspace_name}-', sleep: 0.3, variables: 'variable "coder_workspace_name" {\n  type = string\n}\n\n' }),
+    ...Object.fromEntries(WORKSPACES.map((w) => [`workspaces/alice/${w}.yaml`, chainWorkspace('t0')])),
   });
   const runners = new Map<string, ChildProcess>();
   const start = (name: string) => {
@@ -67,15 +64,6 @@ test(`runners on separate data dirs, the building one SIGKILLed, ${TRIALS} trial
     const pids = new Set(held.map((h) => Number(h.locked_by.split(':')[1])));
     return [...runners].find(([, r]) => pids.has(r.pid!))?.[0];
   };
-  const applied = async (sha: string, ms = 60_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const s = await d.db.oneOrNone<{ status: string }>('SELECT status FROM syncs WHERE commit_sha = $1 ORDER BY id DESC LIMIT 1', [sha]);
-      if (s?.status === 'applied') return;
-      if (Date.now() > deadline) throw new Error(`commit ${sha.slice(0, 8)} not applied within ${ms / 1000}s (status ${s?.status})`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  };
   const count = (w: string, label: string) => {
     const lines = existsSync(effects) ? readFileSync(effects, 'utf8').trim().split('\n') : [];
     return [0, 1, 2].map((i) => lines.filter((l) => l === `${w}-${label}-r${i}`).length);
@@ -85,7 +73,7 @@ test(`runners on separate data dirs, the building one SIGKILLed, ${TRIALS} trial
     start('a');
     start('b');
     for (let t = 1; t <= TRIALS; t++) {
-      for (const w of WORKSPACES) writeFileSync(path.join(repo, `workspaces/alice/${w}.yaml`), ws(`t${t}`));
+      for (const w of WORKSPACES) writeFileSync(path.join(repo, `workspaces/alice/${w}.yaml`), chainWorkspace(`t${t}`));
       const sha = commitAll(repo, `trial ${t}`);
       // until a build runs, then a moment into it (its resources take 0.9 s)
       const victim = await until('a build running', building, { ms: 30_000 }).catch(() => undefined);
@@ -94,7 +82,7 @@ test(`runners on separate data dirs, the building one SIGKILLed, ${TRIALS} trial
       await kill(victim ?? 'a');
       start(victim ?? 'a');
       const killedAt = Date.now();
-      await applied(sha);
+      await waitApplied(d.db, sha);
       if (process.env.DEBUG_KILL) console.log(`trial ${t}: victim ${victim}, applied ${Date.now() - killedAt} ms after the kill`);
       if (process.env.DEBUG_KILL && WORKSPACES.some((w) => count(w, `t${t}`).join() !== '1,1,1')) {
         console.log(JSON.stringify(await d.db.any('SELECT b.build_number, w.name, b.transition, b.status, b.reason, b.error, b.runner_id, b.created_at, b.finished_at FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id ORDER BY b.created_at'), null, 1));

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { BIN } from '../helpers/cli.ts';
 import { cleanup, commitAll, gitRepo, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
+import { chainModule, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
 
 const TRIALS = Number(process.env.SOAK_TRIALS ?? 20);
 
@@ -18,16 +19,12 @@ test(`runner SIGKILLed at random moments, ${TRIALS} trials: every resource of ev
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');
-  const chain = [0, 1, 2]
-    .map((i) => `resource "terraform_data" "r${i}" {\n  triggers_replace = [var.label]\n${i ? `  depends_on = [terraform_data.r${i - 1}]\n` : ''}  provisioner "local-exec" {\n    command = "echo \${var.label}-r${i} >> ${effects}; sleep 0.15"\n  }\n}\n`)
-    .join('\n');
-  const ws = (label: string) => `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: chain\nparameters: { label: ${label} }\n`;
   const repo = gitRepo({
     'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
     'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
     'templates/chain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string }\n',
-    'templates/chain/main.tf': `variable "label" {\n  type = string\n}\n\n${chain}`,
-    'workspaces/alice/dev.yaml': ws('t0'),
+    'templates/chain/main.tf': chainModule(effects, { sleep: 0.15 }),
+    'workspaces/alice/dev.yaml': chainWorkspace('t0'),
   });
   const data = path.join(base, 'data');
   let runner: ChildProcess | undefined;
@@ -45,15 +42,6 @@ test(`runner SIGKILLed at random moments, ${TRIALS} trials: every resource of ev
       await closed;
     }
   };
-  const applied = async (sha: string, ms = 60_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const s = await d.db.oneOrNone<{ status: string }>('SELECT status FROM syncs WHERE commit_sha = $1 ORDER BY id DESC LIMIT 1', [sha]);
-      if (s?.status === 'applied') return;
-      if (Date.now() > deadline) throw new Error(`commit ${sha.slice(0, 8)} not applied within ${ms / 1000}s (status ${s?.status})`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  };
   const count = (label: string) => {
     const lines = existsSync(effects) ? readFileSync(effects, 'utf8').trim().split('\n') : [];
     return [0, 1, 2].map((i) => lines.filter((l) => l === `${label}-r${i}`).length);
@@ -61,12 +49,12 @@ test(`runner SIGKILLed at random moments, ${TRIALS} trials: every resource of ev
   try {
     start();
     for (let t = 1; t <= TRIALS; t++) {
-      writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), ws(`t${t}`));
+      writeFileSync(path.join(repo, 'workspaces/alice/dev.yaml'), chainWorkspace(`t${t}`));
       const sha = commitAll(repo, `trial ${t}`);
       await new Promise((res) => setTimeout(res, Math.random() * 1200));
       await kill();
       start();
-      await applied(sha);
+      await waitApplied(d.db, sha);
       if (process.env.DEBUG_KILL && count(`t${t}`).join() !== '1,1,1') {
         console.log(JSON.stringify(await d.db.any('SELECT build_number, transition, status, reason, error, parameters FROM workspace_builds ORDER BY created_at'), null, 1));
         console.log(JSON.stringify(await d.db.any('SELECT id, commit_sha, status, plan_summary FROM syncs ORDER BY id')));
