@@ -71,7 +71,11 @@ export async function syncCommit(o: SyncOptions): Promise<SyncOutcome> {
   const { db, sha } = o;
   const loaded = await loadCommitCached(o.dir, sha);
   const info = loaded.source.commit;
-  const seen = await syncs.byCommit(db, sha);
+  // A commit's sync is reused while it is the newest one; a commit that comes back as the tip after
+  // others (a force-push or a reset to it) is a new deployment and gets a new sync, so the newest
+  // applied sync is always what is deployed.
+  const prior = await syncs.byCommit(db, sha);
+  const seen = prior && (await syncs.recent(db, 1))[0]?.id === prior.id ? prior : null;
   const record = (status: 'invalid' | 'applied' | 'failed', errors: unknown[], planSummary: unknown) =>
     syncs.insert(db, { commit_sha: sha, ref: o.ref, author: info?.author ?? null, message: info?.subject ?? null, status, errors, plan_summary: planSummary });
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, git, gitRepo, tempDir } from '../helpers/git.ts';
@@ -292,6 +292,51 @@ test('a remote repository is cloned and fetched every --interval', async () => {
     await until('the pushed commit applied', async () => (await syncOf(d, pushed))?.status === 'applied');
     assert.is(lines(effects).at(-1), 'pushed');
     assert.match(r.log(), /fetched every 1s/);
+  } finally {
+    r.child.kill('SIGKILL');
+    await d.drop();
+  }
+});
+
+test('status says what is deployed: after a force-push back to an older commit, and past a refused sync', async () => {
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  const origin = gitRepo(repoFiles(effects));
+  const a = git(origin, 'rev-parse', 'HEAD').trim();
+  const data = path.join(base, 'data');
+  const r = startRunner(['--repo', `file://${origin}`, '--interval', '1s', '--postgres-url', d.url, '--data-dir', data, '--workers', '1', '--max-destroy', '0']);
+  const status = async () => JSON.parse((await cli(['status', '--json', '--postgres-url', d.url, '--data-dir', data])).stdout);
+  const label = (l: string) => {
+    mkdirSync(path.join(origin, 'workspaces/alice'), { recursive: true });
+    writeFileSync(path.join(origin, 'workspaces/alice/dev.yaml'), `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nparameters: { label: ${l} }\n`);
+  };
+  try {
+    await until('A applied', async () => (await syncOf(d, a))?.status === 'applied');
+    label('two');
+    const b = commitAll(origin, 'B');
+    await until('B applied', async () => (await syncOf(d, b))?.status === 'applied');
+    git(origin, 'reset', '-q', '--hard', a); // B dropped, as by a force-push
+    await until('A deployed again', async () => (await status()).deployed?.commit === a);
+    assert.is(lines(effects).at(-1), 'one', 'the workspace went back to A');
+    const s = await status();
+    assert.equal([s.syncs[0].commit, s.syncs[0].status, s.syncs[0].deployed], [a, 'applied', true], 'the newest sync is A, deployed');
+    assert.equal([s.syncs[1].commit, s.syncs[1].deployed], [b, false]);
+    const text = (await cli(['status', '--postgres-url', d.url, '--data-dir', data])).stdout;
+    assert.match(text, new RegExp(`^Deployed: ${a.slice(0, 12)} {2}"initial" \\(sync #\\d+\\)$`, 'm'));
+    assert.match(text, new RegExp(`#\\d+ applied +${a.slice(0, 12)} .*← deployed`));
+
+    git(origin, 'rm', '-q', 'workspaces/alice/dev.yaml');
+    const c = commitAll(origin, 'C deletes the workspace');
+    await until('C refused', async () => (await syncOf(d, c))?.status === 'failed');
+    label('four');
+    const e = commitAll(origin, 'D brings it back');
+    await until('D applied', async () => (await syncOf(d, e))?.status === 'applied');
+    const after = await status();
+    const refused = after.syncs.find((x: { commit: string }) => x.commit === c);
+    assert.is(refused.status, 'failed');
+    assert.is(refused.superseded_by, after.deployed.sync, 'the refused sync was overtaken by what is deployed');
+    assert.match((await cli(['status', '--postgres-url', d.url, '--data-dir', data])).stdout, new RegExp(`failed +${c.slice(0, 12)} .*\\(superseded by #${after.deployed.sync}\\)`));
   } finally {
     r.child.kill('SIGKILL');
     await d.drop();

@@ -52,16 +52,22 @@ export const statusCommand: CommandModule<object, Args> = {
         agent: views.get(key)?.agent ?? null,
       };
     });
-    const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at }));
+    // What runs now is the newest applied sync; a failed or invalid sync older than it was overtaken.
+    const deployed = applied.lastApplied;
+    const overtaken = (s: { id: string; status: string }) => (deployed && (s.status === 'failed' || s.status === 'invalid') && BigInt(s.id) < BigInt(deployed.id) ? deployed.id : null);
+    const syncRows = recent.map((s) => ({ id: s.id, commit: s.commit_sha, ref: s.ref, author: s.author, message: s.message, status: s.status, errors: s.errors, summary: s.plan_summary, created_at: s.created_at, finished_at: s.finished_at, deployed: s.id === deployed?.id, superseded_by: overtaken(s) }));
     if (argv.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ syncs: syncRows, workspaces, failed_builds: failed, drifted: [...drifted.keys()], queue }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ deployed: deployed ? { sync: deployed.id, commit: deployed.commit_sha, message: deployed.message } : null, syncs: syncRows, workspaces, failed_builds: failed, drifted: [...drifted.keys()], queue }, null, 2)}\n`);
       return;
     }
     const c = useColor(argv.color) ? ANSI : PLAIN;
     const paint = (s: string) => (s === 'applied' || s === 'succeeded' ? c.green(s) : s === 'failed' || s === 'invalid' || s === 'interrupted' ? c.red(s) : c.yellow(s));
-    const out: string[] = [c.bold('Syncs (newest first):')];
+    const out: string[] = [`${c.bold('Deployed:')} ${deployed ? `${deployed.commit_sha.slice(0, 12)}  ${JSON.stringify(deployed.message ?? '')} (sync #${deployed.id})` : 'nothing yet'}`, '', c.bold('Syncs (newest first):')];
     if (!recent.length) out.push('  none yet');
-    for (const s of recent) out.push(`  #${s.id} ${paint(s.status.padEnd(10))} ${s.commit_sha.slice(0, 12)}  ${JSON.stringify(s.message ?? '')}${s.author ? ` by ${s.author}` : ''}  ${c.dim(ago(s.created_at))}`);
+    for (const s of syncRows) {
+      const note = s.deployed ? c.green('  ← deployed') : s.superseded_by ? c.dim(`  (superseded by #${s.superseded_by})`) : '';
+      out.push(`  #${s.id} ${paint(s.status.padEnd(10))} ${s.commit.slice(0, 12)}  ${JSON.stringify(s.message ?? '')}${s.author ? ` by ${s.author}` : ''}  ${c.dim(ago(s.created_at))}${note}`);
+    }
     out.push('', c.bold(`Workspaces (${workspaces.length}):`));
     for (const w of workspaces) {
       const state = w.scheduled_state ? `${w.scheduled_state}*` : w.desired_state;
