@@ -24,7 +24,7 @@ import { configSshCommand, sshCommand } from './commands/ssh.ts';
 import { versionCommand } from './commands/version.ts';
 import { logsCommand } from './commands/logs.ts';
 import { installSignalHandlers, releaseAll } from '../lifecycle.ts';
-import { asDatabaseError } from '../db/connect.ts';
+import { asDatabaseError, asPermissionError } from '../db/connect.ts';
 import { envBoolean, envNote, envString } from './env.ts';
 
 import { VERSION } from '../version.ts';
@@ -92,7 +92,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (caught) {
     await releaseAll();
-    const err = asDatabaseError(caught) ?? caught;
+    const err = asDatabaseError(caught) ?? asPermissionError(caught) ?? caught;
     const code = exitCodeFor(err);
     process.stderr.write(`coder-git: ${describeError(err)}\n`);
     if (err instanceof CoderGitError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);

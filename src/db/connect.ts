@@ -6,6 +6,7 @@ import pgPromise, { type IMain } from 'pg-promise';
 import { CoderGitError } from '../errors.ts';
 import { APP_NAME, startEmbedded, type EmbeddedServer } from './embedded.ts';
 import { migrate } from './migrate.ts';
+import { sslPlan, worthAnotherTry, type SslOptions } from './ssl.ts';
 
 export type { Db, Q } from './types.ts';
 import type { Db } from './types.ts';
@@ -79,28 +80,41 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     url = embedded.url;
   }
   const where = embedded ? `embedded PostgreSQL in ${embedded.dataDir} (${redact(url)})` : redact(url);
-  const db = main()({
-    connectionString: url,
-    application_name: APP_NAME,
-    max: opts.max ?? 10,
-    connectionTimeoutMillis: 10_000,
-    keepAlive: true,
-    idleTimeoutMillis: 30_000,
-  });
+  // TLS as libpq does it (src/db/ssl.ts); the embedded server listens on 127.0.0.1 without TLS.
+  const plan = sslPlan(url, embedded ? 'disable' : 'prefer');
+  const pool = (ssl: false | SslOptions) =>
+    main()({
+      connectionString: plan.connectionString,
+      ssl,
+      application_name: APP_NAME,
+      max: opts.max ?? 10,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      idleTimeoutMillis: 30_000,
+    });
+  let connected: Db | undefined;
+  for (const [i, ssl] of plan.tries.entries()) {
+    const tried = pool(ssl);
+    try {
+      await tried.one('SELECT 1 AS ok');
+      connected = tried;
+      break;
+    } catch (cause) {
+      await tried.$pool.end().catch(() => undefined);
+      if (i < plan.tries.length - 1 && worthAnotherTry(cause)) continue;
+      await embedded?.release();
+      // The driver's own error is not chained: describePgError has said what it means, without
+      // anything from the connection string.
+      throw new CoderGitError('CG_DB', `cannot connect to ${where}${opts.postgresUrl ? ` (sslmode=${plan.mode})` : ''}: ${describePgError(cause)}`, {
+        hint: opts.postgresUrl ? 'check host, port, user, password, database and sslmode in --postgres-url (or CODER_GIT_POSTGRES_URL)' : undefined,
+      });
+    }
+  }
+  const db = connected!;
   const close = async () => {
     await db.$pool.end().catch(() => undefined);
     await embedded?.release();
   };
-  try {
-    await db.one('SELECT 1 AS ok');
-  } catch (cause) {
-    await close();
-    // The driver's own error is not chained: describePgError has said what it means, without
-    // anything from the connection string.
-    throw new CoderGitError('CG_DB', `cannot connect to ${where}: ${describePgError(cause)}`, {
-      hint: opts.postgresUrl ? 'check host, port, user, password and database in --postgres-url (or CODER_GIT_POSTGRES_URL)' : undefined,
-    });
-  }
   if (opts.migrate !== false) {
     try {
       await migrate(db);
@@ -143,5 +157,20 @@ export function asDatabaseError(err: unknown): CoderGitError | undefined {
   if (!(e?.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) && !lost) return undefined;
   return new CoderGitError('CG_DB', `the database connection failed: ${describePgError(err)}`, {
     hint: 'nothing was committed by the failed operation; run the command again once PostgreSQL is reachable',
+  });
+}
+
+/**
+ * The database refused an operation for want of a privilege (42501): which one, and how to grant it,
+ * as a CG_DB error, instead of a trace; anything else, undefined.
+ */
+export function asPermissionError(err: unknown): CoderGitError | undefined {
+  if (err instanceof CoderGitError || (err as { code?: string })?.code !== '42501') return undefined;
+  const msg = (err as Error).message.split('\n')[0]!;
+  const schema = /permission denied for schema (\S+)/.exec(msg)?.[1];
+  return new CoderGitError('CG_DB', `the database refused: ${msg}`, {
+    hint: schema
+      ? `the role in --postgres-url needs to create tables there: GRANT USAGE, CREATE ON SCHEMA ${schema} TO <role> (since PostgreSQL 15 only the database owner may by default), or make the role the database's owner (ALTER DATABASE <db> OWNER TO <role>)`
+      : "coder-git's role must own the tables it made: use the role that ran `coder-git db migrate`, or make it the database's owner",
   });
 }
