@@ -1,6 +1,7 @@
 // The options every command that needs the database takes, and opening it for a command: the pool
 // and the embedded server are released when the command ends, or on Ctrl-C.
 import type { Argv } from 'yargs';
+import { assertSessionLevel } from '../db/pooler.ts';
 import { openDatabase, type Database } from '../db/connect.ts';
 import { defaultDataDir } from '../db/embedded.ts';
 import { onRelease } from '../lifecycle.ts';
@@ -26,8 +27,10 @@ export function databaseOptions<T>(y: Argv<T>): Argv<T & DatabaseArgs> {
     }) as unknown as Argv<T & DatabaseArgs>;
 }
 
-export async function openForCommand(argv: DatabaseArgs, opts: { migrate?: boolean } = {}): Promise<Database> {
+export async function openForCommand(argv: DatabaseArgs, opts: { migrate?: boolean; sessionLevel?: boolean } = {}): Promise<Database> {
   const database = await openDatabase({ postgresUrl: argv['postgres-url'], dataDir: argv['data-dir'], migrate: opts.migrate });
   onRelease('database', database.close);
+  // (the embedded server is always direct)
+  if (opts.sessionLevel && !database.embedded) await assertSessionLevel(database.db, database.where);
   return database;
 }

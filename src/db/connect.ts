@@ -152,9 +152,10 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
  */
 export function asDatabaseError(err: unknown): CoderGitError | undefined {
   if (err instanceof CoderGitError) return undefined;
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: unknown; message?: string };
+  const code = typeof e?.code === 'string' ? e.code : undefined; // (some errors carry a number)
   const lost = /Connection terminated|connection error|terminating connection/i.test(e?.message ?? '');
-  if (!(e?.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) && !lost) return undefined;
+  if (!(code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) && !lost) return undefined;
   return new CoderGitError('CG_DB', `the database connection failed: ${describePgError(err)}`, {
     hint: 'nothing was committed by the failed operation; run the command again once PostgreSQL is reachable',
   });

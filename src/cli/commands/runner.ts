@@ -49,7 +49,7 @@ export const runnerCommand: CommandModule<object, Args> = {
     const intervalMs = duration('interval', argv.interval);
     const graceMs = duration('grace', argv.grace);
     if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new CoderGitError('CG_USAGE', `--workers ${argv.workers}: expected a whole number of at least 1`);
-    const database = await openForCommand(argv);
+    const database = await openForCommand(argv, { sessionLevel: true });
     const source = await openSource({ repo: argv.repo, branch: argv.branch, dataDir: argv['data-dir'], intervalMs });
     const runner = new Runner({
       database,

@@ -28,7 +28,7 @@ export const serverCommand: CommandModule<object, Args> = {
     if (argv['access-url'] && !/^https?:\/\/[^\s/]+/.test(argv['access-url'])) throw new CoderGitError('CG_USAGE', `--access-url ${JSON.stringify(argv['access-url'])}: expected an http:// or https:// URL`);
     const replicaUrl = argv['replica-url'] ?? (/^(0\.0\.0\.0|::|\[::\])$/.test(host) ? undefined : `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
     if (replicaUrl && !/^https?:\/\/[^\s/]+$/.test(replicaUrl)) throw new CoderGitError('CG_USAGE', `--replica-url ${JSON.stringify(replicaUrl)}: expected http://HOST:PORT, with no path`);
-    const database = await openForCommand(argv);
+    const database = await openForCommand(argv, { sessionLevel: true });
     const app = await buildServer({ database, replicaUrl, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
     onRelease('server', () => app.close());
     try {
