@@ -105,7 +105,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       await embedded?.release();
       // The driver's own error is not chained: describePgError has said what it means, without
       // anything from the connection string.
-      throw new CoderGitError('CG_DB', `cannot connect to ${where}${opts.postgresUrl ? ` (sslmode=${plan.mode})` : ''}: ${describePgError(cause)}`, {
+      const tlsSaid = /SSL|TLS|certificate/i.test((cause as Error)?.message ?? '');
+      throw new CoderGitError('CG_DB', `cannot connect to ${where}${tlsSaid ? ` (sslmode=${plan.mode})` : ''}: ${describePgError(cause)}`, {
         hint: opts.postgresUrl ? 'check host, port, user, password, database and sslmode in --postgres-url (or CODER_GIT_POSTGRES_URL)' : undefined,
       });
     }
