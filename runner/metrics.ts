@@ -13,6 +13,7 @@ interface Figures {
   build_seconds_count: string;
   last_applied_age: string | null;
   drifted: string;
+  agent_lost: string;
 }
 
 export async function metricsText(db: Db, leader: boolean): Promise<string> {
@@ -29,6 +30,7 @@ export async function metricsText(db: Db, leader: boolean): Promise<string> {
   metric('coder_git_build_duration_seconds_count', 'counter', 'Finished builds with a run time.', [['', Number(f.build_seconds_count)]]);
   metric('coder_git_queue_jobs', 'gauge', 'Build jobs waiting and leased.', [['{state="waiting"}', q.waiting], ['{state="leased"}', q.leased]]);
   metric('coder_git_drifted_workspaces', 'gauge', 'Workspaces whose last drift check found changes.', [['', Number(f.drifted)]]);
+  metric('coder_git_agent_lost_workspaces', 'gauge', "Running workspaces whose agent has been gone for longer than the template's connection timeout.", [['', Number(f.agent_lost)]]);
   if (f.last_applied_age !== null) metric('coder_git_last_applied_age_seconds', 'gauge', 'Seconds since the newest applied commit finished.', [['', Math.round(Number(f.last_applied_age))]]);
   metric('coder_git_runner_leader', 'gauge', '1 if this runner reconciles.', [['', leader ? 1 : 0]]);
   return `${out.join('\n')}\n`;

@@ -3,7 +3,7 @@
 // runner, and never makes it retry an apply.
 import type { Deployment } from '../src/config/types.ts';
 
-export type NotificationEvent = 'sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted';
+export type NotificationEvent = 'sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted' | 'workspace_agent_lost';
 
 export interface Notification {
   event: NotificationEvent;
@@ -12,6 +12,7 @@ export interface Notification {
   build?: { number: number; transition: string; error: string | null };
   errors?: unknown[];
   drift?: unknown;
+  agent?: { status: string; since: string };
 }
 
 export async function sendNotification(d: Deployment | undefined, n: Notification, log: (m: string) => void): Promise<void> {

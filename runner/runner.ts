@@ -30,6 +30,7 @@ import { workerLoop } from './workers.ts';
 import { driverFor } from '../src/apply/session.ts';
 import { scheduleBuilds } from './schedule.ts';
 import { checkDrift } from './drift.ts';
+import { checkAgents } from './agents.ts';
 import { GitRepo } from '../src/git/git.ts';
 import { CoderGitError } from '../src/errors.ts';
 import type { Source } from './source.ts';
@@ -55,6 +56,8 @@ export interface RunnerOptions {
   scheduleMs?: number;
   /** each running workspace is checked for drift this often; 0: never */
   driftIntervalMs: number;
+  /** how often the leader looks for lost agents (default 10 s) */
+  agentCheckMs?: number;
   /** a drifted workspace is started again (a build with reason "drift") */
   selfHeal: boolean;
   /** how workspaces start the agent (coder_agent_command) */
@@ -98,6 +101,7 @@ export class Runner {
     this.timers.push(setInterval(() => void this.tryLead(), 2000));
     this.timers.push(setInterval(() => this.kick(), this.o.reconcileMs ?? 5000));
     this.timers.push(setInterval(() => void this.leading('schedule', () => this.schedule()), this.o.scheduleMs ?? 15_000));
+    this.timers.push(setInterval(() => void this.leading('agent check', () => this.agents()), this.o.agentCheckMs ?? 10_000));
     if (this.o.driftIntervalMs > 0) {
       const tick = Math.min(60_000, Math.max(1000, this.o.driftIntervalMs / 4));
       this.timers.push(setInterval(() => void this.leading('drift check', () => this.drift()), tick));
@@ -282,6 +286,18 @@ export class Runner {
       void this.notify({ event: 'workspace_drifted', workspace: r.workspace, drift: r.drift });
     }
     if (results.some((r) => r.heal_build)) this.wake();
+  }
+
+  /** Running workspaces whose agent is gone: recorded, reported once, and with self-heal started again. */
+  private async agents(): Promise<void> {
+    const lost = await checkAgents({ db: this.o.database.db, selfHeal: this.o.selfHeal, epoch: this.leader?.epoch });
+    for (const a of lost) {
+      const what = a.status === 'timeout' ? `its agent never connected (since ${a.since.toISOString()})` : `its agent has been gone since ${a.since.toISOString()}`;
+      const then = a.heal_build ? `; build #${a.heal_build} starts it again` : a.heal_failed ? '; the self-heal build did not bring it back, so it is not repeated: look at the workspace' : '';
+      this.o.log(`${a.workspace}: ${what}${then}`);
+      void this.notify({ event: 'workspace_agent_lost', workspace: a.workspace, agent: { status: a.status, since: a.since.toISOString() } });
+    }
+    if (lost.some((a) => a.heal_build)) this.wake();
   }
 
   /** Failed syncs (builds done, not all succeeded) are marked, and reported. */

@@ -25,6 +25,8 @@ export interface WorkspaceView {
   last_build: { number: number; transition: string; status: string; reason: string; created_at: Date; finished_at: Date | null; error: string | null } | null;
   agent: { status: AgentStatus; lifecycle: string; version: string | null; first_connected_at: Date | null; last_connected_at: Date | null; disconnected_at: Date | null } | null;
   drifted_since: Date | null;
+  /** its agent has been gone for longer than the template's connection timeout since then (runner/agents.ts) */
+  agent_lost_since: Date | null;
 }
 
 export function agentStatus(r: Pick<ListingRow, 'agent_created_at' | 'first_connected_at' | 'disconnected_at' | 'last_heartbeat_at' | 'connection_timeout'>, now = Date.now(), heartbeatMs = HEARTBEAT_MS): AgentStatus {
@@ -53,5 +55,6 @@ export function workspaceView(r: ListingRow, now = Date.now()): WorkspaceView {
       ? { status: agentStatus(r, now), lifecycle: r.lifecycle!, version: r.agent_version, first_connected_at: r.first_connected_at, last_connected_at: r.last_connected_at, disconnected_at: r.disconnected_at }
       : null,
     drifted_since: r.drift_detected_at,
+    agent_lost_since: r.agent_lost_at,
   };
 }

@@ -26,7 +26,7 @@ export interface Deployment {
     env: string[];
     variables: Record<string, Scalar>;
   };
-  notifications?: { webhook_url: string; events: ('sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted')[] };
+  notifications?: { webhook_url: string; events: ('sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted' | 'workspace_agent_lost')[] };
 }
 
 export interface User {

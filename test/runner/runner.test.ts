@@ -279,6 +279,47 @@ test('drift: a runner with --drift-interval and --self-heal finds a workspace ch
   }
 });
 
+test('lost agents: a running workspace whose agent never connects is reported, started again once with --self-heal, then left to people', async () => {
+  const { received, url, server } = await webhookReceiver<{ event: string; workspace?: string; agent?: { status: string } }>();
+  const d = await testDatabase();
+  const base = tempDir();
+  const effects = path.join(base, 'effects');
+  // no server: the agent of every start build never connects
+  const repo = gitRepo({
+    ...repoFiles(effects),
+    'coder-git.yaml': `apiVersion: coder-git/v1\nkind: Deployment\nnotifications:\n  webhook_url: ${url}\n`,
+    'templates/plain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string, default: one }\nagent:\n  connection_timeout: 2s\n',
+  });
+  const data = path.join(base, 'data');
+  const metricsPort = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [BIN, 'runner', '--repo', repo, '--postgres-url', d.url, '--data-dir', data, '--workers', '1', '--self-heal', '--metrics-listen', `127.0.0.1:${metricsPort}`], {
+    env: { ...process.env, CODER_GIT_BUILD_LEASE_SECONDS: '3', CODER_GIT_AGENT_CHECK_SECONDS: '1', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (x) => (log += x));
+  child.stderr!.on('data', (x) => (log += x));
+  try {
+    const n = await until('workspace_agent_lost posted', async () => received.find((x) => x.event === 'workspace_agent_lost'));
+    assert.equal([n.workspace, n.agent?.status], ['alice/dev', 'timeout']);
+    await until('the self-heal build succeeded', async () => (await d.db.oneOrNone("SELECT 1 FROM workspace_builds WHERE reason = 'agent-lost' AND status = 'succeeded'")) !== null);
+    assert.match(log, /alice\/dev: its agent never connected \(since .*\); build #2 starts it again/);
+    // the new build's agent never connects either: reported again, and not healed again
+    await until('lost again, not repeated', async () => /the self-heal build did not bring it back, so it is not repeated/.test(log));
+    await until('reported again', async () => received.filter((x) => x.event === 'workspace_agent_lost').length === 2);
+    await new Promise((res) => setTimeout(res, 2500));
+    assert.is((await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE reason = 'agent-lost'")).n, 1, 'one self-heal build only');
+    const status = JSON.parse((await cli(['status', '--json', '--postgres-url', d.url, '--data-dir', data])).stdout);
+    assert.ok(status.workspaces[0].agent_lost_since, 'status says since when');
+    assert.match((await cli(['status', '--postgres-url', d.url, '--data-dir', data])).stdout, /alice\/dev .*agent timeout .*agent lost/);
+    assert.match(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /^coder_git_agent_lost_workspaces 1$/m);
+  } finally {
+    child.kill('SIGKILL');
+    server.close();
+    await d.drop();
+  }
+});
+
 test('a remote repository is cloned and fetched every --interval', async () => {
   const d = await testDatabase();
   const base = tempDir();

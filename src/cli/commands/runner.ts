@@ -62,6 +62,8 @@ export const runnerCommand: CommandModule<object, Args> = {
       maxDestroy: argv['max-destroy'],
       allowDestroy: argv['allow-destroy'],
       driftIntervalMs: argv['drift-interval'] === '0' ? 0 : duration('drift-interval', argv['drift-interval']),
+      // (the tests' knob, like CODER_GIT_BUILD_LEASE_SECONDS)
+      agentCheckMs: Number(process.env.CODER_GIT_AGENT_CHECK_SECONDS ?? 10) * 1000,
       selfHeal: argv['self-heal'],
       agentCommand: argv['agent-command'],
       log: (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`),

@@ -50,6 +50,7 @@ export const statusCommand: CommandModule<object, Args> = {
         autostop_at: stop ? stop.at : null,
         drift: d ? { detected_at: d.drift_detected_at, checked_at: d.drift_checked_at, changes: d.drift } : null,
         agent: views.get(key)?.agent ?? null,
+        agent_lost_since: views.get(key)?.agent_lost_since ?? null,
       };
     });
     // What runs now is the newest applied sync; a failed or invalid sync older than it was overtaken.
@@ -76,6 +77,7 @@ export const statusCommand: CommandModule<object, Args> = {
         w.autostop_at ? `autostop ${w.autostop_at.toISOString().slice(0, 16).replace('T', ' ')}Z` : '',
         w.agent ? `agent ${w.agent.status} (${w.agent.lifecycle})` : '',
         w.drift ? c.red(`drifted ${ago(w.drift.detected_at)}`) : '',
+        w.agent_lost_since ? c.red(`agent lost ${ago(w.agent_lost_since)}`) : '',
       ].filter(Boolean);
       out.push(`  ${w.workspace.padEnd(28)} ${state.padEnd(9)} ${w.last_build ? `build #${w.last_build.number} ${w.last_build.transition} ${paint(w.last_build.status ?? '')}` : 'never built'}${notes.length ? `  ${c.dim(notes.join(', '))}` : ''}`);
     }

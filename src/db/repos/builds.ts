@@ -6,7 +6,7 @@ import type { Scalar } from '../../config/types.ts';
 
 export type Transition = 'start' | 'stop' | 'delete';
 export type BuildStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted';
-export type BuildReason = 'sync' | 'autostart' | 'autostop' | 'inactivity' | 'drift' | 'retry' | 'manual';
+export type BuildReason = 'sync' | 'autostart' | 'autostop' | 'inactivity' | 'drift' | 'agent-lost' | 'retry' | 'manual';
 
 /** Which status may follow which: a build only moves forward. */
 export const BUILD_TRANSITIONS: Record<BuildStatus, BuildStatus[]> = {

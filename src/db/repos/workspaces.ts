@@ -78,6 +78,8 @@ export interface ListingRow {
   agent_version: string | null;
   connection_timeout: string | null;
   drift_detected_at: Date | null;
+  agent_lost_at: Date | null;
+  build_id: string | null;
 }
 
 export interface DriftDue {
@@ -119,6 +121,8 @@ export const workspaces = {
   lockIfLatest: (q: Q, id: string, buildId: string) => q.oneOrNone<{ id: string }>(sql('workspaces/lock-if-latest'), { id, build_id: buildId }),
   releaseLease: (q: Q, id: string, runnerId: string) => q.none(sql('workspaces/release-lease'), { id, runner_id: runnerId }),
   /** Records a drift check; true when this check is the one that found the drift. */
+  /** true: the agent is gone (newly: this call found it); false: it is back */
+  setAgentLost: async (q: Q, id: string, lost: boolean) => (await q.one<{ newly: boolean }>(sql('workspaces/set-agent-lost'), { id, lost })).newly,
   setDrift: async (q: Q, id: string, drift: unknown) => (await q.one<{ newly: boolean }>(sql('workspaces/set-drift'), { id, drift: drift ?? null })).newly,
   drifted: (q: Q) => q.any<DriftRow>(sql('workspaces/drifted')),
   ids: (q: Q, keys: string[]) => q.any<{ key: string; id: string; template_version_id: string }>(sql('workspaces/ids'), { keys }),

@@ -12,7 +12,7 @@ WITH b AS (
   WHERE id = ${id} AND status = ANY(${from}::text[])
   RETURNING *
 ), drift AS (
-  UPDATE workspaces SET drift = NULL, drift_detected_at = NULL
-  FROM b WHERE workspaces.id = b.workspace_id AND b.status = 'succeeded' AND workspaces.drift IS NOT NULL
+  UPDATE workspaces SET drift = NULL, drift_detected_at = NULL, agent_lost_at = NULL
+  FROM b WHERE workspaces.id = b.workspace_id AND b.status = 'succeeded' AND (workspaces.drift IS NOT NULL OR workspaces.agent_lost_at IS NOT NULL)
 )
 SELECT * FROM b

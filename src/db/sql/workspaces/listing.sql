@@ -1,7 +1,7 @@
 -- Workspaces for people (pages, API, status): each with its latest build and that build's newest
 -- agent, and the template version's agent settings; only ${owner}'s when given.
-SELECT w.id, u.username AS owner, w.name, t.name AS template, w.desired_state, w.scheduled_state,
-       b.build_number, b.transition, b.status AS build_status, b.reason AS build_reason,
+SELECT w.id, w.agent_lost_at, u.username AS owner, w.name, t.name AS template, w.desired_state, w.scheduled_state,
+       b.id AS build_id, b.build_number, b.transition, b.status AS build_status, b.reason AS build_reason,
        b.created_at AS build_created_at, b.finished_at AS build_finished_at, b.error AS build_error,
        a.id AS agent_id, a.lifecycle, a.created_at AS agent_created_at, a.first_connected_at,
        a.last_connected_at, a.disconnected_at, a.last_heartbeat_at, a.version AS agent_version,
