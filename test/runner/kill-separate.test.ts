@@ -13,7 +13,7 @@ import { BIN } from '../helpers/cli.ts';
 import { cleanup, commitAll, gitRepo, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
 import { until } from '../helpers/wait.ts';
-import { chainModule, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
+import { chainModule, chainRepoFiles, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
 
 const TRIALS = Number(process.env.SOAK_TRIALS ?? 20);
 const WORKSPACES = ['dev', 'two'];
@@ -35,13 +35,8 @@ test(`runners on separate data dirs, the building one SIGKILLed, ${TRIALS} trial
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');
-  const repo = gitRepo({
-    'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
-    'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
-    'templates/chain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string }\n',
-    'templates/chain/main.tf': chainModule(effects, { prefix: '${var.coder_workspace_name}-', sleep: 0.3, variables: 'variable "coder_workspace_name" {\n  type = string\n}\n\n' }),
-    ...Object.fromEntries(WORKSPACES.map((w) => [`workspaces/alice/${w}.yaml`, chainWorkspace('t0')])),
-  });
+  const main = chainModule(effects, { prefix: '${var.coder_workspace_name}-', sleep: 0.3, variables: 'variable "coder_workspace_name" {\n  type = string\n}\n\n' });
+  const repo = gitRepo(chainRepoFiles(main, WORKSPACES));
   const runners = new Map<string, ChildProcess>();
   const start = (name: string) => {
     const r = spawn(process.execPath, [BIN, 'runner', '--repo', repo, '--postgres-url', d.url, '--data-dir', path.join(base, name), '--workers', '2', '--retry-after', '1s', '--interval', '1s'], {

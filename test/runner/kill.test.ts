@@ -11,7 +11,7 @@ import path from 'node:path';
 import { BIN } from '../helpers/cli.ts';
 import { cleanup, commitAll, gitRepo, tempDir } from '../helpers/git.ts';
 import { stopOwnServer, testDatabase } from '../helpers/db.ts';
-import { chainModule, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
+import { chainModule, chainRepoFiles, chainWorkspace, waitApplied } from '../fixtures/chain.ts';
 
 const TRIALS = Number(process.env.SOAK_TRIALS ?? 20);
 
@@ -19,13 +19,7 @@ test(`runner SIGKILLed at random moments, ${TRIALS} trials: every resource of ev
   const d = await testDatabase();
   const base = tempDir();
   const effects = path.join(base, 'effects');
-  const repo = gitRepo({
-    'coder-git.yaml': 'apiVersion: coder-git/v1\nkind: Deployment\n',
-    'users/alice.yaml': 'apiVersion: coder-git/v1\nkind: User\nemail: alice@example.com\n',
-    'templates/chain/template.yaml': 'apiVersion: coder-git/v1\nkind: Template\nparameters:\n  label: { type: string }\n',
-    'templates/chain/main.tf': chainModule(effects, { sleep: 0.15 }),
-    'workspaces/alice/dev.yaml': chainWorkspace('t0'),
-  });
+  const repo = gitRepo(chainRepoFiles(chainModule(effects, { sleep: 0.15 })));
   const data = path.join(base, 'data');
   let runner: ChildProcess | undefined;
   const start = () => {
