@@ -2,7 +2,7 @@
 //   npm run bench -- state     only the benchmarks whose name contains "state"
 //   BENCH_AGENTS=N (default 10000) agent sockets for the server benchmark
 //   BENCH_KEYS=N (default 500) keystrokes, BENCH_SCP_MB=N (default 100) for the relay benchmark
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchValidate } from './validate.bench.ts';
@@ -15,6 +15,7 @@ import { benchSandbox } from './sandbox.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
+chmodSync(tmp, 0o711); // a root runner's local workspaces run as nobody, who must reach their folders
 const cpus = os.cpus();
 console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
 const benches: [string, () => Promise<string[]>][] = [
