@@ -8,9 +8,8 @@ import type { Db } from '../src/db/connect.ts';
 import { workspaces, type ListingRow } from '../src/db/repos/workspaces.ts';
 import { builds } from '../src/db/repos/builds.ts';
 import { audit } from '../src/db/repos/audit.ts';
-import { underApplyLock } from '../src/apply/apply.ts';
-import { agentStatus } from '../src/workspace-view.ts';
-import { parseDuration } from '../src/time/duration.ts';
+import { queueHeal } from './heal.ts';
+import { agentStatus, connectionTimeoutMs } from '../src/workspace-view.ts';
 
 export interface AgentLost {
   workspace: string;
@@ -30,8 +29,7 @@ export function lostAgent(r: ListingRow, now = Date.now()): { status: 'timeout' 
   if (status === 'timeout') return { status, since: r.agent_created_at! };
   if (status !== 'disconnected') return undefined;
   const gone = r.disconnected_at ?? r.last_heartbeat_at ?? r.last_connected_at!;
-  const timeout = parseDuration(r.connection_timeout ?? '2m') || 120_000;
-  return gone.getTime() + timeout < now ? { status, since: gone } : undefined;
+  return gone.getTime() + connectionTimeoutMs(r) < now ? { status, since: gone } : undefined;
 }
 
 /** One pass: newly lost agents are returned (and healed when asked); agents back are cleared. */
@@ -50,13 +48,7 @@ export async function checkAgents(o: { db: Db; selfHeal: boolean; epoch?: number
     if (o.selfHeal && r.build_reason === 'agent-lost') result.heal_failed = true;
     else if (o.selfHeal) {
       const b = await builds.context(o.db, r.build_id!);
-      result.heal_build = await underApplyLock(o.db, o.epoch, async (t) => {
-        // only if nothing else was queued meanwhile (that build brings a new agent anyway)
-        if (!b || !(await workspaces.lockIfLatest(t, r.id, r.build_id!))) return undefined;
-        const nb = await builds.create(t, { workspace_id: r.id, transition: 'start', reason: 'agent-lost', template_version_id: b.template_version_id, parameters: b.parameters, sync_id: null });
-        await audit.append(t, { actor: 'system', action: 'agent_lost_heal', target: key, details: { build: nb.build_number } });
-        return nb.build_number;
-      });
+      if (b) result.heal_build = await queueHeal(o.db, o.epoch, b, 'agent-lost');
     }
     found.push(result);
   }

@@ -14,7 +14,7 @@ import type { Deployment } from '../src/config/types.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { driverFor } from '../src/apply/session.ts';
 import { pkgPath } from '../src/paths.ts';
-import { runBuild, type BuildEnv, type BuildOutcome } from './build.ts';
+import { leaseRenewMs, runBuild, type BuildEnv, type BuildOutcome } from './build.ts';
 
 /** What the build process is given on stdin. */
 export interface BuildOrder {
@@ -39,7 +39,7 @@ export function superviseBuild(env: Omit<BuildEnv, 'driver'> & { databaseUrl: st
   // Until the process has started and keeps the lease itself (a Node start and a connection can take
   // a good part of a short lease), the runner keeps it too, for as long as it lives.
   const keep = () => void jobs.extend(env.db, job.id, env.runnerId, env.leaseSeconds).catch(() => undefined);
-  const leaseTimer = setInterval(keep, Math.max(500, (env.leaseSeconds * 1000) / 3));
+  const leaseTimer = setInterval(keep, leaseRenewMs(env.leaseSeconds));
   // The runner shutting down past its grace period: the build process interrupts terraform.
   const onAbort = () => child.kill('SIGTERM');
   env.signal?.addEventListener('abort', onAbort);

@@ -42,6 +42,9 @@ export interface BuildOutcome {
   error: string | null;
 }
 
+/** How often a build's lease is renewed: three times per lease. */
+export const leaseRenewMs = (leaseSeconds: number) => Math.max(500, (leaseSeconds * 1000) / 3);
+
 export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOutcome> {
   const { db } = env;
   const b = await builds.context(db, job.build_id);
@@ -110,7 +113,7 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
     }
   };
   void keepLease();
-  const leaseTimer = setInterval(keepLease, Math.max(500, (env.leaseSeconds * 1000) / 3));
+  const leaseTimer = setInterval(keepLease, leaseRenewMs(env.leaseSeconds));
   let watcher: NodeJS.Timeout | undefined;
   let shutDown = false;
   const onAbort = () => {

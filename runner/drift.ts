@@ -16,7 +16,7 @@ import { audit } from '../src/db/repos/audit.ts';
 import type { TerraformDriver } from '../src/terraform/driver.ts';
 import { scratchPlan, type PlanJson } from '../src/terraform/scratch.ts';
 import { buildVariables } from '../src/terraform/contract.ts';
-import { underApplyLock } from '../src/apply/apply.ts';
+import { queueHeal } from './heal.ts';
 
 export interface Drift {
   /** resources Terraform found changed outside it, with what it saw happen */
@@ -110,14 +110,7 @@ async function checkOne(o: DriftOptions, w: DriftDue): Promise<DriftResult | und
     if (drift && o.selfHeal && healFailed) result.heal_failed = true;
     else if (drift && o.selfHeal) {
       await workspaces.releaseLease(db, w.id, o.runnerId);
-      const heal = await underApplyLock(db, o.epoch, async (t) => {
-        // Only if nothing else was queued meanwhile (then that build repairs it anyway).
-        const still = await workspaces.lockIfLatest(t, w.id, w.build_id);
-        if (!still) return undefined;
-        const nb = await builds.create(t, { workspace_id: w.id, transition: 'start', reason: 'drift', template_version_id: b.template_version_id, parameters: b.parameters, sync_id: null });
-        await audit.append(t, { actor: 'system', action: 'drift_heal', target: key, details: { build: nb.build_number } });
-        return nb.build_number;
-      });
+      const heal = await queueHeal(db, o.epoch, b, 'drift');
       if (heal) result.heal_build = heal;
     }
     return result;

@@ -29,10 +29,14 @@ export interface WorkspaceView {
   agent_lost_since: Date | null;
 }
 
+/** The template's agent.connection_timeout (2 minutes unless it says otherwise). */
+export function connectionTimeoutMs(r: Pick<ListingRow, 'connection_timeout'>): number {
+  return parseDuration(r.connection_timeout ?? '2m') || 120_000;
+}
+
 export function agentStatus(r: Pick<ListingRow, 'agent_created_at' | 'first_connected_at' | 'disconnected_at' | 'last_heartbeat_at' | 'connection_timeout'>, now = Date.now(), heartbeatMs = HEARTBEAT_MS): AgentStatus {
   if (!r.first_connected_at) {
-    const timeout = parseDuration(r.connection_timeout ?? '2m') || 120_000;
-    return r.agent_created_at && r.agent_created_at.getTime() + timeout < now ? 'timeout' : 'connecting';
+    return r.agent_created_at && r.agent_created_at.getTime() + connectionTimeoutMs(r) < now ? 'timeout' : 'connecting';
   }
   if (r.disconnected_at || !r.last_heartbeat_at || r.last_heartbeat_at.getTime() < now - 2 * heartbeatMs) return 'disconnected';
   return 'connected';

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { BIN, cli } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
-import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
+import { agentLogOf, localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
 import { freePort, until as poll } from '../helpers/wait.ts';
@@ -29,13 +29,7 @@ const serve = async () => {
   await app.listen({ host: '127.0.0.1', port });
 };
 const agent = async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } })).json()).agent as { status: string; lifecycle: string } | null;
-const agentLog = () => {
-  try {
-    return `agent log:\n${readFileSync(path.join(r.root, 'admin', 'dev', '.agent.log'), 'utf8').slice(-3000)}`;
-  } catch {
-    return '(no agent log)';
-  }
-};
+const agentLog = () => agentLogOf(path.join(r.root, 'admin', 'dev'));
 // (a request may fail while the server restarts: that is "not yet")
 const until = <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 30_000) => poll(what, () => fn().catch(() => undefined), { ms, detail: agentLog });
 

@@ -14,7 +14,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { cli } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
-import { localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
+import { agentLogOf, localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { freePort, until as poll } from '../helpers/wait.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
@@ -33,13 +33,7 @@ const downloads: string[] = [];
 const cg = (...args: string[]) => cli([...args, '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data, '--agent-command', `HOME="$PWD/.home" exec sh '${initFile}'`], { timeoutMs: 180_000 });
 const ws = () => path.join(r.root, 'admin', 'dev');
 const cache = () => path.join(ws(), '.home/.cache/coder-git-agent');
-const agentLog = () => {
-  try {
-    return `agent log:\n${readFileSync(path.join(ws(), '.agent.log'), 'utf8').slice(-3000)}`;
-  } catch {
-    return '(no agent log)';
-  }
-};
+const agentLog = () => agentLogOf(ws());
 const agent = async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } })).json()).agent as { status: string; lifecycle: string } | null;
 const connected = (what: string) => poll(what, async () => (await agent().catch(() => null))?.status === 'connected', { ms: 60_000, detail: agentLog });
 const installSh = async () => (await fetch(`http://127.0.0.1:${port}/api/v1/agent/install.sh`)).text();

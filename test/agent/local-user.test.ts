@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { BIN, cli } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
-import { localConfigRepo, stopLocalAgents, type LocalRepo } from '../fixtures/local.ts';
+import { agentLogOf, localConfigRepo, stopLocalAgents, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
 import { freePort, until as poll } from '../helpers/wait.ts';
@@ -30,13 +30,7 @@ const unwrapped = (r: { stdout: string; stderr: string }) => (r.stdout + r.stder
 const cg = (...args: string[]) =>
   cli([...args, '-C', r.repo, '--postgres-url', d.url, '--data-dir', r.data, ...(agentCommand ? ['--agent-command', agentCommand] : [])], { timeoutMs: 180_000, env: { TF_VAR_dbpass: 'db-secret-value-77aa' } });
 const dir = () => path.join(r.root, 'admin', 'dev');
-const agentLog = () => {
-  try {
-    return `agent log:\n${readFileSync(path.join(dir(), '.agent.log'), 'utf8').slice(-3000)}`;
-  } catch {
-    return '(no agent log)';
-  }
-};
+const agentLog = () => agentLogOf(dir());
 const agentOf = async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev`, { headers: { authorization: `Bearer ${token}` } })).json()).agent as { status: string; lifecycle: string } | null;
 const ready = () => poll('agent ready', async () => (await agentOf().catch(() => null))?.lifecycle === 'ready', { ms: 90_000, detail: agentLog });
 /** a command in the workspace through `coder-git ssh` (server and agent) */

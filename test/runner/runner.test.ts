@@ -28,8 +28,8 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function startRunner(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env: { ...process.env, CODER_GIT_BUILD_LEASE_SECONDS: '3', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startRunner(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env: { ...process.env, CODER_GIT_BUILD_LEASE_SECONDS: '3', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -292,20 +292,14 @@ test('lost agents: a running workspace whose agent never connects is reported, s
   });
   const data = path.join(base, 'data');
   const metricsPort = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [BIN, 'runner', '--repo', repo, '--postgres-url', d.url, '--data-dir', data, '--workers', '1', '--self-heal', '--metrics-listen', `127.0.0.1:${metricsPort}`], {
-    env: { ...process.env, CODER_GIT_BUILD_LEASE_SECONDS: '3', CODER_GIT_AGENT_CHECK_SECONDS: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout!.on('data', (x) => (log += x));
-  child.stderr!.on('data', (x) => (log += x));
+  const r = startRunner(['--repo', repo, '--postgres-url', d.url, '--data-dir', data, '--workers', '1', '--self-heal', '--metrics-listen', `127.0.0.1:${metricsPort}`], { CODER_GIT_AGENT_CHECK_SECONDS: '1' });
   try {
     const n = await until('workspace_agent_lost posted', async () => received.find((x) => x.event === 'workspace_agent_lost'));
     assert.equal([n.workspace, n.agent?.status], ['alice/dev', 'timeout']);
     await until('the self-heal build succeeded', async () => (await d.db.oneOrNone("SELECT 1 FROM workspace_builds WHERE reason = 'agent-lost' AND status = 'succeeded'")) !== null);
-    assert.match(log, /alice\/dev: its agent never connected \(since .*\); build #2 starts it again/);
+    assert.match(r.log(), /alice\/dev: its agent never connected \(since .*\); build #2 starts it again/);
     // the new build's agent never connects either: reported again, and not healed again
-    await until('lost again, not repeated', async () => /the self-heal build did not bring it back, so it is not repeated/.test(log));
+    await until('lost again, not repeated', async () => /the self-heal build did not bring it back, so it is not repeated/.test(r.log()));
     await until('reported again', async () => received.filter((x) => x.event === 'workspace_agent_lost').length === 2);
     await new Promise((res) => setTimeout(res, 2500));
     assert.is((await d.db.one<{ n: number }>("SELECT count(*)::int AS n FROM workspace_builds WHERE reason = 'agent-lost'")).n, 1, 'one self-heal build only');
@@ -314,7 +308,7 @@ test('lost agents: a running workspace whose agent never connects is reported, s
     assert.match((await cli(['status', '--postgres-url', d.url, '--data-dir', data])).stdout, /alice\/dev .*agent timeout .*agent lost/);
     assert.match(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /^coder_git_agent_lost_workspaces 1$/m);
   } finally {
-    child.kill('SIGKILL');
+    r.child.kill('SIGKILL');
     server.close();
     await d.drop();
   }
