@@ -338,7 +338,7 @@ export class Runner {
       env: () => {
         const deployment = this.deployment;
         if (!deployment) return undefined;
-        return { db, databaseUrl: this.o.database.url, driver: driverFor(deployment, this.o.dataDir), dataDir: this.o.dataDir, deployment, leaseSeconds: this.o.leaseSeconds, agentCommand: this.o.agentCommand, signal: this.abort.signal };
+        return { db, databaseUrl: this.o.database.childUrl, driver: driverFor(deployment, this.o.dataDir), dataDir: this.o.dataDir, deployment, leaseSeconds: this.o.leaseSeconds, agentCommand: this.o.agentCommand, signal: this.abort.signal };
       },
       stop: () => this.stopping,
       idle: () => Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, 250))]),

@@ -29,6 +29,11 @@ export interface Database {
   where: string;
   /** the full URL, password included (for `coder-git db url`) */
   url: string;
+  /**
+   * the URL for the processes this one starts (a build's own process): when a plain connection was
+   * what worked here, it says sslmode=disable, so they connect at once instead of trying TLS first
+   */
+  childUrl: string;
   embedded: EmbeddedServer | undefined;
   close(): Promise<void>;
 }
@@ -53,6 +58,12 @@ function main(): IMain {
     error() {},
   });
   return pgp;
+}
+
+function withSslmode(url: string, mode: string): string {
+  const u = new URL(url);
+  u.searchParams.set('sslmode', mode);
+  return u.toString();
 }
 
 /** postgres://user@host:port/db — never the password. */
@@ -93,11 +104,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       idleTimeoutMillis: 30_000,
     });
   let connected: Db | undefined;
+  let childUrl = url;
   for (const [i, ssl] of plan.tries.entries()) {
     const tried = pool(ssl);
     try {
       await tried.one('SELECT 1 AS ok');
       connected = tried;
+      if (ssl === false) childUrl = withSslmode(url, 'disable');
       break;
     } catch (cause) {
       await tried.$pool.end().catch(() => undefined);
@@ -124,7 +137,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       throw err;
     }
   }
-  return { db, pgp: main(), where, url, embedded, close };
+  return { db, pgp: main(), where, url, childUrl, embedded, close };
 }
 
 /** A driver error as one line, with nothing from the connection string in it. */

@@ -36,7 +36,7 @@ const latestBuild = async () => d.db.one<{ id: string; build_number: number; tra
   ['dev'],
 );
 const build = async (ids: string[]) =>
-  runBuilds({ parallelism: 1, buildIds: ids, env: { db: d.db, databaseUrl: d.url, driver: driverFor(deployment, data), dataDir: data, deployment, leaseSeconds: 30 } });
+  runBuilds({ parallelism: 1, buildIds: ids, env: { db: d.db, databaseUrl: d.childUrl, driver: driverFor(deployment, data), dataDir: data, deployment, leaseSeconds: 30 } });
 const drift = (o: Partial<DriftOptions> = {}) =>
   checkDrift({ db: d.db, driver: driverFor(deployment, data), deployment, runnerId: 'test:drift', leaseSeconds: 30, intervalMs: 0, parallelism: 1, selfHeal: false, ...o });
 const AUTOSTART = '0 9 * * *';

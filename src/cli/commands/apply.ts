@@ -41,7 +41,7 @@ export const applyCommand: CommandModule<object, Args> = {
     const d = await openForCommand(argv);
     const r = await applyCommit({
       db: d.db,
-      databaseUrl: d.url,
+      databaseUrl: d.childUrl,
       dir: argv.dir,
       dataDir: argv['data-dir'],
       ref: argv.ref,
