@@ -7,7 +7,7 @@ import type { Db } from '../src/db/connect.ts';
 import { builds, type BuildStatus } from '../src/db/repos/builds.ts';
 import { jobs, type ClaimedJob } from '../src/db/repos/jobs.ts';
 import type { BuildEnv, BuildOutcome } from './build.ts';
-import { superviseBuild } from './build-process.ts';
+import { BuildHost } from './build-process.ts';
 
 /** What the workers build with: a build's environment, and the database's URL for its own process. */
 export type WorkerEnv = Omit<BuildEnv, 'runnerId'> & { databaseUrl: string };
@@ -37,6 +37,15 @@ export interface WorkerOptions {
 }
 
 export async function workerLoop(o: WorkerOptions): Promise<void> {
+  const host = new BuildHost();
+  try {
+    await loop(o, host);
+  } finally {
+    host.close();
+  }
+}
+
+async function loop(o: WorkerOptions, host: BuildHost): Promise<void> {
   while (!o.stop()) {
     const base = o.env();
     const job = base ? await jobs.claim(o.db, o.id, o.leaseSeconds).catch(() => null) : null;
@@ -49,7 +58,7 @@ export async function workerLoop(o: WorkerOptions): Promise<void> {
     const started = Date.now();
     o.onStart?.(job);
     try {
-      const outcome = await superviseBuild({ ...base, runnerId: o.id }, job);
+      const outcome = await host.run({ ...base, runnerId: o.id }, job);
       await o.onFinished?.({ ...outcome, job, seconds: (Date.now() - started) / 1000 });
     } catch (err) {
       await o.onError?.(job, err);
