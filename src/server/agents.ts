@@ -11,8 +11,12 @@
 //   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env}
 //                   {type:"error", message}                         a message that was refused
 //                   {type:"update", version}                        the agent runs another version than the server
-// Two missed heartbeats close the socket (4000) and mark the agent disconnected.
+// Two missed heartbeats close the socket (4000) and mark the agent disconnected. Heartbeats and
+// activity are written at most every TOUCH_MS (3,000 activity frames are not 3,000 writes); a
+// log line's NUL bytes (which PostgreSQL text cannot hold) and broken UTF-16 are replaced, never
+// the batch dropped.
 
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './context.ts';
@@ -22,6 +26,12 @@ import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '..
 
 export const PROTOCOL = 1;
 const LINE_MAX = 4096;
+
+/** A log line as PostgreSQL text can store it: NUL shown as ␀, lone surrogates as U+FFFD. */
+export const storableLine = (line: string) => line.slice(0, LINE_MAX).replace(/\0/g, '\u2400').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
+/** Heartbeats and activity reach the database at most this often per connection. */
+const touchMs = (heartbeatMs: number) => Math.max(50, Math.min(1000, heartbeatMs / 4));
 
 type Msg =
   | { type: 'hello'; protocol: number; version?: string; os?: string; arch?: string }
@@ -90,11 +100,32 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       let unlink = () => {};
       let last = Date.now();
       let closed = false;
+      // This socket's id: only the agent's newest connection may mark it disconnected.
+      const connection = randomUUID();
       ctx.metrics.agentsConnected++;
       // Reports are written in order, one at a time; each change is announced to every replica.
       const announce = (event: 'connected' | 'disconnected' | 'lifecycle', lc?: string) => ctx.events.publish({ workspace_id: agent.workspace_id, agent_id: agent.id, event, ...(lc ? { lifecycle: lc } : {}) });
-      let chain: Promise<unknown> = agents.report(db, agent.id, { connected: true }).then(() => announce('connected'));
-      const write = (fn: () => Promise<unknown>) => (chain = chain.then(fn).catch((err) => req.log.warn({ err, agent: agent.id }, 'agent report failed')));
+      let chain: Promise<unknown> = agents.report(db, agent.id, connection, { connected: true }).then(() => announce('connected'));
+      // (the error's message only: a failed statement's text would carry the agent's log lines)
+      const write = (fn: () => Promise<unknown>) => (chain = chain.then(fn).catch((err) => req.log.warn({ agent: agent.id, error: err instanceof Error ? err.message : String(err) }, 'agent report failed')));
+      // Heartbeats and activity, coalesced: written now if the last write is old enough, else once the interval is up.
+      let touchedAt = 0;
+      let touchTimer: NodeJS.Timeout | undefined;
+      let owed: { activity: boolean } | undefined;
+      const touch = (activity: boolean) => {
+        owed = { activity: activity || !!owed?.activity };
+        if (touchTimer) return;
+        const flush = () => {
+          touchTimer = undefined;
+          const o = owed!;
+          owed = undefined;
+          touchedAt = Date.now();
+          write(() => agents.report(db, agent.id, connection, { heartbeat: true, activity: o.activity }));
+        };
+        const wait = touchedAt + touchMs(ctx.heartbeatMs) - Date.now();
+        if (wait <= 0) flush();
+        else touchTimer = setTimeout(flush, wait);
+      };
       const send = (m: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
       const refuse = (message: string) => send({ type: 'error', message });
 
@@ -105,9 +136,10 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         closed = true;
         unlink();
         clearInterval(watchdog);
+        clearTimeout(touchTimer);
         ctx.metrics.agentsConnected--;
-        if (hello && ctx.replicas.url) write(() => agents.setReplica(db, agent.id, null, ctx.replicas.url!));
-        write(() => agents.report(db, agent.id, { disconnected: true }).then(() => announce('disconnected')));
+        if (hello && ctx.replicas.url) write(() => agents.setReplica(db, agent.id, connection, null, ctx.replicas.url!));
+        write(() => agents.report(db, agent.id, connection, { disconnected: true, activity: !!owed?.activity }).then((r) => (r.current ? announce('disconnected') : undefined)));
       });
       socket.on('message', (data, isBinary) => {
         if (closed) return;
@@ -122,9 +154,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             hello = true;
             unlink = ctx.links.add(agent.id, send);
             // Other replicas forward streams for this agent here (replicas.ts).
-            if (ctx.replicas.url) write(() => agents.setReplica(db, agent.id, ctx.replicas.url!));
+            if (ctx.replicas.url) write(() => agents.setReplica(db, agent.id, connection, ctx.replicas.url!));
             write(async () => {
-              await agents.report(db, agent.id, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
+              await agents.report(db, agent.id, connection, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);
               send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {} });
               // An agent of another version (delivered by an older or newer server) is told to update:
@@ -136,19 +168,17 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             if (m.state === lifecycle) return;
             if (!LIFECYCLE_TRANSITIONS[lifecycle].includes(m.state)) return refuse(`lifecycle: ${lifecycle} cannot become ${m.state} (allowed: ${LIFECYCLE_TRANSITIONS[lifecycle].join(', ') || 'nothing'})`);
             lifecycle = m.state;
-            write(() => agents.report(db, agent.id, { lifecycle: m.state, heartbeat: true }).then(() => announce('lifecycle', m.state)));
+            write(() => agents.report(db, agent.id, connection, { lifecycle: m.state, heartbeat: true }).then(() => announce('lifecycle', m.state)));
             return;
           case 'logs': {
-            const lines = m.lines.map((l) => ({ stream: l.stream, line: l.line.slice(0, LINE_MAX) }));
+            const lines = m.lines.map((l) => ({ stream: l.stream, line: storableLine(l.line) }));
             write(() => agents.appendLogs(db, agent.id, lines, cap));
             return;
           }
           case 'heartbeat':
-            write(() => agents.report(db, agent.id, { heartbeat: true }));
-            return;
+            return touch(false);
           case 'activity':
-            write(() => agents.report(db, agent.id, { heartbeat: true, activity: true }));
-            return;
+            return touch(true);
         }
       });
     },

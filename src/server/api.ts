@@ -104,7 +104,7 @@ export const API_ROUTES: ApiRoute[] = [
       const me = req.actor!;
       if (owner !== me.username && !me.roles.includes('owner')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
       // CG_NOT_FOUND and CG_CONFLICT become 404 and 409 through HTTP_STATUS (src/errors.ts).
-      const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.ip });
+      const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.clientIp });
       return reply.code(r.queued ? 202 : 200).send(r);
     },
   },
@@ -150,11 +150,17 @@ export const API_ROUTES: ApiRoute[] = [
       };
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       const end = () => {
+        forget();
         clearInterval(keepAlive);
         clearTimeout(stop);
         ctx.events.off('event', onEvent);
         if (!res.writableEnded) void sending.then(() => res.end());
       };
+      // Ends, with a last event saying why, when the key that opened it ends.
+      const forget = ctx.channels.add(req.actor!.id, (reason) => {
+        if (!res.writableEnded) res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+        end();
+      });
       const stop = forS ? setTimeout(end, Number(forS) * 1000) : undefined;
       ctx.events.on('event', onEvent);
       req.raw.on('close', end);
@@ -207,7 +213,7 @@ export const API_ROUTES: ApiRoute[] = [
       if (lifetime === undefined) throw new ApiError(400, 'bad_request', `lifetime: one of ${TOKEN_LIFETIMES.join(', ')}`);
       const me = req.actor!;
       const { secret, row } = await issueKey(ctx.o.database.db, me.user_id, 'token', b.name, lifetime);
-      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_created', target: row.id, details: { name: b.name, expires_at: row.expires_at }, ip: req.ip });
+      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_created', target: row.id, details: { name: b.name, expires_at: row.expires_at }, ip: req.clientIp });
       reply.code(201);
       return { token: secret, id: row.id, name: row.name, expires_at: row.expires_at };
     },
@@ -222,7 +228,7 @@ export const API_ROUTES: ApiRoute[] = [
       const { id } = params(req);
       const me = req.actor!;
       if (!/^[0-9a-f-]{36}$/.test(id!) || !(await revokeKey(ctx.o.database.db, ctx.authCache, me.user_id, id!))) throw new ApiError(404, 'not_found', `no token ${id}`);
-      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
+      await audit.append(ctx.o.database.db, { actor: me.username, action: 'token_revoked', target: id, ip: req.clientIp });
       return reply.code(204).send();
     },
   },
@@ -238,11 +244,11 @@ export const API_ROUTES: ApiRoute[] = [
       const lifetime = parseLifetime(b.lifetime ?? '30d');
       if (lifetime === undefined) throw new ApiError(400, 'bad_request', `lifetime: one of ${TOKEN_LIFETIMES.join(', ')}`);
       const name = typeof b.token_name === 'string' && /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(b.token_name) ? b.token_name : 'cli';
-      const r = await passwordLogin(ctx.o.database.db, await ctx.deployment(), { username: b.username, password: b.password, ip: req.ip });
+      const r = await passwordLogin(ctx.o.database.db, await ctx.deployment(), { username: b.username, password: b.password, ip: req.clientIp });
       ctx.metrics.login(r.ok ? 'success' : r.reason);
       if (!r.ok) throw new ApiError(r.reason === 'rate_limited' ? 429 : 401, r.reason, r.message);
       const { secret, row } = await issueKey(ctx.o.database.db, r.user.id, 'token', name, lifetime);
-      await audit.append(ctx.o.database.db, { actor: r.user.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at, via: 'login' }, ip: req.ip });
+      await audit.append(ctx.o.database.db, { actor: r.user.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at, via: 'login' }, ip: req.clientIp });
       reply.code(201);
       return { token: secret, username: r.user.username, expires_at: row.expires_at };
     },
@@ -256,7 +262,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: async (req, reply, ctx) => {
       const me = req.actor!;
       await revokeKey(ctx.o.database.db, ctx.authCache, me.user_id, me.id);
-      await audit.append(ctx.o.database.db, { actor: me.username, action: me.kind === 'session' ? 'logout' : 'token_revoked', target: me.kind === 'session' ? me.username : me.id, ip: req.ip });
+      await audit.append(ctx.o.database.db, { actor: me.username, action: me.kind === 'session' ? 'logout' : 'token_revoked', target: me.kind === 'session' ? me.username : me.id, ip: req.clientIp });
       return reply.code(204).send();
     },
   },

@@ -10,7 +10,9 @@ import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 import type { Deployment } from '../config/types.ts';
 import type { Ctx, ServerOptions } from './context.ts';
 import { authenticate } from './auth.ts';
+import { clientIp } from './client-ip.ts';
 import { AuthCache } from './auth-cache.ts';
+import { OpenChannels } from './open-channels.ts';
 import { AgentEvents } from './events.ts';
 import { Replicas } from './replicas.ts';
 import { relayRoutes } from './relay.ts';
@@ -31,14 +33,18 @@ import { server as pgServer } from '../db/repos/server.ts';
 export type { Ctx, ServerOptions } from './context.ts';
 
 
+/** Query values that are secrets or grant something (a CSRF token, a token, a relay session, a terminal's reconnect id). */
+const SECRET_QUERY = /([?&](?:_csrf|token|session|reconnect|code|state)=)[^&#]*/gi;
+export const redactUrl = (url: string) => url.replace(SECRET_QUERY, '$1[redacted]');
+
 /** One log line per request, when it completes (the "incoming request" line only at debug). */
 class RequestLog extends LogController {
   override incomingRequest(req: FastifyRequest): void {
-    req.log.debug({ req }, 'incoming request');
+    req.log.debug({ method: req.method, url: redactUrl(req.url) }, 'incoming request');
   }
 
   override requestCompleted(err: Error | null, req: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip, user: req.actor?.username };
+    const line = { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.clientIp, user: req.actor?.username };
     if (err) reply.log.error({ ...line, err }, 'request errored');
     else reply.log.info(line, 'request');
   }
@@ -66,13 +72,14 @@ export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.h
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: o.logger === undefined ? { level: 'info', redact: REDACT } : o.logger === false ? false : { redact: REDACT, ...(o.logger === true ? {} : o.logger) },
-    trustProxy: true,
+    trustProxy: o.trustedProxies?.length ? o.trustedProxies : false,
     logController: new RequestLog(),
     bodyLimit: 1_048_576,
   });
   const { db } = o.database;
   let cached: { at: number; d: Deployment | null } | undefined;
-  const authCache = new AuthCache(o.database);
+  const channels = new OpenChannels(db);
+  const authCache = new AuthCache(o.database, () => void channels.check());
   await authCache.start();
   const events = new AgentEvents(o.database);
   await events.start();
@@ -84,6 +91,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     links: new AgentLinks(() => replicas.sessionId()),
     replicas,
     metrics: new ServerMetrics(),
+    channels,
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
     async deployment() {
       if (!cached || Date.now() - cached.at > 5000) cached = { at: Date.now(), d: await deploymentRepo.load(db) };
@@ -104,9 +112,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     authCache.close();
     events.close();
+    channels.close();
   });
+  app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (req) => {
     (req as FastifyRequest & { started?: bigint }).started = process.hrtime.bigint();
+    req.clientIp = clientIp(req);
     const a = await authenticate(db, req, authCache);
     if (a) {
       req.actor = a.actor;

@@ -16,7 +16,11 @@ export class AuthCache {
   private entries = new Map<string, { actor: Authenticated; until: number }>();
   private listener: Listener | undefined;
 
-  constructor(private readonly database: Database) {}
+  /** onChange: keys or users changed somewhere, or the listener reconnected (open channels recheck) */
+  constructor(
+    private readonly database: Database,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
   get(hash: string): Authenticated | undefined {
     const e = this.entries.get(hash);
@@ -40,7 +44,18 @@ export class AuthCache {
   }
 
   async start(): Promise<void> {
-    const l = listen(this.database, AUTH_CHANNEL, (p) => this.forget(p === 'users' ? undefined : p), () => this.forget());
+    const l = listen(
+      this.database,
+      AUTH_CHANNEL,
+      (p) => {
+        this.forget(p === 'users' ? undefined : p);
+        this.onChange();
+      },
+      () => {
+        this.forget();
+        this.onChange();
+      },
+    );
     this.listener = l;
     await l.ready;
   }

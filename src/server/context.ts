@@ -9,6 +9,7 @@ import type { AgentEvents } from './events.ts';
 import type { Replicas } from './replicas.ts';
 import type { AgentLinks } from './links.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { OpenChannels } from './open-channels.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -23,6 +24,8 @@ export interface ServerOptions {
   agentLogCap?: number;
   /** how other server replicas reach this one, for relays across replicas (replicas.ts) */
   replicaUrl?: string;
+  /** whose X-Forwarded-For to believe (addresses, CIDRs; client-ip.ts); none by default */
+  trustedProxies?: string[];
 }
 
 export interface Ctx {
@@ -36,6 +39,8 @@ export interface Ctx {
   /** relays to and from the other replicas */
   replicas: Replicas;
   metrics: ServerMetrics;
+  /** terminals, SSH, port forwards and watch streams open on this server, closed when their key ends */
+  channels: OpenChannels;
   heartbeatMs: number;
   /** coder-git.yaml as last applied (re-read every few seconds) */
   deployment(): Promise<Deployment | null>;
@@ -48,5 +53,7 @@ declare module 'fastify' {
     actor?: Authenticated;
     /** how the actor's secret came: a cookie (pages; needs CSRF protection) or a header */
     actorVia?: 'cookie' | 'header';
+    /** the client's address (client-ip.ts): what the limits count and the audit log records */
+    clientIp: string;
   }
 }

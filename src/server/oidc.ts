@@ -115,12 +115,12 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
       if (typeof claims.email !== 'string' && typeof claims.sub === 'string') claims = { ...claims, ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)) };
     } catch (err) {
       req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'OIDC callback refused');
-      await audit.append(db, { actor: 'anonymous', action: 'login_failed', target: null, details: { method: 'oidc', reason: err instanceof Error ? err.message : 'callback' }, ip: req.ip });
+      await audit.append(db, { actor: 'anonymous', action: 'login_failed', target: null, details: { method: 'oidc', reason: err instanceof Error ? err.message : 'callback' }, ip: req.clientIp });
       return refuse(req, reply, 'The identity provider’s answer could not be verified (state, nonce or code). Start again.', 400);
     }
     const m = matchIdentity(o, claims);
     const fail = async (message: string, target: string | null) => {
-      await audit.append(db, { actor: 'anonymous', action: 'login_failed', target, details: { method: 'oidc', reason: message, subject: String(claims.sub ?? '') }, ip: req.ip });
+      await audit.append(db, { actor: 'anonymous', action: 'login_failed', target, details: { method: 'oidc', reason: message, subject: String(claims.sub ?? '') }, ip: req.clientIp });
       return refuse(req, reply, message);
     };
     if ('refused' in m) return fail(m.refused, typeof claims.email === 'string' ? claims.email : null);
@@ -129,7 +129,7 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     if (user.login_type !== 'oidc') return fail(`${user.username} does not sign in with SSO (users/${user.username}.yaml login: ${user.login_type}).`, user.username);
     if (user.status !== 'active') return fail('This account is suspended.', user.username);
     const { secret } = await issueKey(db, user.id, 'session', null, SESSION_TTL_MS);
-    await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? '') }, ip: req.ip });
+    await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? '') }, ip: req.clientIp });
     ctx.metrics.login('success');
     reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: await ctx.secure(), maxAge: SESSION_TTL_MS / 1000 });
     return reply.redirect(safeNext(flow.next), 303);

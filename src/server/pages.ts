@@ -67,7 +67,7 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
     if (!checkForm(req, reply)) return reply;
     const b = (req.body ?? {}) as { username?: unknown; password?: unknown; next?: unknown };
     const username = typeof b.username === 'string' ? b.username : '';
-    const r = await passwordLogin(db, await ctx.deployment(), { username, password: typeof b.password === 'string' ? b.password : '', ip: req.ip });
+    const r = await passwordLogin(db, await ctx.deployment(), { username, password: typeof b.password === 'string' ? b.password : '', ip: req.clientIp });
     ctx.metrics.login(r.ok ? 'success' : r.reason);
     if (!r.ok) return loginForm(req, reply, { error: r.message, username, code: r.reason === 'rate_limited' ? 429 : 401 });
     const { secret } = await issueKey(db, r.user.id, 'session', null, SESSION_TTL_MS);
@@ -79,7 +79,7 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
     if (!checkForm(req, reply)) return reply;
     if (req.actor?.kind === 'session') {
       await revokeKey(db, ctx.authCache, req.actor.user_id, req.actor.id);
-      await audit.append(db, { actor: req.actor.username, action: 'logout', target: req.actor.username, ip: req.ip });
+      await audit.append(db, { actor: req.actor.username, action: 'logout', target: req.actor.username, ip: req.clientIp });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/login', 303);
@@ -155,7 +155,7 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
       return render(req, reply, 'Refused', html`<h1>Refused</h1><p class="error">This approval did not come from this site (CSRF check failed), or its callback is not a loopback address.</p>`, undefined, 403);
     }
     const { secret, row } = await issueKey(db, me.user_id, 'token', 'cli (sso)', 30 * 86_400_000);
-    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name: row.name, via: 'cli-sso' }, ip: req.ip });
+    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name: row.name, via: 'cli-sso' }, ip: req.clientIp });
     return reply.redirect(`${callback}${callback.includes('?') ? '&' : '?'}${new URLSearchParams({ token: secret, state: q.state! })}`, 303);
   });
 
@@ -171,7 +171,7 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
       return tokensPage(req, reply, html`<p class="error" role="alert">A token needs a name (letters, digits, space . _ -; up to 64) and one of the lifetimes offered.</p>`, 400);
     }
     const { secret, row } = await issueKey(db, me.user_id, 'token', name, lifetime);
-    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at }, ip: req.ip });
+    await audit.append(db, { actor: me.username, action: 'token_created', target: row.id, details: { name, expires_at: row.expires_at }, ip: req.clientIp });
     return tokensPage(req, reply, html`<div class="flash" role="status"><p>Token <strong>${name}</strong> created. Copy it now: it is not shown again.</p><code class="secret" id="new-token">${secret}</code></div>`);
   });
 
@@ -180,7 +180,7 @@ ${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>$
     if (!me || !checkForm(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
     const ok = /^[0-9a-f-]{36}$/.test(id) && (await revokeKey(db, ctx.authCache, me.user_id, id));
-    if (ok) await audit.append(db, { actor: me.username, action: 'token_revoked', target: id, ip: req.ip });
+    if (ok) await audit.append(db, { actor: me.username, action: 'token_revoked', target: id, ip: req.clientIp });
     return tokensPage(req, reply, ok ? html`<p class="flash" role="status">Token revoked.</p>` : html`<p class="error" role="alert">No such token.</p>`, ok ? 200 : 404);
   });
 }

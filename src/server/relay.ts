@@ -10,6 +10,7 @@
 // agent's dial-back reaches another replica than the one holding the agent's control socket, it is
 // forwarded there (replicas.ts).
 
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Ctx } from './context.ts';
@@ -68,15 +69,19 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     if (!w) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
     if (!w.agent_id || w.transition !== 'start') return reply.code(409).send({ error: { code: 'no_agent', message: `${owner}/${name} has no running agent (start the workspace first)` } });
     const size = (v: string | undefined, d: number) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Math.min(Number(v), 1000) : d);
-    const target: RelayTarget = kind === 'tcp' ? { kind, port: n } : kind === 'pty' ? { kind, reconnect: q.reconnect!, cols: size(q.cols, 80), rows: size(q.rows, 24) } : { kind };
+    // A terminal's reconnect id is the browser's; the agent keeps the shell under a name bound to the
+    // user who opened it, so nobody else (an owner who learned the id) can attach to it.
+    const reconnect = createHash('sha256').update(`${me.user_id}\0${q.reconnect}`).digest('base64url');
+    const target: RelayTarget = kind === 'tcp' ? { kind, port: n } : kind === 'pty' ? { kind, reconnect, cols: size(q.cols, 80), rows: size(q.rows, 24) } : { kind };
     (req as FastifyRequest & { relayTo?: Target }).relayTo = { agentId: w.agent_id, workspace: `${owner}/${name}`, target };
   };
   const relay = async (client: WebSocket, req: FastifyRequest) => {
     const t = (req as FastifyRequest & { relayTo: Target }).relayTo;
     const flush = held(client);
     const action = { ssh: 'ssh_session', tcp: 'port_forward', pty: 'terminal_session' }[t.target.kind];
-    const details = t.target.kind === 'tcp' ? { port: t.target.port } : t.target.kind === 'pty' ? { terminal: t.target.reconnect } : {};
-    await audit.append(db, { actor: req.actor!.username, action, target: t.workspace, details, ip: req.ip });
+    // (never a terminal's reconnect id: it is what attaches to the shell)
+    const details = t.target.kind === 'tcp' ? { port: t.target.port } : {};
+    await audit.append(db, { actor: req.actor!.username, action, target: t.workspace, details, ip: req.clientIp });
     const local = await ctx.links.open(t.agentId, t.target);
     const remote = local ? undefined : await viaReplica(t);
     const agentSide = local ?? remote?.ws;
@@ -87,6 +92,9 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     flush(agentSide);
     remote?.flush(client);
     pipe(client, agentSide);
+    // The right to this stream ends with the key that opened it (revoked, signed out, user suspended or removed).
+    const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)));
+    client.on('close', forget);
   };
   // The agent's control socket is on another replica: the stream is opened there, and piped through.
   const viaReplica = async (t: Target): Promise<Dialed | undefined> => {

@@ -21,6 +21,18 @@ test('hash then verify; wrong passwords, other salts and malformed hashes do not
   }
 });
 
+test('argon2id hashes made by the reference implementation (Debian argon2) verify; wrong passwords and absurd costs do not', async () => {
+  // printed by `echo -n 'correct horse battery staple' | argon2 somesaltsomesalt -id -t 3 -m 16 -p 2 -e`
+  const h = '$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$M9O+WMqryYs/ggt49kk2b/a8yYpk+GDXb49n4E3V2I8';
+  const small = '$argon2id$v=19$m=4096,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$RYBmfaY2k3Lz3OGQbN0L5PrGQLaVEEnj4b+RLC0pyDk';
+  assert.ok(await verifyPassword('correct horse battery staple', h));
+  assert.ok(await verifyPassword('correct horse battery staple', small));
+  assert.not.ok(await verifyPassword('correct horse battery stapler', h));
+  assert.not.ok(await verifyPassword('correct horse battery staple', h.replace('t=3', 't=4')), 'the costs are part of what is verified');
+  assert.not.ok(await verifyPassword('correct horse battery staple', h.replace('m=65536', 'm=4194304')), 'more than 1 GiB is refused before any work');
+  assert.equal(validateSchema('user', { apiVersion: 'coder-git/v1', kind: 'User', email: 'a@example.com', login: 'password', password_hash: h }), []);
+});
+
 test('a hash is accepted by the user schema as password_hash', async () => {
   const user = { apiVersion: 'coder-git/v1', kind: 'User', email: 'a@example.com', login: 'password', password_hash: await hashPassword('password1') };
   assert.equal(validateSchema('user', user), []);

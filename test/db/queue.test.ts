@@ -3,6 +3,7 @@
 // and API keys (hashes only).
 
 import { test } from 'uvu';
+const CONN = '00000000-0000-4000-8000-000000000001';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
@@ -152,13 +153,13 @@ test('an agent token works only for its workspace\'s latest build; reports updat
     const a = await agents.create(d.db, { workspace_id: ws.id, build_id: b1.id, token_hash: sha('token-1') });
     assert.is((await agents.byTokenHash(d.db, sha('token-1')))!.id, a.id);
     assert.is(await agents.byTokenHash(d.db, sha('token-2')), null);
-    const c = await agents.report(d.db, a.id, { connected: true, version: '0.1.0', os: 'linux', arch: 'x64' });
+    const c = await agents.report(d.db, a.id, CONN, { connected: true, version: '0.1.0', os: 'linux', arch: 'x64' });
     assert.ok(c.first_connected_at && c.last_connected_at && c.last_heartbeat_at);
     assert.is(c.disconnected_at, null);
-    const r = await agents.report(d.db, a.id, { lifecycle: 'ready', heartbeat: true });
+    const r = await agents.report(d.db, a.id, CONN, { lifecycle: 'ready', heartbeat: true });
     assert.is(r.lifecycle, 'ready');
     assert.is(r.first_connected_at!.getTime(), c.first_connected_at!.getTime());
-    const off = await agents.report(d.db, a.id, { disconnected: true });
+    const off = await agents.report(d.db, a.id, CONN, { disconnected: true });
     assert.ok(off.disconnected_at);
     await builds.create(d.db, { workspace_id: ws.id, transition: 'stop', reason: 'sync', template_version_id: version, parameters: {}, sync_id: null });
     assert.is(await agents.byTokenHash(d.db, sha('token-1')), null, 'an old build\'s token grants nothing');

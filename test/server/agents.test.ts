@@ -71,7 +71,7 @@ const agentViaB = async () => {
 test('set-up: two server replicas on one database', async () => {
   d = await testDatabase();
   f = await deploymentFixture(d);
-  a = await buildServer({ database: d, logger: false, heartbeatMs: HEARTBEAT, agentLogCap: 100 });
+  a = await buildServer({ database: d, logger: false, heartbeatMs: HEARTBEAT, agentLogCap: 300 });
   b = await buildServer({ database: d, logger: false, heartbeatMs: HEARTBEAT });
   urlA = await listen(a);
   await listen(b);
@@ -109,7 +109,7 @@ test('hello → welcome; lifecycle reported; wrong transitions and bad messages 
       return x.lifecycle === 'ready' && x;
     });
     assert.equal([agent.status, agent.version], ['connected', '0.1.0']);
-    // Startup logs: capped at 100 bytes for this agent, the overflow recorded.
+    // Startup logs: capped at 300 bytes for this agent (each line: its bytes + 64 for its row), the overflow recorded.
     c.send({ type: 'logs', lines: Array.from({ length: 10 }, (_, i) => ({ stream: 'stdout', line: `line ${i} of the startup script` })) });
     const logs = await until('logs stored', async () => {
       const r = (await b.inject({ url: '/api/v1/workspaces/bob/box/builds/latest/logs', headers: { authorization: `Bearer ${f.tokens.bob}` } })).json();
@@ -169,6 +169,77 @@ test('a watcher on replica B sees the agent connected to replica A, as it happen
   const gone = await nextEvent();
   assert.is(gone.agent.status, 'disconnected');
   await reader.cancel();
+});
+
+test('a stale socket with the same token, dropped late, does not mark the live agent disconnected', async () => {
+  const old = await connect(f.agentToken);
+  old.send({ type: 'hello', protocol: 1 });
+  await old.next('welcome');
+  const live = await connect(f.agentToken);
+  live.send({ type: 'hello', protocol: 1 });
+  await live.next('welcome');
+  const beat = setInterval(() => live.send({ type: 'heartbeat' }), HEARTBEAT / 2);
+  try {
+    old.ws.terminate();
+    await old.closed;
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      assert.is((await agentViaB()).status, 'connected', `still connected ${(i + 1) * 200} ms after the old socket dropped`);
+    }
+    assert.is((await d.db.one<{ at: Date | null }>('SELECT disconnected_at AS at FROM agents WHERE id = $1', [f.agentId])).at, null);
+  } finally {
+    clearInterval(beat);
+  }
+  live.ws.close();
+  await until('the live one closing is a disconnect', async () => (await agentViaB()).status === 'disconnected', 3000);
+});
+
+/** The agent's startup log emptied, so a test starts from nothing stored. */
+const freshLog = () => d.db.none('DELETE FROM agent_logs WHERE agent_id = $1; UPDATE agents SET log_bytes = 0, log_overflowed = false WHERE id = $1', [f.agentId]);
+const storedLines = async () => (await d.db.any<{ line: string }>('SELECT line FROM agent_logs WHERE agent_id = $1 ORDER BY id', [f.agentId])).map((r) => r.line);
+
+test('a NUL byte or broken UTF-16 in a log line is stored replaced; the lines around it are kept', async () => {
+  await freshLog();
+  const c = await connect(f.agentToken);
+  c.send({ type: 'hello', protocol: 1 });
+  await c.next('welcome');
+  c.send({ type: 'logs', lines: [{ stream: 'stdout', line: 'before' }, { stream: 'stdout', line: 'x\0y' }, { stream: 'stderr', line: 'half \ud83d' }, { stream: 'stdout', line: 'after' }] });
+  const lines = await until('4 lines stored', async () => {
+    const l = await storedLines();
+    return l.length === 4 && l;
+  });
+  assert.equal(lines, ['before', 'x\u2400y', 'half \ufffd', 'after']);
+  c.ws.close();
+  await c.closed;
+});
+
+test('floods: empty log lines cost their rows against the cap; 3,000 activity frames are a few writes', async () => {
+  await freshLog();
+  await d.db.none(`CREATE TABLE IF NOT EXISTS agent_writes (n int NOT NULL); DELETE FROM agent_writes;
+    CREATE OR REPLACE FUNCTION count_agent_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO agent_writes VALUES (1); RETURN NEW; END $$;
+    DROP TRIGGER IF EXISTS count_agent_writes ON agents;
+    CREATE TRIGGER count_agent_writes AFTER UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION count_agent_write()`);
+  const c = await connect(f.agentToken);
+  c.send({ type: 'hello', protocol: 1 });
+  await c.next('welcome');
+  for (let i = 0; i < 5; i++) c.send({ type: 'logs', lines: Array.from({ length: 1000 }, () => ({ stream: 'stdout', line: '' })) });
+  await until('the overflow recorded', async () => (await d.db.one<{ o: boolean }>('SELECT log_overflowed AS o FROM agents WHERE id = $1', [f.agentId])).o);
+  assert.is((await storedLines()).length, Math.floor(300 / 64), 'a 300-byte cap holds 4 empty lines (64 bytes each for their rows), not 300');
+  await d.db.none('DELETE FROM agent_writes');
+  const before = await d.db.one<{ at: Date | null }>('SELECT last_activity_at AS at FROM agents WHERE id = $1', [f.agentId]);
+  const t0 = Date.now();
+  for (let i = 0; i < 3000; i++) c.send({ type: 'activity' });
+  await until('activity recorded', async () => {
+    const now = await d.db.one<{ at: Date | null }>('SELECT last_activity_at AS at FROM agents WHERE id = $1', [f.agentId]);
+    return now.at !== null && now.at.getTime() !== before.at?.getTime();
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const writes = (await d.db.one<{ n: number }>('SELECT count(*)::int AS n FROM agent_writes')).n;
+  const allowed = Math.ceil((Date.now() - t0) / 100) + 2; // one per 100 ms at this test's heartbeat (400 ms / 4)
+  assert.ok(writes >= 1 && writes <= allowed, `3,000 activity frames made ${writes} writes (at most ${allowed})`);
+  c.ws.close();
+  await c.closed;
+  await d.db.none('DROP TRIGGER count_agent_writes ON agents');
 });
 
 test('an agent of an older build is refused once a new build exists', async () => {

@@ -11,6 +11,8 @@ import { cleanup, commitAll, git, gitRepo, tempDir, writeFiles } from '../helper
 import { BIN } from '../helpers/cli.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { until as poll } from '../helpers/wait.ts';
+import { listen } from '../../src/db/listen.ts';
+import { REFRESH_CHANNEL } from '../../src/db/channels.ts';
 
 const SECRET = 'webhook-secret-for-tests';
 let d: TestDb;
@@ -73,11 +75,46 @@ test('a push to another branch is ignored; a GitLab push with the token works', 
   await until('applied after the GitLab webhook', () => applied(sha));
 });
 
+test("GitHub's form-encoded delivery works (signed as sent); a delivery seen before is answered without a refresh; a body that is not JSON or a form is refused", async () => {
+  const refreshes: string[] = [];
+  const l = listen(d, REFRESH_CHANNEL, (p) => refreshes.push(p));
+  await l.ready;
+  try {
+    writeFiles(origin, files('four'));
+    const sha = commitAll(origin, 'form');
+    const form = `payload=${encodeURIComponent(JSON.stringify({ ref: 'refs/heads/main', after: sha }))}`;
+    const send = (delivery: string) => app.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': github(form), 'x-github-event': 'push', 'x-github-delivery': delivery }, payload: form });
+    const first = await send('72d3162e-cc78-11e3-81ab-4c9367dc0958');
+    assert.is(first.statusCode, 202, first.body);
+    await until('applied after the form delivery', () => applied(sha));
+    const again = await send('72d3162e-cc78-11e3-81ab-4c9367dc0958');
+    assert.equal([again.statusCode, again.json()], [200, { ok: true, duplicate: true }]);
+    const other = await buildServer({ database: d, logger: false, webhookSecret: SECRET });
+    const elsewhere = await other.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': github(form), 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' }, payload: form });
+    await other.close();
+    assert.is(elsewhere.json().duplicate, true, 'remembered across replicas');
+    const gitlab = { ref: 'refs/heads/main', checkout_sha: sha };
+    const gl = (uuid: string) => push(gitlab, { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': uuid });
+    assert.is((await gl('b8f4d3a2-0000-4000-8000-000000000001')).statusCode, 202);
+    assert.is((await gl('b8f4d3a2-0000-4000-8000-000000000001')).json().duplicate, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(refreshes.length, 2, `one refresh per delivery: ${refreshes.join(' | ')}`);
+    const text = '{"ref":"refs/heads/main"}';
+    const plain = await app.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'text/plain', 'x-hub-signature-256': github(text) }, payload: text });
+    assert.equal([plain.statusCode, plain.json().error.code], [415, 'unsupported_media_type']);
+    const noPayload = await app.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': github('a=b') }, payload: 'a=b' });
+    assert.equal([noPayload.statusCode, noPayload.json().error.message], [400, 'the form has no payload field holding a JSON object']);
+  } finally {
+    l.close();
+  }
+});
+
 test('without a secret the endpoint is off', async () => {
   const off = await buildServer({ database: d, logger: false });
   const res = await off.inject({ method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/json' }, payload: '{}' });
   assert.is(res.statusCode, 404);
   assert.match(res.json().error.message, /CODER_GIT_WEBHOOK_SECRET/);
+  assert.not.match(res.json().error.message, /--webhook-secret/, 'there is no such flag');
   await off.close();
 });
 

@@ -40,7 +40,7 @@ export const portForwardCommand: CommandModule<object, Args> = {
           }),
         );
         ws.on('close', (code, reason) => {
-          if (code === 4004) process.stderr.write(`port ${local} → ${remote}: ${reason.toString() || 'the agent could not open the port'}\n`);
+          if (code === 4004 || code === 4401) process.stderr.write(`port ${local} → ${remote}: ${reason.toString() || 'the agent could not open the port'}\n`);
         });
         const stream = createWebSocketStream(ws);
         stream.on('error', () => socket.destroy());

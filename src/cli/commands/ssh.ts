@@ -67,6 +67,10 @@ export const sshCommand: CommandModule<object, { workspace: string; command?: st
           process.exit(1);
         }),
       );
+      // Closed by the server because the token it was opened with ended (revoked, user suspended).
+      ws.on('close', (code, reason) => {
+        if (code === 4401) process.stderr.write(`coder-git ssh: ${reason.toString()}\n`);
+      });
       const stream = createWebSocketStream(ws);
       stream.on('error', (err) => {
         process.stderr.write(`coder-git ssh: ${err.message}\n`);

@@ -39,23 +39,28 @@ export interface AgentReport {
   activity?: boolean;
 }
 
+/** What a startup log line costs against the cap beyond its bytes: a row of agent_logs and its index entry. */
+export const LOG_ROW_COST = 64;
+
 export const agents = {
   create: (q: Q, a: { workspace_id: string; build_id: string; name?: string; token_hash: Buffer }) =>
     q.one<AgentRow>(sql('agents/create'), { name: 'main', ...a }),
   /** Startup log lines, kept up to capBytes per agent (the rest dropped, the overflow recorded). */
   appendLogs: (q: Q, agentId: string, lines: { stream: 'stdout' | 'stderr'; line: string }[], capBytes: number) =>
-    q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes }),
+    q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes, row_cost: LOG_ROW_COST }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
   welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null; env: Record<string, string> }>(sql('agents/welcome'), { id }),
   /** Which replica holds the agent's control socket (url), or that it left (null, previous url). */
-  setReplica: (q: Q, id: string, url: string | null, previous: string | null = null) => q.none(sql('agents/set-replica'), { id, url, previous }),
+  setReplica: (q: Q, id: string, connection: string, url: string | null, previous: string | null = null) => q.none(sql('agents/set-replica'), { id, connection, url, previous }),
   replicaOf: async (q: Q, id: string) => (await q.oneOrNone<{ replica_url: string | null }>(sql('agents/replica'), { id }))?.replica_url ?? null,
   /** The replicas' shared key for signing internal relay requests (made on first use). */
   relayKey: async (q: Q, candidate: Buffer) => (await q.one<{ key: Buffer }>(sql('relay/key'), { key: candidate })).key,
   byTokenHash: (q: Q, tokenHash: Buffer) => q.oneOrNone<AgentRow>(sql('agents/by-token'), { token_hash: tokenHash }),
-  report: (q: Q, id: string, r: AgentReport) =>
-    q.one<AgentRow>(sql('agents/update'), {
+  /** What the agent said over connection (a random id per socket); current: that socket is the agent's newest. */
+  report: (q: Q, id: string, connection: string, r: AgentReport) =>
+    q.one<AgentRow & { current: boolean }>(sql('agents/update'), {
       id,
+      connection,
       lifecycle: r.lifecycle ?? null,
       version: r.version ?? null,
       os: r.os ?? null,

@@ -18,7 +18,5 @@ export interface AuditRow extends Required<AuditInput> {
 
 export const audit = {
   append: (q: Q, e: AuditInput) => q.none(sql('audit_log/insert'), { target: null, details: {}, sync_id: null, ip: null, ...e }),
-  /** Failed logins of the last windowS seconds from ip and for username. */
-  loginFailures: (q: Q, ip: string, username: string, windowS: number) => q.one<{ by_ip: number; by_user: number }>(sql('audit_log/login-failures'), { ip, username, window_s: windowS }),
   recent: (q: Q, limit = 50, before: string | null = null) => q.any<AuditRow>(sql('audit_log/recent'), { limit, before }),
 };

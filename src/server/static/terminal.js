@@ -52,6 +52,11 @@ function connect() {
       sessionStorage.setItem(key, id);
       return;
     }
+    // The server closed it because the sign-in it was opened with ended: reconnecting cannot help.
+    if (e.code === 4401) {
+      status.textContent = `${e.reason || 'Closed: signed out'}. Sign in again to reconnect.`;
+      return;
+    }
     const delay = Math.min(10_000, 500 * 2 ** attempt++);
     status.textContent = `Disconnected${e.reason ? `: ${e.reason}` : ''}. Reconnecting in ${Math.round(delay / 1000)} s…`;
     setTimeout(connect, delay);

@@ -1,0 +1,13 @@
+-- Of the keys ${ids}, those no longer valid, with why: revoked (a token) or signed out (a session),
+-- expired, or their user suspended or removed. A key that no longer exists at all counts as removed.
+SELECT i.id,
+       CASE WHEN k.id IS NULL OR u.id IS NULL OR u.deleted_at IS NOT NULL THEN 'its user was removed'
+            WHEN u.status <> 'active' THEN 'its user was suspended'
+            WHEN k.revoked_at IS NOT NULL AND k.kind = 'session' THEN 'its session was signed out'
+            WHEN k.revoked_at IS NOT NULL THEN 'its token was revoked'
+            WHEN k.expires_at <= now() THEN (CASE WHEN k.kind = 'session' THEN 'its session expired' ELSE 'its token expired' END)
+       END AS reason
+FROM unnest(${ids}::uuid[]) AS i(id)
+LEFT JOIN api_keys k ON k.id = i.id
+LEFT JOIN users u ON u.id = k.user_id
+WHERE k.id IS NULL OR u.id IS NULL OR u.deleted_at IS NOT NULL OR u.status <> 'active' OR k.revoked_at IS NOT NULL OR k.expires_at <= now()
