@@ -17,7 +17,7 @@ export const loginAttempts = {
   record: (db: Db, accountKey: string, ip: string, l: Limits) =>
     db.tx(async (t) => {
       // Always in the same order, so two attempts never wait on each other's second lock.
-      for (const key of [`account ${accountKey}`, `ip ${ip}`].sort()) await t.none(sql('login_attempts/lock'), { key });
+      for (const key of [`account ${accountKey}`, `ip ${ip}`].sort()) await t.one(sql('login_attempts/lock'), { key });
       const row = await t.oneOrNone<{ id: string }>(sql('login_attempts/record'), { account_key: accountKey, ip, window_s: l.windowS, max_account: l.maxAccount, max_ip: l.maxIp });
       if (row && Number(row.id) % 100 === 0) await t.none(sql('login_attempts/prune'));
       return row?.id ?? null;
