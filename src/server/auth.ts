@@ -3,7 +3,7 @@
 // only as SHA-256; the lookup checks expiry, revocation and that the user is active and still in
 // git, so suspending a user in git ends their sessions at the next request.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/connect.ts';
 import { apiKeys, type Authenticated, type KeyKind } from '../db/repos/api-keys.ts';
@@ -16,7 +16,8 @@ export const SESSION_TTL_MS = 24 * 3_600_000;
 
 const PREFIX: Record<KeyKind, string> = { session: 'cgs_', token: 'cgt_' };
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest();
+// (crypto.hash, one call instead of a Hash object: a fifth of the cost, on every authenticated request)
+export const sha256 = (s: string) => hash('sha256', s, 'buffer') as Buffer;
 
 export function newSecret(kind: KeyKind): string {
   return PREFIX[kind] + randomBytes(32).toString('base64url');
@@ -61,17 +62,27 @@ export function presented(req: FastifyRequest): { secret: string; via: 'cookie' 
   return undefined;
 }
 
-export async function authenticate(db: Db, req: FastifyRequest, cache?: AuthCache): Promise<{ actor: Authenticated; via: 'cookie' | 'header' } | undefined> {
+type Who = { actor: Authenticated; via: 'cookie' | 'header' } | undefined;
+
+/**
+ * Who the request is: the key's actor from the cache without waiting (most requests), else looked
+ * up. Calls back rather than returning a promise, so a cached key costs no microtask: this runs
+ * before every request.
+ */
+export function authenticate(db: Db, req: FastifyRequest, cache: AuthCache | undefined, then: (who: Who, err?: unknown) => void): void {
   const p = presented(req);
-  if (!p || !/^cg[st]_[A-Za-z0-9_-]{43}$/.test(p.secret)) return undefined;
+  if (!p || !/^cg[st]_[A-Za-z0-9_-]{43}$/.test(p.secret)) return then(undefined);
   const hash = sha256(p.secret);
   const key = hash.toString('hex');
-  let actor = cache?.get(key) ?? null;
-  if (!actor) {
-    actor = await apiKeys.authenticate(db, hash);
-    if (actor) cache?.set(key, actor);
-  }
-  return actor ? { actor, via: p.via } : undefined;
+  const cached = cache?.get(key);
+  if (cached) return then({ actor: cached, via: p.via });
+  apiKeys.authenticate(db, hash).then(
+    (actor) => {
+      if (actor) cache?.set(key, actor);
+      then(actor ? { actor, via: p.via } : undefined);
+    },
+    (err) => then(undefined, err),
+  );
 }
 
 // CSRF: double submit. Every page sets a random cookie (HttpOnly, SameSite=Lax); every form carries

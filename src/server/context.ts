@@ -54,6 +54,6 @@ declare module 'fastify' {
     /** how the actor's secret came: a cookie (pages; needs CSRF protection) or a header */
     actorVia?: 'cookie' | 'header';
     /** the client's address (client-ip.ts): what the limits count and the audit log records */
-    clientIp: string;
+    readonly clientIp: string;
   }
 }

@@ -126,10 +126,25 @@ test('an argon2id password_hash (made by the reference argon2 tool) signs in', a
   assert.is((await login(a, 'ivy', 'correct horse battery stapler', '10.95.0.2')).statusCode, 401);
 });
 
-test('the request log keeps no CSRF token, token, relay session or OAuth code from a query string', async () => {
+test('at info, the request log has changes and refusals, not successful reads', async () => {
   let out = '';
   const stream = new Writable({ write: (c, _e, cb) => ((out += c), cb()) });
   const logged = await buildServer({ database: d, logger: { level: 'info', stream } });
+  try {
+    await logged.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${f.tokens.bob}` } });
+    await logged.inject({ url: '/api/v1/users', headers: { authorization: `Bearer ${f.tokens.bob}` } });
+    await logged.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'bob', password: 'wrong' }, remoteAddress: '10.99.0.1' });
+  } finally {
+    await logged.close();
+  }
+  const urls = out.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.msg === 'request').map((l) => `${l.method} ${l.url} ${l.status}`);
+  assert.equal(urls, ['GET /api/v1/users 403', 'POST /api/v1/login 401']);
+});
+
+test('the request log keeps no CSRF token, token, relay session or OAuth code from a query string', async () => {
+  let out = '';
+  const stream = new Writable({ write: (c, _e, cb) => ((out += c), cb()) });
+  const logged = await buildServer({ database: d, logger: { level: 'debug', stream } });
   try {
     await logged.inject({ url: '/login?_csrf=csrf-value-1&next=%2F' });
     await logged.inject({ url: '/api/v1/me?token=token-value-2' });

@@ -6,6 +6,7 @@ import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.
 import { envNote, envString } from '../env.ts';
 import { parseListen } from '../listen.ts';
 import { parseTrustedProxies } from '../../server/client-ip.ts';
+import { logStream } from '../../server/log-stream.ts';
 
 interface Args extends DatabaseArgs {
   listen: string;
@@ -33,7 +34,7 @@ export const serverCommand: CommandModule<object, Args> = {
     if (replicaUrl && !/^https?:\/\/[^\s/]+$/.test(replicaUrl)) throw new CoderGitError('CG_USAGE', `--replica-url ${JSON.stringify(replicaUrl)}: expected http://HOST:PORT, with no path`);
     const trustedProxies = parseTrustedProxies(argv['trusted-proxies']);
     const database = await openForCommand(argv, { sessionLevel: true });
-    const app = await buildServer({ database, replicaUrl, trustedProxies, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'] } });
+    const app = await buildServer({ database, replicaUrl, trustedProxies, accessUrl: argv['access-url'], webhookSecret: process.env.CODER_GIT_WEBHOOK_SECRET || undefined, logger: { level: argv['log-level'], stream: logStream() } });
     onRelease('server', () => app.close());
     try {
       // A deep accept queue: thousands of agents reconnecting at once after a restart.
