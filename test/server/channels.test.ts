@@ -12,10 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import { BIN } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, tempDir } from '../helpers/git.ts';
-import { freePort, until } from '../helpers/wait.ts';
-import { buildServer } from '../../src/server/app.ts';
+import { until } from '../helpers/wait.ts';
 import { issueKey } from '../../src/server/auth.ts';
-import { deploymentFixture, type Fixture } from './setup.ts';
+import { deploymentFixture, startReplicas, type Fixture } from './setup.ts';
 
 let d: TestDb;
 let f: Fixture;
@@ -30,13 +29,7 @@ let insidePort: number;
 test('set-up: two replicas, a real agent on the first, a server inside the workspace', async () => {
   d = await testDatabase();
   f = await deploymentFixture(d);
-  for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const app = await buildServer({ database: d, logger: false, heartbeatMs: 1000, replicaUrl: url });
-    await app.listen({ host: '127.0.0.1', port });
-    replicas.push({ app, url });
-  }
+  replicas.push(...(await startReplicas(d, 2)));
   inside = httpServer((req, res) => res.end(`hello ${req.url}`));
   await new Promise<void>((r) => inside.listen(0, '127.0.0.1', r));
   insidePort = (inside.address() as { port: number }).port;

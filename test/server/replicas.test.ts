@@ -12,9 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { BIN } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, tempDir } from '../helpers/git.ts';
-import { freePort, until } from '../helpers/wait.ts';
-import { buildServer } from '../../src/server/app.ts';
-import { deploymentFixture, type Fixture } from './setup.ts';
+import { until } from '../helpers/wait.ts';
+import { deploymentFixture, startReplicas, type Fixture } from './setup.ts';
 
 let d: TestDb;
 let f: Fixture;
@@ -59,13 +58,7 @@ function fetchThrough(i: number, path: string, token = f.tokens.bob!): Promise<s
 test('set-up: two replicas with internal URLs, a balancer, an agent behind it, a server in the workspace', async () => {
   d = await testDatabase();
   f = await deploymentFixture(d);
-  for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const app = await buildServer({ database: d, logger: false, heartbeatMs: 1000, replicaUrl: url });
-    await app.listen({ host: '127.0.0.1', port });
-    replicas.push({ app, url });
-  }
+  replicas.push(...(await startReplicas(d, 2)));
   await roundRobin();
   inside = httpServer((req, res) => res.end(`hello ${req.url}`));
   await new Promise<void>((r) => inside.listen(0, '127.0.0.1', r));

@@ -1,7 +1,10 @@
 // A deployment for the server tests, applied for real (git repo → validate → writeChanges): users of
 // every role, passwords for some, a workspace each for bob and carol, API tokens for everyone.
 import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/connect.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { freePort } from '../helpers/wait.ts';
 import { gitRepo, commitAll, writeFiles } from '../helpers/git.ts';
 import { hashPassword } from '../../src/auth/password.ts';
 import { loadCommit } from '../../src/apply/session.ts';
@@ -68,4 +71,17 @@ export async function deploymentFixture(database: Database, opts: { deployment?:
       await apply(message);
     },
   };
+}
+
+/** n server replicas on one database, each listening on 127.0.0.1 with its internal URL set. */
+export async function startReplicas(database: Database, n: number): Promise<{ app: FastifyInstance; url: string }[]> {
+  const out: { app: FastifyInstance; url: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const app = await buildServer({ database, logger: false, heartbeatMs: 1000, replicaUrl: url });
+    await app.listen({ host: '127.0.0.1', port });
+    out.push({ app, url });
+  }
+  return out;
 }
