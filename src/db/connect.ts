@@ -126,6 +126,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const db = connected!;
   const close = async () => {
+    // pg-pool's end() resolves before its idle connections have finished closing, and pg-promise
+    // stops listening for the pool's errors then: a connection terminated meanwhile (the database
+    // restarting or dropped) would otherwise be an unhandled 'error' that ends the process.
+    db.$pool.on('error', () => undefined);
     await db.$pool.end().catch(() => undefined);
     await embedded?.release();
   };

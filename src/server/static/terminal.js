@@ -54,7 +54,8 @@ function connect() {
     }
     // The server closed it because the sign-in it was opened with ended: reconnecting cannot help.
     if (e.code === 4401) {
-      status.textContent = `${e.reason || 'Closed: signed out'}. Sign in again to reconnect.`;
+      const why = e.reason || 'closed: signed out';
+      status.textContent = `${why[0].toUpperCase()}${why.slice(1)}. Sign in again to reconnect.`;
       return;
     }
     const delay = Math.min(10_000, 500 * 2 ** attempt++);
