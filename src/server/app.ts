@@ -158,10 +158,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => clearInterval(refreshHttps));
   app.addHook('onSend', (req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
-    // A page may narrow or widen its own policy (the terminal page: xterm.js writes <style> elements).
-    const own = reply.getHeader('content-security-policy');
-    reply.headers(typeof type === 'string' && type.startsWith('text/html') ? SECURITY_HEADERS : API_HEADERS);
-    if (own) reply.header('content-security-policy', own);
+    if (typeof type === 'string' && type.startsWith('text/html')) {
+      // A page may narrow or widen its own policy (the terminal page: xterm.js writes <style> elements).
+      const own = reply.getHeader('content-security-policy');
+      reply.headers(SECURITY_HEADERS);
+      if (own) reply.header('content-security-policy', own);
+    } else reply.headers(API_HEADERS);
     if (https) reply.header('strict-transport-security', 'max-age=31536000');
     if (req.actor || req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     done(null, payload);

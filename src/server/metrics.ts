@@ -7,18 +7,20 @@ export class ServerMetrics {
   agentsConnected = 0;
   private logins = new Map<string, number>();
   private requests = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  /** label strings by route, method and status class, made once (this runs for every request) */
+  private keys = new Map<string, string>();
 
   login(result: string): void {
     this.logins.set(result, (this.logins.get(result) ?? 0) + 1);
   }
 
   request(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${route.replace(/"/g, '')}",method="${method}",code="${Math.floor(status / 100)}xx"`;
+    const short = `${route}\0${method}\0${Math.floor(status / 100)}`;
+    let key = this.keys.get(short);
+    if (key === undefined) this.keys.set(short, (key = `route="${route.replace(/"/g, '')}",method="${method}",code="${Math.floor(status / 100)}xx"`));
     let h = this.requests.get(key);
     if (!h) this.requests.set(key, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) h!.buckets[i]!++;
-    });
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
     h.sum += seconds;
     h.count++;
   }
