@@ -36,6 +36,8 @@ export interface ApiRoute {
   /** changes something: header authentication only */
   mutates?: boolean;
   body?: Record<string, unknown>;
+  /** the JSON Schema of a 200 answer: serialized with it (fast-json-stringify) and published in /api/docs */
+  response?: Record<string, unknown>;
   handler: (req: FastifyRequest, reply: FastifyReply, ctx: Ctx) => Promise<unknown>;
 }
 
@@ -73,6 +75,12 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/me',
     summary: 'The signed-in user',
     access: 'user',
+    response: {
+      type: 'object',
+      required: ['username', 'roles', 'via'],
+      additionalProperties: false,
+      properties: { username: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, via: { type: 'string', enum: ['session', 'token'], description: 'how the caller signed in' } },
+    },
     handler: async (req) => ({ username: req.actor!.username, roles: req.actor!.roles, via: req.actor!.kind }),
   },
   {
@@ -315,6 +323,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     app.route({
       method: r.method,
       url: r.url,
+      ...(r.response ? { schema: { response: { 200: r.response } } } : {}),
       handler: async (req, reply) => {
         if (r.access !== 'anonymous') {
           if (!req.actor) throw new ApiError(401, 'unauthenticated', 'sign in: send an API token as Authorization: Bearer <token>');
@@ -333,7 +342,7 @@ export function openApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const security = (a: Access) => (a === 'anonymous' ? [] : [{ token: [] }, { session: [] }]);
   const all = [
-    ...API_ROUTES.map((r) => ({ method: r.method, url: r.url, summary: r.summary, access: r.access as string, body: r.body })),
+    ...API_ROUTES.map((r) => ({ method: r.method, url: r.url, summary: r.summary, access: r.access as string, body: r.body, response: r.response })),
     { method: 'GET', url: '/api/v1/agents/connect', summary: 'Workspace agents: a WebSocket, authenticated by the agent token (Coder-Agent-Token header); protocol in the README', access: 'agent', body: undefined },
     { method: 'GET', url: '/api/v1/workspaces/:owner/:name/tcp/:port', summary: "A WebSocket carrying one TCP connection to a port inside the workspace, through its agent (the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
     { method: 'GET', url: '/api/v1/workspaces/:owner/:name/ssh', summary: "A WebSocket carrying an SSH connection to the workspace's agent (what `coder-git ssh --stdio` uses; the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
@@ -350,7 +359,7 @@ export function openApi(): Record<string, unknown> {
       security: r.access === 'agent' || r.access === 'webhook' ? [] : security(r.access as Access),
       parameters: [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
       ...(r.body ? { requestBody: { content: { 'application/json': { schema: { type: 'object', description: JSON.stringify(r.body) } } } } } : {}),
-      responses: { 200: { description: 'OK' }, 401: { description: 'not signed in' }, 403: { description: 'not allowed' }, 404: { description: 'not found' } },
+      responses: { 200: { description: 'OK', ...('response' in r && r.response ? { content: { 'application/json': { schema: r.response } } } : {}) }, 401: { description: 'not signed in' }, 403: { description: 'not allowed' }, 404: { description: 'not found' } },
     };
   }
   return {
