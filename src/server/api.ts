@@ -165,10 +165,15 @@ export const API_ROUTES: ApiRoute[] = [
         if (!res.writableEnded) void sending.then(() => res.end());
       };
       // Ends, with a last event saying why, when the key that opened it ends.
-      const forget = ctx.channels.add(req.actor!.id, (reason) => {
-        if (!res.writableEnded) res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
-        end();
-      });
+      const own = owner === req.actor!.username;
+      const forget = ctx.channels.add(
+        req.actor!.id,
+        (reason) => {
+          if (!res.writableEnded) res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+          end();
+        },
+        own ? undefined : (roles) => can({ ...req.actor!, roles }, 'workspaces:read-all'),
+      );
       const stop = forS ? setTimeout(end, Number(forS) * 1000) : undefined;
       ctx.events.on('event', onEvent);
       req.raw.on('close', end);

@@ -3,7 +3,8 @@
 // channel lives on, so this server rechecks the keys of its open channels whenever coder_git_auth
 // says keys or users changed (a revocation, a sign-out, an apply that suspended or removed a user,
 // on any replica) and every CHECK_MS besides (expiry; a NOTIFY missed while the listener
-// reconnected), and closes each channel whose key ended, saying why.
+// reconnected), and closes each channel whose key ended, saying why — or whose user no longer has
+// the role it needed (an owner's terminal in another user's workspace, after a commit demoted them).
 import type { Db } from '../db/connect.ts';
 import { apiKeys } from '../db/repos/api-keys.ts';
 
@@ -13,7 +14,7 @@ const CHECK_MS = 5_000;
 export type Closer = (reason: string) => void;
 
 export class OpenChannels {
-  private channels = new Map<number, { keyId: string; close: Closer }>();
+  private channels = new Map<number, { keyId: string; close: Closer; allowed?: (roles: string[]) => boolean }>();
   private next = 0;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
@@ -21,10 +22,13 @@ export class OpenChannels {
 
   constructor(private readonly db: Db) {}
 
-  /** Registers a channel opened with key keyId; returns what to call when it closes on its own. */
-  add(keyId: string, close: Closer): () => void {
+  /**
+   * Registers a channel opened with key keyId; allowed: whether the user's roles still let them keep
+   * it (unset: any signed-in user may). Returns what to call when it closes on its own.
+   */
+  add(keyId: string, close: Closer, allowed?: (roles: string[]) => boolean): () => void {
     const id = this.next++;
-    this.channels.set(id, { keyId, close });
+    this.channels.set(id, { keyId, close, allowed });
     this.timer ??= setInterval(() => void this.check(), CHECK_MS).unref();
     return () => {
       this.channels.delete(id);
@@ -47,10 +51,12 @@ export class OpenChannels {
         this.again = false;
         const ids = [...new Set([...this.channels.values()].map((c) => c.keyId))];
         if (!ids.length) break;
-        const ended = await apiKeys.ended(this.db, ids).catch(() => []); // the database away: checked again later
-        const why = new Map(ended.map((e) => [e.id, e.reason]));
+        const keys = await apiKeys.ended(this.db, ids).catch(() => null); // the database away: checked again later
+        if (!keys) break;
+        const now = new Map(keys.map((k) => [k.id, k]));
         for (const [id, c] of this.channels) {
-          const reason = why.get(c.keyId);
+          const k = now.get(c.keyId);
+          const reason = !k ? 'its user was removed' : (k.reason ?? (c.allowed && !c.allowed(k.roles) ? 'its user no longer has the role it needs' : null));
           if (!reason) continue;
           this.channels.delete(id);
           try {

@@ -93,7 +93,9 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     remote?.flush(client);
     pipe(client, agentSide);
     // The right to this stream ends with the key that opened it (revoked, signed out, user suspended or removed).
-    const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)));
+    // Into another user's workspace, only while the caller is still an owner.
+    const own = t.workspace.startsWith(`${req.actor!.username}/`);
+    const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)), own ? undefined : (roles) => roles.includes('owner'));
     client.on('close', forget);
   };
   // The agent's control socket is on another replica: the stream is opened there, and piped through.

@@ -137,6 +137,25 @@ test('an SSH session and a watch stream close when their user is suspended by a 
   assert.match(stream, /event: closed\ndata: \{"reason":"closed: its user was suspended"\}/);
 });
 
+test("an owner's port forward into another user's workspace closes when a commit takes the owner role away; the user's own stays", async () => {
+  const pat = 'apiVersion: coder-git/v1\nkind: User\nemail: pat@example.com\nroles: [owner]\n';
+  await f.apply({ 'users/pat.yaml': pat }, 'pat joins as an owner');
+  const { secret } = await issueKey(d.db, await userId('pat'), 'token', 'pf', 3_600_000);
+  const theirs = await open(1, `/api/v1/workspaces/bob/box/tcp/${insidePort}`, secret);
+  const { secret: bobs } = await issueKey(d.db, await userId('bob'), 'token', 'own', 3_600_000);
+  const own = await open(1, `/api/v1/workspaces/bob/box/tcp/${insidePort}`, bobs);
+  theirs.ws.send(Buffer.from('GET /pat HTTP/1.1\r\nHost: x\r\n\r\n'), { binary: true });
+  await until('the owner reaches it', async () => theirs.received().includes('hello /pat'));
+  await f.apply({ 'users/pat.yaml': pat.replace('[owner]', '[member]') }, 'pat is a member now');
+  const demoted = Date.now();
+  const c = await closedSoon(theirs, 'the demoted owner\'s port forward');
+  assert.equal([c.code, c.reason], [4401, 'closed: its user no longer has the role it needs']);
+  assert.ok(c.at - demoted < WITHIN_MS);
+  own.ws.send(Buffer.from('GET /still HTTP/1.1\r\nHost: x\r\n\r\n'), { binary: true });
+  await until("bob's own forward still works", async () => own.received().includes('hello /still'));
+  own.ws.close();
+});
+
 test("an owner's port forward into a workspace closes when the owner is removed from git", async () => {
   const pf = await open(1, `/api/v1/workspaces/bob/box/tcp/${insidePort}`, f.tokens.alice!);
   pf.ws.send(Buffer.from('GET /owner HTTP/1.1\r\nHost: x\r\n\r\n'), { binary: true });

@@ -31,8 +31,8 @@ export const apiKeys = {
     if (k && (!k.last_used_at || Date.now() - k.last_used_at.getTime() > 60_000)) await q.none(sql('api_keys/touch'), { id: k.id });
     return k;
   },
-  /** Of these key ids, the ones no longer valid, and why (open channels close with that reason). */
-  ended: (q: Q, ids: string[]) => q.any<{ id: string; reason: string }>(sql('api_keys/ended'), { ids }),
+  /** These keys' users' roles now, and for each key no longer valid, why (open channels close with that reason). */
+  ended: (q: Q, ids: string[]) => q.any<{ id: string; roles: string[]; reason: string | null }>(sql('api_keys/ended'), { ids }),
   list: (q: Q, userId: string, kind: KeyKind) => q.any<KeyRow>(sql('api_keys/list'), { user_id: userId, kind }),
   revoke: async (q: Q, userId: string, id: string) => (await q.oneOrNone(sql('api_keys/revoke'), { user_id: userId, id })) !== null,
 };

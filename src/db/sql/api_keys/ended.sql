@@ -1,6 +1,7 @@
--- Of the keys ${ids}, those no longer valid, with why: revoked (a token) or signed out (a session),
--- expired, or their user suspended or removed. A key that no longer exists at all counts as removed.
-SELECT i.id,
+-- The keys ${ids} as open channels need them: each with its user's roles now, and, when it is no
+-- longer valid, why: revoked (a token) or signed out (a session), expired, or its user suspended or
+-- removed. A key that no longer exists at all counts as removed.
+SELECT i.id, coalesce(u.roles, '{}') AS roles,
        CASE WHEN k.id IS NULL OR u.id IS NULL OR u.deleted_at IS NOT NULL THEN 'its user was removed'
             WHEN u.status <> 'active' THEN 'its user was suspended'
             WHEN k.revoked_at IS NOT NULL AND k.kind = 'session' THEN 'its session was signed out'
@@ -10,4 +11,3 @@ SELECT i.id,
 FROM unnest(${ids}::uuid[]) AS i(id)
 LEFT JOIN api_keys k ON k.id = i.id
 LEFT JOIN users u ON u.id = k.user_id
-WHERE k.id IS NULL OR u.id IS NULL OR u.deleted_at IS NOT NULL OR u.status <> 'active' OR k.revoked_at IS NOT NULL OR k.expires_at <= now()
