@@ -47,6 +47,13 @@ const STOPPED_FILE = 'up-stopped.json';
 const STOP_WAIT_MS = 120_000;
 const FIRST_SYNC_WAIT_MS = 60_000;
 
+/**
+ * A user file with its (commented-out) password_hash line set to hash. The replacement is a function:
+ * as a string, a hash whose salt began with a digit had "$1" read as the regex's first group (one
+ * demo in seven got an invalid admin file, and `up` waited forever for a sign-in line).
+ */
+export const withPasswordHash = (userFile: string, hash: string) => userFile.replace(/^(# )?password_hash:.*$/m, () => `password_hash: "${hash}"`);
+
 /** The demo config repo: made once (with a generated admin password), its access_url kept current. */
 async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ username: string; password: string; file: string }> {
   const file = path.join(dataDir, PASSWORD_FILE);
@@ -56,8 +63,8 @@ async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ us
     const password = randomBytes(12).toString('base64url');
     const edit = async (rel: string, fn: (s: string) => string) => fsp.writeFile(path.join(dir, rel), fn(await fsp.readFile(path.join(dir, rel), 'utf8')));
     const hash = await hashPassword(password);
-    await edit('users/admin.yaml', (s) => s.replace(/^(# )?password_hash:.*$/m, `password_hash: "${hash}"`));
-    await edit('coder-git.yaml', (s) => s.replace('  variables: {}', `  variables:\n    workspaces_root: ${JSON.stringify(path.join(dataDir, 'workspaces'))}`));
+    await edit('users/admin.yaml', (s) => withPasswordHash(s, hash));
+    await edit('coder-git.yaml', (s) => s.replace('  variables: {}', () => `  variables:\n    workspaces_root: ${JSON.stringify(path.join(dataDir, 'workspaces'))}`));
     await fsp.writeFile(file, `${password}\n`, { mode: 0o600 });
     const repo = new GitRepo(dir);
     await repo.init();
@@ -69,7 +76,7 @@ async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ us
   const repo = new GitRepo(dir);
   const cfg = path.join(dir, 'coder-git.yaml');
   const text = await fsp.readFile(cfg, 'utf8');
-  const now = text.replace(/^access_url: .*$/m, `access_url: ${url}`);
+  const now = text.replace(/^access_url: .*$/m, () => `access_url: ${url}`);
   if (now !== text) {
     await fsp.writeFile(cfg, now);
     await repo.commitAll(`coder-git up: the server is at ${url}`);

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { BIN } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
 import { freePort, until } from '../helpers/wait.ts';
+import { withPasswordHash } from '../../src/up.ts';
 
 const data = pgDataDir('coder-git-up-');
 let port = 0;
@@ -59,6 +60,13 @@ async function ctrlC(p: ReturnType<typeof startUp>): Promise<number | null> {
   setTimeout(() => p.child.kill('SIGINT'), 20);
   return Promise.race([p.exited, new Promise<null>((r) => setTimeout(() => r(null), 120_000).unref())]);
 }
+
+test("the demo admin's hash is written as it is, whatever its salt (a salt starting with a digit was read as $1)", () => {
+  const file = 'apiVersion: coder-git/v1\nkind: User\nlogin: password\n# password_hash: $scrypt$...   (make one with: coder-git hash-password)\n';
+  for (const hash of ['$scrypt$ln=17,r=8,p=1$1RMqW5HvZ8cRQb0QIFeQQw$lS/zD1AZrBDUabc', "$scrypt$ln=17,r=8,p=1$$&$'x$9abc"]) {
+    assert.is(withPasswordHash(file, hash), `apiVersion: coder-git/v1\nkind: User\nlogin: password\npassword_hash: "${hash}"\n`);
+  }
+});
 
 test('up: a demo that works, signed in over HTTP; Ctrl-C leaves nothing running', async () => {
   port = await freePort();
