@@ -87,9 +87,14 @@ async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ us
 
 /** The sign-in line is only worth printing once the commit's users are in the database. */
 async function firstSync(db: Database['db'], commit: string, log: (m: string) => void): Promise<void> {
-  let status: string | undefined;
-  const seen = await waitFor(FIRST_SYNC_WAIT_MS, 100, async () => Boolean((status = (await syncs.byCommit(db, commit).catch(() => null))?.status)));
-  if (status === 'invalid') log(`commit ${commit.slice(0, 8)} is invalid, nothing applied: see coder-git status`);
+  let row: Awaited<ReturnType<typeof syncs.byCommit>> = null;
+  const seen = await waitFor(FIRST_SYNC_WAIT_MS, 100, async () => Boolean((row = await syncs.byCommit(db, commit).catch(() => null))?.status));
+  const sync = row as Awaited<ReturnType<typeof syncs.byCommit>>; // (assigned in the callback: TypeScript cannot see it)
+  if (sync?.status === 'invalid') {
+    // Each error as file:line: message, so a demo repo edited by hand says what to mend.
+    const errors = ((sync.errors ?? []) as { file?: string; line?: number; message?: string; severity?: string }[]).filter((e) => e.severity !== 'warning');
+    log(`commit ${commit.slice(0, 8)} is invalid, nothing applied:${errors.map((e) => `\n  ${e.file ?? ''}${e.line ? `:${e.line}` : ''}: ${e.message ?? ''}`).join('')}`);
+  }
   if (!seen) log(`commit ${commit.slice(0, 8)} not applied yet: see coder-git status`);
 }
 

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { BIN } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
 import { freePort, until } from '../helpers/wait.ts';
@@ -111,6 +111,32 @@ test('Ctrl-C while the workspace is still starting: the start finishes, then it 
   assert.is(await ctrlC(p), 130, p.out());
   assert.match(p.out(), /stopping admin\/dev/, p.out());
   await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
+});
+
+test('a demo repo edited into an invalid commit: up says which file and line, and applies nothing', async () => {
+  const demo = path.join(data, 'demo');
+  const admin = path.join(demo, 'users/admin.yaml');
+  const before = readFileSync(admin, 'utf8');
+  writeFileSync(admin, before.replace(/^password_hash: .*$/m, 'password_hash: "not-a-hash"'));
+  spawnSync('git', ['-C', demo, 'commit', '-qam', 'broken by hand'], { encoding: 'utf8' });
+  const line = before.split('\n').findIndex((l) => l.startsWith('password_hash:')) + 1;
+  const p = startUp();
+  await until('the errors', async () => /is invalid, nothing applied:\n/.test(p.out()), { ms: 120_000, detail: p.out });
+  assert.match(p.out(), new RegExp(`\\n  users/admin\\.yaml:${line}: password_hash: "not-a-hash" must be an argon2id or scrypt hash`));
+  // (Taken down hard: with an invalid tip the runner builds nothing, so the start asked for above
+  // stays pending and Ctrl-C waits out its 2-minute grace — a known bug, see the session note.)
+  p.child.kill('SIGKILL');
+  await p.exited;
+  for (const l of leftovers()) {
+    try {
+      process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+    } catch {
+      // gone meanwhile (postgres's children go with it)
+    }
+  }
+  await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
+  writeFileSync(admin, before);
+  spawnSync('git', ['-C', demo, 'commit', '-qam', 'mended'], { encoding: 'utf8' });
 });
 
 test('up refuses a remote repo and a bad --listen, saying what would be right', async () => {
