@@ -21,6 +21,7 @@
 import os from 'node:os';
 import type { Database } from '../src/db/connect.ts';
 import type { Deployment } from '../src/config/types.ts';
+import { deployment as deploymentRepo } from '../src/db/repos/deployment.ts';
 import { syncs } from '../src/db/repos/syncs.ts';
 import { sendNotification, type Notification } from './notifications.ts';
 import { reconciler } from '../src/db/repos/reconciler.ts';
@@ -91,9 +92,21 @@ export class Runner {
 
   constructor(private readonly o: RunnerOptions) {}
 
+  /** The deployment as last applied (coder-git.yaml's settings), unless this runner has its own from a sync. */
+  private async refreshDeployment(): Promise<void> {
+    const applied = await deploymentRepo.load(this.o.database.db).catch(() => null);
+    if (applied && (!this.leader || !this.deployment)) this.deployment = applied;
+  }
+
   async start(): Promise<void> {
     const { source } = this.o;
     this.o.log(`runner ${this.id}: watching ${source.describe}, ${this.o.workers} worker(s)`);
+    // What was last applied, from PostgreSQL: the workers build with it until this runner syncs a
+    // commit itself — a runner that does not lead never does, and a leader whose tip is invalid
+    // neither (without it, their workers took no build at all: a schedule's or a start's build
+    // stayed pending).
+    await this.refreshDeployment();
+    this.timers.push(setInterval(() => void (this.leader ? undefined : this.refreshDeployment()), 5000));
     await this.tryLead();
     source.watch(() => this.kick());
     this.listenForRefresh();
