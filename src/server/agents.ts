@@ -12,7 +12,7 @@
 //                   {type:"error", message}                         a message that was refused
 //                   {type:"update", version}                        the agent runs another version than the server
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected. Heartbeats and
-// activity are written at most every TOUCH_MS (3,000 activity frames are not 3,000 writes); a
+// activity are written at most every touchMs (3,000 activity frames are not 3,000 writes); a
 // log line's NUL bytes (which PostgreSQL text cannot hold) and broken UTF-16 are replaced, never
 // the batch dropped.
 

@@ -8,7 +8,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
-import { can, issueKey, revokeKey, type Permission } from './auth.ts';
+import { can, issueKey, reachesWorkspace, revokeKey, type Permission } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -110,7 +110,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: async (req, reply, ctx) => {
       const { owner, name } = params(req);
       const me = req.actor!;
-      if (owner !== me.username && !me.roles.includes('owner')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
+      if (!reachesWorkspace(me.roles, me.username, owner!)) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
       // CG_NOT_FOUND and CG_CONFLICT become 404 and 409 through HTTP_STATUS (src/errors.ts).
       const r = await requestStart(ctx.o.database.db, owner!, name!, { username: me.username, ip: req.clientIp });
       return reply.code(r.queued ? 202 : 200).send(r);

@@ -194,7 +194,6 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => terminalRoutes(s, ctx));
   await app.register(async (s) => apiRoutes(s, ctx));
   await app.register(async (s) => agentRoutes(s, ctx));
-
   await app.register(async (s) => webhookRoutes(s, ctx));
   await app.register(async (s) => oidcRoutes(s, ctx));
   await app.register(async (s) => relayRoutes(s, ctx));

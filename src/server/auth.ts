@@ -47,6 +47,12 @@ export const GRANTS: Record<Role, Permission[]> = {
   member: [],
 };
 
+/**
+ * Who may reach into a workspace (terminal, SSH, port forwards, starting it): its owner, or a user
+ * with the owner role. Reading every workspace is not reaching into them.
+ */
+export const reachesWorkspace = (roles: readonly string[], username: string, owner: string) => owner === username || roles.includes('owner');
+
 export function can(actor: Authenticated | undefined, p: Permission): boolean {
   return !!actor && actor.roles.some((r) => GRANTS[r as Role]?.includes(p));
 }

@@ -2,12 +2,12 @@
 // verified), attempts limited per account and per address in PostgreSQL (so the limit holds across
 // replicas and restarts, and for parallel guesses), every attempt audited.
 
-import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
 import { loginAttempts } from '../db/repos/login-attempts.ts';
 import { users, type LoginRow } from '../db/repos/users.ts';
 import { audit } from '../db/repos/audit.ts';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
+import { sha256 } from './auth.ts';
 import type { Deployment } from '../config/types.ts';
 
 export const LOGIN_WINDOW_S = 300;
@@ -29,7 +29,7 @@ const INVALID = 'Wrong username or password.';
  * for a name nobody has, a hash of it (the same limit, so an unknown name cannot be told from a
  * known one, and nothing typed is stored).
  */
-const accountKey = (user: LoginRow | null, name: string) => (user ? `user:${user.id}` : `name:${createHash('sha256').update(name.toLowerCase()).digest('hex')}`);
+const accountKey = (user: LoginRow | null, name: string) => (user ? `user:${user.id}` : `name:${sha256(name.toLowerCase()).toString('hex')}`);
 
 export async function passwordLogin(db: Db, deployment: Deployment | null, o: { username: string; password: string; ip: string }): Promise<LoginResult> {
   const name = o.username.trim().slice(0, 200);

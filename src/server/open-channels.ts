@@ -55,8 +55,9 @@ export class OpenChannels {
         if (!keys) break;
         const now = new Map(keys.map((k) => [k.id, k]));
         for (const [id, c] of this.channels) {
-          const k = now.get(c.keyId);
-          const reason = !k ? 'its user was removed' : (k.reason ?? (c.allowed && !c.allowed(k.roles) ? 'its user no longer has the role it needs' : null));
+          // (every id asked for has its row: ended.sql counts a key gone as its user removed)
+          const k = now.get(c.keyId)!;
+          const reason = k.reason ?? (c.allowed && !c.allowed(k.roles) ? 'its user no longer has the role it needs' : null);
           if (!reason) continue;
           this.channels.delete(id);
           try {

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
 import { safeNext } from './redirect.ts';
 import { html, page, STYLE, type Html } from './html.ts';
-import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
+import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, reachesWorkspace, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { syncs } from '../db/repos/syncs.ts';
@@ -93,7 +93,7 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
     const mine = rows.filter((w) => w.owner === me.username);
     const others = rows.filter((w) => w.owner !== me.username);
     // Terminals: your own workspaces; owners may open anyone's (the socket checks the same rule).
-    const reach = (w: WorkspaceView) => w.owner === me.username || me.roles.includes('owner');
+    const reach = (w: WorkspaceView) => reachesWorkspace(me.roles, me.username, w.owner);
     let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false, reach)}`;
     if (all) body = html`${body}<h2>Every workspace</h2>${workspaceTable(others, true, reach)}`;
     if (can(me, 'syncs:read')) {

@@ -16,6 +16,7 @@ import type { WebSocket } from 'ws';
 import type { Ctx } from './context.ts';
 import type { RelayTarget } from './links.ts';
 import { agentFromRequest } from './agents.ts';
+import { reachesWorkspace } from './auth.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { agents } from '../db/repos/agents.ts';
 import { held, type Dialed } from './replicas.ts';
@@ -60,7 +61,7 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     // A browser sends its cookie with a WebSocket opened by any site's page: only this site's own.
     if (req.actorVia === 'cookie' && !sameOrigin(req)) return reply.code(403).send({ error: { code: 'forbidden', message: 'a session cookie opens sockets only from pages of this site (Origin header)' } });
     // Only the workspace's owner, or an owner: reading all workspaces is not reaching into them.
-    if (owner !== me.username && !me.roles.includes('owner')) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
+    if (!reachesWorkspace(me.roles, me.username, owner)) return reply.code(404).send({ error: { code: 'not_found', message: `no workspace ${owner}/${name}` } });
     const n = Number(port);
     if (kind === 'tcp' && (!Number.isInteger(n) || n < 1 || n > 65535)) return reply.code(400).send({ error: { code: 'bad_request', message: 'port: 1 to 65535' } });
     const q = req.query as { reconnect?: string; cols?: string; rows?: string };
@@ -93,9 +94,10 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     remote?.flush(client);
     pipe(client, agentSide);
     // The right to this stream ends with the key that opened it (revoked, signed out, user suspended or removed).
-    // Into another user's workspace, only while the caller is still an owner.
-    const own = t.workspace.startsWith(`${req.actor!.username}/`);
-    const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)), own ? undefined : (roles) => roles.includes('owner'));
+    // Into another user's workspace, only while the caller may still reach it (an owner demoted by a commit may not).
+    const { username } = req.actor!;
+    const owner = t.workspace.split('/')[0]!;
+    const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)), (roles) => reachesWorkspace(roles, username, owner));
     client.on('close', forget);
   };
   // The agent's control socket is on another replica: the stream is opened there, and piped through.

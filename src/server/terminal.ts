@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from './context.ts';
-import { csrfToken } from './auth.ts';
+import { csrfToken, reachesWorkspace } from './auth.ts';
 import { html, page, PAGE_CSP } from './html.ts';
 import { pkgPath } from '../paths.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -44,7 +44,7 @@ export async function terminalRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     const me = req.actor;
     if (!me) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
     const { owner, name } = req.params as { owner: string; name: string };
-    const row = owner === me.username || me.roles.includes('owner') ? (await workspaces.listing(db, owner)).find((w) => w.name === name) : undefined;
+    const row = reachesWorkspace(me.roles, me.username, owner) ? (await workspaces.listing(db, owner)).find((w) => w.name === name) : undefined;
     const csrf = csrfToken(req, reply, await ctx.secure());
     if (!row) {
       return reply.code(404).type('text/html; charset=utf-8').send(page('Not found', html`<h1>Not found</h1><p class="error">There is no workspace ${owner}/${name} that you can open a terminal in.</p><p><a href="/workspaces">Back to your workspaces</a></p>`, { user: me, csrf }));

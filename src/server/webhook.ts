@@ -10,7 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from './context.ts';
 import { publish, REFRESH_CHANNEL } from '../db/channels.ts';
-import { sql } from '../db/sql.ts';
+import { webhookDeliveries } from '../db/repos/webhook-deliveries.ts';
 
 const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
@@ -55,8 +55,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const payload = json as { ref?: unknown; after?: unknown; checkout_sha?: unknown };
     const delivery = req.headers['x-github-delivery'] ?? req.headers['x-gitlab-event-uuid'];
     if (typeof delivery === 'string' && delivery) {
-      const first = await ctx.o.database.db.oneOrNone(sql('webhook_deliveries/first'), { id: `${from}:${delivery.slice(0, 100)}`, prune: Math.random() < 0.01 });
-      if (!first) return reply.code(200).send({ ok: true, duplicate: true });
+      if (!(await webhookDeliveries.first(ctx.o.database.db, `${from}:${delivery.slice(0, 100)}`))) return reply.code(200).send({ ok: true, duplicate: true });
     }
     const ref = typeof payload.ref === 'string' ? payload.ref : null;
     const after = typeof payload.after === 'string' ? payload.after : typeof payload.checkout_sha === 'string' ? payload.checkout_sha : null;
