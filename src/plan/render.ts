@@ -26,7 +26,8 @@ function buildLine(w: WorkspaceChange): string | undefined {
 const TF_SIGN = { create: '+', update: '~', replace: '-/+', delete: '-', read: '<=' } as const;
 
 export function terraformSummary(w: WorkspaceChange): string | undefined {
-  if (w.terraformError) return `terraform: could not plan: ${w.terraformError}`;
+  // (the whole diagnostic is among the plan's errors; here its first line)
+  if (w.terraformError) return `terraform: could not plan (see the errors): ${firstLine(w.terraformError)}`;
   if (!w.terraform) return undefined;
   const t = w.terraform;
   return `terraform: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`;
@@ -58,7 +59,7 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
     const t = terraformSummary(w);
     return [...(b ? [b] : []), ...(t ? [t, ...terraformLines(w)] : [])];
   });
-  for (const e of p.errors) out.push(c.red(`Error: ${e.file}: ${e.message}`));
+  for (const e of p.errors) out.push(c.red(`Error: ${e.file}: ${e.message.replace(/\n(?=.)/g, '\n    ')}`));
   if (p.errors.length) out.push('');
   out.push(summaryLine(p));
   return `${out.join('\n')}\n`;
@@ -80,7 +81,15 @@ export function renderMarkdown(p: Plan): string {
   out.push('');
   if (p.errors.length) {
     out.push('**Errors** (nothing can be applied):', '');
-    for (const e of p.errors) out.push(`- \`${e.file}\`: ${escapeMd(e.message)}`);
+    for (const e of p.errors) {
+      const [first, ...rest] = e.message.split('\n');
+      out.push(`- \`${e.file}\`: ${escapeMd(first!)}`);
+      // terraform's diagnostic as it wrote it, in a block inside the list item
+      if (rest.length) {
+        const fence = fenceFor(rest.join('\n'));
+        out.push('', `  ${fence}`, ...rest.map((l) => (l ? `  ${l}` : '')), `  ${fence}`);
+      }
+    }
     out.push('');
   }
   const builds = p.workspaces.filter((w) => w.build || w.inProgress);
@@ -109,6 +118,9 @@ export function renderMarkdown(p: Plan): string {
   }
   return `${out.join('\n')}`;
 }
+
+/** terraform's first error's summary ("Error: …"), else the message's first line */
+const firstLine = (s: string) => s.split('\n').find((l) => l.startsWith('Error: ')) ?? s.split('\n', 1)[0]!;
 
 function escapeMd(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/</g, '&lt;');

@@ -4,11 +4,12 @@
 // create / update / replace / delete per resource address. Scratch folders keep the plan away from
 // the work folders that builds use. Sensitive values never appear: only addresses and actions.
 
+import path from 'node:path';
 import type { DesiredState, Scalar } from '../config/types.ts';
 import { parseDuration } from '../time/duration.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
 import { buildVariables, type BuildSubject } from '../terraform/contract.ts';
-import { scratchPlan, type PlanJson } from '../terraform/scratch.ts';
+import { diagnosticPlace, scratchPlan, type PlanJson } from '../terraform/scratch.ts';
 import { effectiveParameters } from './hash.ts';
 import type { Plan, ResourceAction, TerraformPlan, WorkspaceChange } from './types.ts';
 
@@ -49,7 +50,12 @@ export function summarise(show: PlanJson): TerraformPlan {
   };
 }
 
-/** Adds `terraform` (or `terraformError`) to each workspace change with a build. */
+/**
+ * Adds `terraform` to each workspace change with a build, or, when terraform cannot plan it, an
+ * error of the plan (as `terraform plan` exits 1): a commit whose templates cannot initialise or
+ * plan must not pass CI. The error points at the template file terraform names, else at the
+ * workspace's file.
+ */
 export async function addTerraformPlans(i: TerraformPlanInput): Promise<void> {
   const todo = i.plan.workspaces.filter((w) => w.build);
   let next = 0;
@@ -59,11 +65,22 @@ export async function addTerraformPlans(i: TerraformPlanInput): Promise<void> {
       try {
         w.terraform = await planOne(i, w);
       } catch (err) {
-        w.terraformError = err instanceof Error ? err.message : String(err);
+        const message = err instanceof Error ? err.message : String(err);
+        w.terraformError = message;
+        i.plan.errors.push({ key: w.key, file: errorFile(i.desired, w, message), message: `terraform could not plan ${w.key}: ${message}` });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, i.parallelism) }, worker));
+  // (workers finish in any order; the plan must read the same every time)
+  i.plan.errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+function errorFile(desired: DesiredState, w: WorkspaceChange, message: string): string {
+  const t = desired.templates.get(w.template);
+  const at = diagnosticPlace(message);
+  if (t && at && t.files.has(at.file)) return `${path.posix.dirname(t.file)}/${at.file}:${at.line}`;
+  return desired.workspaces.get(w.key)?.file ?? `workspaces/${w.key}.yaml`;
 }
 
 async function planOne(i: TerraformPlanInput, w: WorkspaceChange): Promise<TerraformPlan> {

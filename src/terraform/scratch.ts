@@ -32,19 +32,48 @@ export async function scratchPlan(
     const onLine = (_: string, l: string) => lines.push(l);
     const { timeoutMs, env } = o;
     let r = await driver.run(['init', '-input=false', '-backend=false'], { cwd: dir, env: {}, onLine, timeoutMs });
-    if (r.code !== 0) throw new Error(`terraform init failed: ${lastError(lines)}`);
+    if (r.code !== 0) throw new Error(`terraform init failed:\n${diagnostics(lines)}`);
     r = await driver.run(['plan', '-input=false', '-lock=false', '-out=coder-git.tfplan', ...o.args], { cwd: dir, env, onLine, timeoutMs });
-    if (r.code !== 0) throw new Error(`terraform plan failed: ${lastError(lines)}`);
+    if (r.code !== 0) throw new Error(`terraform plan failed:\n${diagnostics(lines)}`);
     let json = '';
     r = await driver.run(['show', '-json', 'coder-git.tfplan'], { cwd: dir, env, onLine: (s, l) => (s === 'stdout' ? (json += l) : lines.push(l)), timeoutMs });
-    if (r.code !== 0) throw new Error(`terraform show failed: ${lastError(lines)}`);
+    if (r.code !== 0) throw new Error(`terraform show failed:\n${diagnostics(lines)}`);
     return JSON.parse(json) as PlanJson;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function lastError(lines: string[]): string {
-  const err = lines.findIndex((l) => /Error:/.test(l));
-  return (err >= 0 ? lines.slice(err, err + 4) : lines.slice(-3)).map((l) => l.replace(/^[│╷╵\s]+/, '')).filter(Boolean).join(' ');
+/** At most this many lines of terraform's diagnostics in a message (a template with 200 errors must not make a comment GitHub refuses). */
+const MAX_DIAGNOSTIC_LINES = 60;
+
+/**
+ * Terraform's errors as it wrote them, without the box drawing: every `Error:` block whole (its
+ * summary, where it is, the cause), not its first lines, so a second error or the cause after a
+ * blank line is not lost. Without colour (as the driver runs it) terraform draws no boxes: an error
+ * runs until the next `Warning:` or the end, where terraform prints them. Warnings are left out.
+ * Without an `Error:` (a crash), the last lines.
+ */
+export function diagnostics(lines: string[]): string {
+  const out: string[] = [];
+  let inError = false;
+  for (const raw of lines) {
+    const l = raw.replace(/^\s*[│╷╵] ?/, '').trimEnd();
+    if (/^Error: /.test(l)) {
+      if (out.length) out.push('');
+      inError = true;
+    } else if (/^Warning: /.test(l)) inError = false;
+    if (/^\s*╵/.test(raw)) inError = false;
+    else if (inError) out.push(l);
+  }
+  const kept = out.length ? out : lines.slice(-5).map((l) => l.trimEnd());
+  while (kept.length && !kept[kept.length - 1]) kept.pop();
+  const cut = kept.length > MAX_DIAGNOSTIC_LINES ? [...kept.slice(0, MAX_DIAGNOSTIC_LINES), `… ${kept.length - MAX_DIAGNOSTIC_LINES} more lines`] : kept;
+  return cut.join('\n');
+}
+
+/** Where the first error is, as terraform says it: `on main.tf line 2, in …` → { file: 'main.tf', line: 2 }. */
+export function diagnosticPlace(message: string): { file: string; line: number } | undefined {
+  const m = /^\s*on (\S+) line (\d+)/m.exec(message);
+  return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
 }

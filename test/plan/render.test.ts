@@ -30,7 +30,10 @@ test('a plan with every kind of change, in every format', () => {
   const plan = diff(desired, applied);
   const dev = plan.workspaces.find((w) => w.key === 'alice/dev')!;
   dev.terraform = { resources: [{ address: 'terraform_data.w', action: 'replace' }], add: 1, change: 0, destroy: 1 };
-  plan.workspaces.find((w) => w.key === 'zed/old')!.terraformError = 'terraform plan failed: Error: something went wrong';
+  // as addTerraformPlans records it: the first line on the workspace, the whole diagnostic among the errors
+  const tfError = 'terraform plan failed:\nError: something went wrong\n\n  on main.tf line 3, in resource "terraform_data" "w":\n   3:   input = var.cpu | 1\n\nA second line of its cause.';
+  plan.workspaces.find((w) => w.key === 'zed/old')!.terraformError = tfError;
+  plan.errors.push({ key: 'zed/old', file: 'templates/small/main.tf:3', message: `terraform could not plan zed/old: ${tfError}` });
   for (const f of PLAN_FORMATS) golden(`plan/plan.${f === 'markdown' ? 'md' : f === 'json' ? 'json' : 'txt'}`, renderPlan(f, plan));
 });
 

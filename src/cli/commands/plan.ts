@@ -45,8 +45,13 @@ export const planCommand: CommandModule<object, Args> = {
     const tf = argv.terraform ? { driver: driverFor(c.desired.deployment, argv['data-dir']), parallelism: c.desired.deployment.terraform.parallelism } : undefined;
     const { plan, fingerprint } = await makePlan(d.db, c.desired, tf);
     process.stdout.write(renderPlan(argv.format, plan, useColor(argv.color) && argv.format === 'text' ? ANSI : PLAIN));
+    if (plan.errors.length) {
+      // As terraform: a plan with errors is not saved, so nothing can apply it.
+      if (argv.out) process.stderr.write(`coder-git: the plan has ${plan.errors.length} error(s); no plan saved to ${argv.out}\n`);
+      process.exitCode = EXIT.error;
+      return;
+    }
     if (argv.out) await savePlan(argv.out, { commit: c.source.commit!.sha, ref: argv.ref, fingerprint, plan });
-    if (plan.errors.length) process.exitCode = EXIT.error;
-    else if (argv['detailed-exitcode'] && hasChanges(plan)) process.exitCode = EXIT.changes;
+    if (argv['detailed-exitcode'] && hasChanges(plan)) process.exitCode = EXIT.changes;
   },
 };
