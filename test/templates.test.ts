@@ -9,7 +9,7 @@ import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanup, tempDir } from './helpers/git.ts';
-import { scanVariables } from '../src/config/hcl.ts';
+import { readModule } from '../src/config/terraform-module.ts';
 import { BUILTIN_TEMPLATES } from '../src/init.ts';
 import { BUILTIN_VARIABLES } from '../src/config/types.ts';
 import { parseConfigFile } from '../src/config/yaml.ts';
@@ -46,9 +46,9 @@ test('every template declares a variable for each parameter and only known built
     assert.ok(parsed.ok, name);
     if (!parsed.ok) continue;
     const params = Object.keys((parsed.parsed.value as { parameters?: object }).parameters ?? {});
-    const vars = readdirSync(dir)
-      .filter((f) => f.endsWith('.tf'))
-      .flatMap((f) => scanVariables(f, readFileSync(path.join(dir, f), 'utf8')).variables);
+    const module = readModule(name, new Map(readdirSync(dir).filter((f) => f.endsWith('.tf')).map((f) => [f, readFileSync(path.join(dir, f))])));
+    assert.equal(module.errors, [], `${name}: its .tf files read`);
+    const vars = [...module.variables.values()];
     const names = vars.map((v) => v.name);
     for (const p of params) assert.ok(names.includes(p), `${name}: parameter ${p} has a variable`);
     for (const v of names.filter((n) => n.startsWith('coder_'))) assert.ok((BUILTIN_VARIABLES as readonly string[]).includes(v), `${name}: ${v} is a built-in`);

@@ -9,7 +9,7 @@ import type { FileSet, Loaded } from './fileset.ts';
 import type { SourceFile } from './source.ts';
 import { parameterValidator } from './schemas.ts';
 import { didYouMean, schemaDiagnostics, show } from './messages.ts';
-import { scanVariables, type TfVariable } from './hcl.ts';
+import { readModule } from './terraform-module.ts';
 import { parseCron } from '../time/cron.ts';
 import { formatDuration, isDuration, parseDuration } from '../time/duration.ts';
 import { BUILTIN_VARIABLES, type ParameterSpec, type Template } from './types.ts';
@@ -80,33 +80,19 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
   const { value: t, parsed } = loaded;
   for (const [rel, f] of files) if (f.content) t.files.set(rel, f.content);
   const dir = `templates/${t.name}`;
-  const tfFiles = [...files.entries()].filter(([rel]) => !rel.includes('/') && (rel.endsWith('.tf') || rel.endsWith('.tf.json')));
-  if (tfFiles.length === 0) {
+  const module = readModule(dir, t.files);
+  if (module.files.length === 0) {
     at(t.file, parsed, [], `${dir}/ has no .tf files; a template is a Terraform module beside template.yaml`, 'terraform');
   }
-  const vars = new Map<string, TfVariable>();
-  let scanned = true;
-  for (const [rel, f] of tfFiles) {
-    if (rel.endsWith('.tf.json') || !f.content) continue;
-    const file = `${dir}/${rel}`;
-    const scan = scanVariables(file, f.content.toString('utf8'));
-    if (scan.error) {
-      out.push({ file, line: scan.error.line, col: scan.error.col, severity: 'error', code: 'terraform', message: scan.error.message });
-      scanned = false;
-    }
-    for (const v of scan.variables) {
-      const prev = vars.get(v.name);
-      if (prev) out.push({ file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is declared twice (first at ${prev.file}:${prev.line})` });
-      else vars.set(v.name, v);
-    }
-  }
-  // .tf.json modules are left to `terraform validate`: this scan reads only HCL.
-  const checkVariables = scanned && !tfFiles.some(([rel]) => rel.endsWith('.tf.json'));
+  for (const p of [...module.errors, ...module.conflicts]) out.push({ file: p.file, line: p.line, col: p.col, severity: 'error', code: 'terraform', message: p.message });
+  const vars = module.variables;
+  // A file that cannot be read leaves its variables unknown: checking them would only guess.
+  const checkVariables = module.errors.length === 0;
 
   let specsOk = true;
   for (const [pname, spec] of Object.entries(t.parameters)) {
     if (!checkParameterSpec(t, parsed, pname, spec, at)) specsOk = false;
-    if (!checkVariables || tfFiles.length === 0) continue;
+    if (!checkVariables || module.files.length === 0) continue;
     const v = vars.get(pname);
     if (!v) {
       at(t.file, parsed, ['parameters', pname], `parameters.${pname}: no variable "${pname}" in ${dir}/*.tf; declare it: variable "${pname}" { type = ${TF_TYPES[spec.type]} }`, 'terraform', true);
@@ -120,7 +106,7 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
         if (!(BUILTIN_VARIABLES as readonly string[]).includes(v.name)) {
           out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" is not a coder-git built-in${didYouMean(v.name, BUILTIN_VARIABLES)}; built-ins: ${BUILTIN_VARIABLES.join(', ')}` });
         }
-      } else if (deploymentVars && !v.hasDefault && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
+      } else if (deploymentVars && !v.hasDefault && !module.values.has(v.name) && !(v.name in t.parameters) && !deploymentVars.has(v.name)) {
         out.push({ file: v.file, line: v.line, col: v.col, severity: 'error', code: 'terraform', message: `variable "${v.name}" has no default and no value: declare it as a parameter in template.yaml, give it a default, or set it in coder-git.yaml terraform.variables (or, for a secret, list TF_VAR_${v.name} in terraform.env); otherwise Terraform would stop to ask for it` });
       }
     }

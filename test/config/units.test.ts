@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCron } from '../../src/time/cron.ts';
 import { formatDuration, parseDuration } from '../../src/time/duration.ts';
-import { scanVariables } from '../../src/config/hcl.ts';
+import { parseHcl } from '../../src/config/hcl.ts';
+import { readModule } from '../../src/config/terraform-module.ts';
 import { didYouMean, distance } from '../../src/config/messages.ts';
 
 test('cron: Coder-style schedules with CRON_TZ', () => {
@@ -93,10 +94,10 @@ resource "x" "y" {
   variable = "not a block"
 }
 `;
-  const r = scanVariables('main.tf', text);
-  assert.is(r.error, undefined);
+  const r = readModule('t', new Map([['main.tf', Buffer.from(text)]]));
+  assert.equal(r.errors, []);
   assert.equal(
-    r.variables.map((v) => [v.name, v.line, v.hasDefault, v.type]),
+    [...r.variables.values()].map((v) => [v.name, v.line, v.hasDefault, v.type]),
     [
       ['a', 4, false, 'string'],
       ['b', 8, true, undefined],
@@ -106,11 +107,11 @@ resource "x" "y" {
 });
 
 test('hcl: unterminated things are reported with their position', () => {
-  assert.equal(scanVariables('m.tf', 'variable "a" {\n').error, { line: 2, col: 1, message: 'a block is not closed: missing "}"' });
-  assert.equal(scanVariables('m.tf', 'x = "abc\n').error, { line: 1, col: 5, message: 'unterminated string' });
-  assert.equal(scanVariables('m.tf', '}\n').error, { line: 1, col: 1, message: 'unbalanced "}"' });
-  assert.equal(scanVariables('m.tf', 'a = <<EOT\nno end\n').error?.message, 'unterminated heredoc <<EOT');
-  assert.equal(scanVariables('m.tf', '/* open\n').error?.message, 'unterminated /* comment');
+  assert.equal(parseHcl('variable "a" {\n').error, { line: 2, col: 1, message: 'a block is not closed: missing "}"' });
+  assert.equal(parseHcl('x = "abc\n').error, { line: 1, col: 5, message: 'unterminated string' });
+  assert.equal(parseHcl('}\n').error, { line: 1, col: 1, message: 'unbalanced "}"' });
+  assert.equal(parseHcl('a = <<EOT\nno end\n').error?.message, 'unterminated heredoc <<EOT');
+  assert.equal(parseHcl('/* open\n').error?.message, 'unterminated /* comment');
 });
 
 test('suggestions: transpositions count once, far-off words get none', () => {
