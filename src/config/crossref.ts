@@ -84,7 +84,7 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
   if (module.files.length === 0) {
     at(t.file, parsed, [], `${dir}/ has no .tf files; a template is a Terraform module beside template.yaml`, 'terraform');
   }
-  for (const p of [...module.errors, ...module.conflicts]) out.push({ file: p.file, line: p.line, col: p.col, severity: 'error', code: 'terraform', message: p.message });
+  for (const p of [...module.errors, ...module.refused]) out.push({ file: p.file, line: p.line, col: p.col, severity: 'error', code: 'terraform', message: p.message });
   const vars = module.variables;
   // A file that cannot be read leaves its variables unknown: checking them would only guess.
   const checkVariables = module.errors.length === 0;

@@ -35,7 +35,8 @@ export function isHidden(p: string): boolean {
 
 /** Paths whose contents validation needs. */
 export function isConfigPath(p: string): boolean {
-  return p === 'coder-git.yaml' || ROOTS.some((r) => p.startsWith(r));
+  // (a path that is exactly users, templates or workspaces can only be a link or a submodule, which must be reported)
+  return p === 'coder-git.yaml' || ROOTS.some((r) => p.startsWith(r) || p === r.slice(0, -1));
 }
 
 function wanted(p: string): boolean {

@@ -2,8 +2,11 @@
 // variables it declares (with their type, whether they have a default, and where), merged from
 // .tf and .tf.json files in name order, then override files (override.tf, *_override.tf and their
 // .tf.json forms) changing what those declared; and which variables get a value from the files
-// Terraform reads by itself (terraform.tfvars, *.auto.tfvars and their .json forms).
+// Terraform reads by itself (terraform.tfvars, *.auto.tfvars and their .json forms). And that
+// every local module source, in any of the template's files, stays inside the template's folder:
+// a build gets that folder and nothing else, so a path out of it reaches the runner's own disk.
 
+import path from 'node:path';
 import { parseHcl, type HclItem, type Pos } from './hcl.ts';
 
 export interface TfVariable {
@@ -29,8 +32,8 @@ export interface TfModule {
   values: Set<string>;
   /** a file that cannot be read: the variable checks of this module would be guesses */
   errors: ModuleProblem[];
-  /** declarations that contradict each other (twice declared, an override of nothing) */
-  conflicts: ModuleProblem[];
+  /** declarations Terraform or coder-git refuses: twice declared, an override of nothing, a module source out of the folder */
+  refused: ModuleProblem[];
 }
 
 const isOverride = (f: string) => /(^|_)override\.tf(\.json)?$/.test(f);
@@ -40,12 +43,22 @@ const isVarsFile = (f: string) => /^(terraform\.tfvars|.+\.auto\.tfvars)(\.json)
 /** Reads the module in `dir` (for messages: templates/<name>) from its files (path → bytes; only top-level files count, as for Terraform). */
 export function readModule(dir: string, files: Map<string, Buffer>): TfModule {
   const names = [...files.keys()].filter((f) => !f.includes('/')).sort();
-  const m: TfModule = { files: names.filter(isModuleFile), variables: new Map(), values: new Set(), errors: [], conflicts: [] };
-  const declared = (f: string) => variablesOf(`${dir}/${f}`, files.get(f)!.toString('utf8'), f.endsWith('.json'), m.errors);
+  const m: TfModule = { files: names.filter(isModuleFile), variables: new Map(), values: new Set(), errors: [], refused: [] };
+  // Every .tf and .tf.json file, nested modules' too: each is read once, for its module calls.
+  const facts = new Map<string, FileFacts>();
+  for (const f of [...files.keys()].filter(isModuleFile).sort()) {
+    const ff = factsOf(`${dir}/${f}`, files.get(f)!.toString('utf8'), f.endsWith('.json'), m.errors);
+    facts.set(f, ff);
+    for (const call of ff.modules) {
+      const problem = sourceProblem(dir, path.posix.dirname(f), call);
+      if (problem) m.refused.push({ file: `${dir}/${f}`, line: call.line, col: call.col, message: problem });
+    }
+  }
+  const declared = (f: string) => facts.get(f)!.variables;
   for (const f of m.files.filter((f) => !isOverride(f))) {
     for (const v of declared(f)) {
       const first = m.variables.get(v.name);
-      if (first) m.conflicts.push({ file: v.file, line: v.line, col: v.col, message: `variable "${v.name}" is declared twice (first at ${first.file}:${first.line})` });
+      if (first) m.refused.push({ file: v.file, line: v.line, col: v.col, message: `variable "${v.name}" is declared twice (first at ${first.file}:${first.line})` });
       else m.variables.set(v.name, { ...v, hasDefault: v.hasDefault === true });
     }
   }
@@ -53,7 +66,7 @@ export function readModule(dir: string, files: Map<string, Buffer>): TfModule {
     for (const v of declared(f)) {
       const base = m.variables.get(v.name);
       if (!base) {
-        m.conflicts.push({ file: v.file, line: v.line, col: v.col, message: `variable "${v.name}" overrides nothing: no ${dir}/*.tf declares it (override files only change declarations made elsewhere)` });
+        m.refused.push({ file: v.file, line: v.line, col: v.col, message: `variable "${v.name}" overrides nothing: no ${dir}/*.tf declares it (override files only change declarations made elsewhere)` });
         continue;
       }
       if (v.hasDefault) base.hasDefault = true;
@@ -64,33 +77,61 @@ export function readModule(dir: string, files: Map<string, Buffer>): TfModule {
   return m;
 }
 
-function variablesOf(file: string, text: string, json: boolean, errors: ModuleProblem[]): TfVariable[] {
+function factsOf(file: string, text: string, json: boolean, errors: ModuleProblem[]): FileFacts {
+  const facts: FileFacts = { variables: [], modules: [] };
   if (json) {
     const doc = readJson(file, text, errors);
-    if (!doc) return [];
-    const out: TfVariable[] = [];
-    // "variable": { "name": {…} }, or as a list of such objects
-    const raw = (doc.value as Record<string, unknown> | null)?.variable;
-    const groups = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-    for (const [g, group] of groups.entries()) {
-      if (!group || typeof group !== 'object') continue;
-      for (const [name, body] of Object.entries(group as Record<string, unknown>)) {
-        const b = (body ?? {}) as Record<string, unknown>;
-        const at = doc.keyAt(Array.isArray(raw) ? `variable/${g}/${name}` : `variable/${name}`) ?? { line: 1, col: 1 };
-        out.push({ name, file, ...at, hasDefault: 'default' in b, type: typeof b.type === 'string' ? b.type : undefined });
+    if (!doc) return facts;
+    const top = (doc.value ?? {}) as Record<string, unknown>;
+    // "variable": { "name": {…} }, or a list of such objects; "module" alike
+    const each = (kind: string, fn: (name: string, body: Record<string, unknown>, at: Pos) => void) => {
+      const raw = top[kind];
+      const groups = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+      for (const [g, group] of groups.entries()) {
+        if (!group || typeof group !== 'object') continue;
+        for (const [name, body] of Object.entries(group as Record<string, unknown>)) {
+          fn(name, (body ?? {}) as Record<string, unknown>, doc.keyAt(Array.isArray(raw) ? `${kind}/${g}/${name}` : `${kind}/${name}`) ?? { line: 1, col: 1 });
+        }
       }
-    }
-    return out;
+    };
+    each('variable', (name, b, at) => facts.variables.push({ name, file, ...at, hasDefault: 'default' in b, type: typeof b.type === 'string' ? b.type : undefined }));
+    each('module', (name, b, at) => facts.modules.push({ name, ...at, source: typeof b.source === 'string' ? b.source : undefined }));
+    return facts;
   }
   const parsed = parseHcl(text);
   if (parsed.error) errors.push({ file, ...parsed.error });
-  const out: TfVariable[] = [];
   for (const item of parsed.body) {
-    if (item.kind !== 'block' || item.type !== 'variable' || item.labels.length !== 1) continue;
+    if (item.kind !== 'block' || item.labels.length !== 1) continue;
     const attr = (name: string) => item.body.find((x): x is Extract<HclItem, { kind: 'attribute' }> => x.kind === 'attribute' && x.name === name);
-    out.push({ name: item.labels[0]!, file, line: item.line, col: item.col, hasDefault: attr('default') !== undefined, type: attr('type')?.expr });
+    if (item.type === 'variable') facts.variables.push({ name: item.labels[0]!, file, line: item.line, col: item.col, hasDefault: attr('default') !== undefined, type: attr('type')?.expr });
+    else if (item.type === 'module') {
+      const src = attr('source');
+      facts.modules.push({ name: item.labels[0]!, line: src?.line ?? item.line, col: src?.col ?? item.col, source: src ? literal(src.expr) : undefined });
+    }
   }
-  return out;
+  return facts;
+}
+
+/** A quoted string without interpolation, unquoted; else undefined. */
+function literal(expr: string): string | undefined {
+  const m = /^"((?:[^"\\$%]|\\.|\$(?!\{)|%(?!\{))*)"$/.exec(expr);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
+}
+
+/** Where a module source leads: a message when it leaves the template's folder (or names the runner's disk). */
+function sourceProblem(dir: string, fileDir: string, m: ModuleCall): string | undefined {
+  const src = m.source;
+  if (src === undefined) return undefined; // terraform's own error
+  if (src.startsWith('/') || /^file::/.test(src) || /(^|::)file:\/\//.test(src)) {
+    return `module "${m.name}": source "${src}" is a path on the runner's disk; put the module inside ${dir}/ and use "./<folder>"`;
+  }
+  if (src.startsWith('./') || src.startsWith('../')) {
+    const resolved = path.posix.normalize(path.posix.join(fileDir, src));
+    if (resolved === '..' || resolved.startsWith('../')) {
+      return `module "${m.name}": source "${src}" leads out of ${dir}/; a local module must be inside the template's folder (a build gets only that folder), for example ./modules/${path.posix.basename(src) || 'name'}`;
+    }
+  }
+  return undefined;
 }
 
 function valuesOf(file: string, text: string, json: boolean, errors: ModuleProblem[]): string[] {
@@ -101,6 +142,17 @@ function valuesOf(file: string, text: string, json: boolean, errors: ModuleProbl
   const parsed = parseHcl(text);
   if (parsed.error) errors.push({ file, ...parsed.error });
   return parsed.body.filter((x) => x.kind === 'attribute').map((x) => x.name);
+}
+
+interface ModuleCall extends Pos {
+  name: string;
+  /** a literal source string, else undefined (terraform refuses anything else) */
+  source: string | undefined;
+}
+
+interface FileFacts {
+  variables: TfVariable[];
+  modules: ModuleCall[];
 }
 
 interface JsonDoc {

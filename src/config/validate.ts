@@ -3,7 +3,7 @@
 // files fit together. Every problem is collected; the desired state exists only when there is none.
 
 import type { ConfigSource, SourceFile } from './source.ts';
-import { MAX_FILE_BYTES } from './source.ts';
+import { isConfigPath, MAX_FILE_BYTES } from './source.ts';
 import { byPosition, type Diagnostic } from './diagnostics.ts';
 import { place, NAME_RE, NAME_RULE, type Placement } from './layout.ts';
 import { expectedKind, parseConfigFile, type ParsedFile } from './yaml.ts';
@@ -32,6 +32,9 @@ export function validateSource(source: ConfigSource): ValidationResult {
     const where = place(f.path);
     switch (where.kind) {
       case 'ignored':
+        // A link where config lives (a folder of workspaces, a template folder, users/ itself) would
+        // otherwise vanish without a word: git stores it as one entry, never as the files behind it.
+        if (f.kind !== 'file' && isConfigPath(f.path)) err(f.path, `${f.kind === 'symlink' ? 'a symbolic link' : 'a git submodule'} is not followed; put the folder or file itself here`, 'file');
         continue;
       case 'misplaced':
         err(f.path, where.message, 'location');

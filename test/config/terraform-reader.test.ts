@@ -137,6 +137,15 @@ const valid: Case[] = [
     parameters: { how_many: 'integer', owner: 'string' },
     variables: { settings: [true, 'object({ size = string tags = map(string) })'], how_many: [true, 'number'], owner: [false, 'string'] },
   },
+  {
+    name: 'local modules inside the template folder',
+    files: {
+      'main.tf': 'module "a" {\n  source = "./modules/a"\n}\n',
+      'modules/a/main.tf': 'module "b" {\n  source = "../b"\n}\n',
+      'modules/b/main.tf': 'output "x" {\n  value = 1\n}\n',
+    },
+    variables: {},
+  },
 ];
 
 const templateYaml = (params: Record<string, string> = {}) =>
@@ -212,6 +221,23 @@ const invalid: { name: string; files: Record<string, string>; parameters?: Recor
     name: 'a variable declared twice (not in an override file)',
     files: { 'main.tf': 'variable "cpu" { default = 1 }\n', 'more.tf': '\nvariable cpu { default = 2 }\n' },
     expect: ['templates/case/more.tf:2:1: variable "cpu" is declared twice (first at templates/case/main.tf:1)'],
+  },
+  {
+    name: 'a module source out of the repo',
+    files: { 'main.tf': 'module "m" {\n  source = "../../../../../../tmp/x"\n}\n' },
+    expect: ['templates/case/main.tf:2:3: module "m": source "../../../../../../tmp/x" leads out of templates/case/; a local module must be inside the template\'s folder (a build gets only that folder), for example ./modules/x'],
+  },
+  {
+    name: 'a nested module whose source leads out of the template folder, and one on the runner\'s disk',
+    files: {
+      'main.tf': 'module "a" {\n  source = "./modules/a"\n}\n',
+      'modules/a/main.tf': 'module "up" {\n  source = "../../../small"\n}\n',
+      'disk.tf.json': '{\n  "module": {\n    "d": { "source": "/tmp/x" }\n  }\n}\n',
+    },
+    expect: [
+      'templates/case/disk.tf.json:3:5: module "d": source "/tmp/x" is a path on the runner\'s disk; put the module inside templates/case/ and use "./<folder>"',
+      'templates/case/modules/a/main.tf:2:3: module "up": source "../../../small" leads out of templates/case/; a local module must be inside the template\'s folder (a build gets only that folder), for example ./modules/small',
+    ],
   },
 ];
 
