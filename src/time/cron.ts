@@ -1,8 +1,13 @@
 // Cron schedules for workspace autostart: five fields (minute hour day-of-month month day-of-week)
-// with an optional CRON_TZ=<IANA zone> prefix, as Coder writes them. Parsed into value sets so the
-// runner can compute the next start; every mistake gets a message naming the field.
+// or a macro (@daily, …) with an optional CRON_TZ=<IANA zone> prefix, as Coder writes them. Parsed
+// here into value sets, so every mistake gets a message naming the field; the calendar arithmetic
+// (next and previous runs) is croner's.
+
+import { Cron } from 'croner';
 
 export interface CronSchedule {
+  /** the schedule as written */
+  source: string;
   tz: string;
   minutes: number[];
   hours: number[];
@@ -11,6 +16,9 @@ export interface CronSchedule {
   weekdays: number[];
   /** true when day-of-month and day-of-week are both restricted (cron then matches either) */
   domOrDow: boolean;
+  /** whether each day field was given (not "*") */
+  domRestricted: boolean;
+  dowRestricted: boolean;
 }
 
 interface FieldSpec {
@@ -27,6 +35,17 @@ const FIELDS: FieldSpec[] = [
   { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
   { name: 'day-of-week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ];
+
+/** The macros cron accepts for a time (not @reboot), as five fields. */
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
 
 export type CronResult = { ok: true; schedule: CronSchedule } | { ok: false; message: string };
 
@@ -69,6 +88,14 @@ function parseCronUncached(input: string): CronResult {
   } else if (/^\w+=/.test(rest)) {
     return { ok: false, message: `"${rest.split(/\s/)[0]}" is not understood; the only prefix is CRON_TZ=<zone>` };
   }
+  if (rest.startsWith('@')) {
+    const word = rest.split(/\s+/)[0]!;
+    const expanded = MACROS[word.toLowerCase()];
+    if (word.toLowerCase() === '@reboot') return { ok: false, message: `@reboot is not a schedule coder-git can keep (a workspace has no boot to run at); write a time, or one of ${Object.keys(MACROS).join(', ')}` };
+    if (!expanded) return { ok: false, message: `"${word}" is not a known macro; use ${Object.keys(MACROS).join(', ')}, or five fields` };
+    if (rest !== word) return { ok: false, message: `${word} stands alone (after an optional CRON_TZ=<zone>); remove "${rest.slice(word.length).trim()}"` };
+    rest = expanded;
+  }
   const parts = rest.split(/\s+/).filter(Boolean);
   if (parts.length !== 5) {
     return { ok: false, message: `expected 5 fields (minute hour day-of-month month day-of-week) after an optional CRON_TZ=<zone>, got ${parts.length}: "${input}"` };
@@ -83,6 +110,7 @@ function parseCronUncached(input: string): CronResult {
   return {
     ok: true,
     schedule: {
+      source: input,
       tz,
       minutes: sets[0]!,
       hours: sets[1]!,
@@ -90,6 +118,8 @@ function parseCronUncached(input: string): CronResult {
       months: sets[3]!,
       weekdays,
       domOrDow: parts[2] !== '*' && parts[4] !== '*',
+      domRestricted: parts[2] !== '*',
+      dowRestricted: parts[4] !== '*',
     },
   };
 }
@@ -135,71 +165,56 @@ function value(tok: string, f: FieldSpec): number | string {
 }
 
 // ---- When a schedule fires ----------------------------------------------------------------------
-// Fields of an instant as seen on a wall clock in the schedule's zone. One formatter per zone.
+// croner does the calendar: time zones, the days clocks change (a time the spring change skips runs
+// just after the gap that day, a repeated one runs once, as Vixie cron), months and leap years. It is
+// given the value sets parsed above, so it sees exactly what validate accepted.
 
-interface WallClock {
-  minute: number;
-  hour: number;
-  day: number;
-  month: number;
-  weekday: number;
-}
+const jobs = new WeakMap<CronSchedule, Cron>();
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-function wallClock(tz: string, at: Date): WallClock {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', weekday: 'short', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
-    formatters.set(tz, f);
+function job(s: CronSchedule): Cron {
+  let j = jobs.get(s);
+  if (!j) {
+    const list = (xs: number[], all: boolean) => (all ? '*' : xs.join(','));
+    // "*" where the field was "*": cron's day rule (either day field, when both are restricted) keys on it
+    const pattern = [list(s.minutes, false), list(s.hours, false), list(s.days, !s.domRestricted), list(s.months, false), list(s.weekdays, !s.dowRestricted)].join(' ');
+    j = new Cron(pattern, { timezone: s.tz, paused: true });
+    jobs.set(s, j);
   }
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(at)) p[part.type] = part.value;
-  return { minute: Number(p.minute), hour: Number(p.hour), day: Number(p.day), month: Number(p.month), weekday: WEEKDAYS[p.weekday!] ?? 0 };
-}
-
-function dayMatches(s: CronSchedule, w: WallClock): boolean {
-  if (!s.months.includes(w.month)) return false;
-  const dom = s.days.includes(w.day);
-  const dow = s.weekdays.includes(w.weekday);
-  // cron: with both restricted, either one matching is enough; otherwise the restricted one decides
-  // (an unrestricted field contains every value, so "and" does it).
-  return s.domOrDow ? dom || dow : dom && dow;
-}
-
-/** Does the schedule fire in the minute that contains `at`? */
-export function cronMatches(s: CronSchedule, at: Date): boolean {
-  const w = wallClock(s.tz, at);
-  return dayMatches(s, w) && s.hours.includes(w.hour) && s.minutes.includes(w.minute);
+  return j;
 }
 
 const MINUTE = 60_000;
+const floorMinute = (t: number) => Math.floor(t / MINUTE) * MINUTE;
+
+/** Does the schedule fire in the minute that contains `at`? */
+export function cronMatches(s: CronSchedule, at: Date): boolean {
+  return job(s).match(new Date(floorMinute(at.getTime())));
+}
+
+// Thousands of stopped workspaces share a handful of schedules and ask about the same minute on
+// each tick of the runner: one answer per schedule and minute.
+let memoMinute = 0;
+const memo = new Map<string, Date | null>();
+function remembered(key: string, minute: number, compute: () => Date | undefined): Date | undefined {
+  if (minute !== memoMinute) {
+    memo.clear();
+    memoMinute = minute;
+  }
+  let r = memo.get(key);
+  if (r === undefined) memo.set(key, (r = compute() ?? null));
+  return r ?? undefined;
+}
 
 /** The latest minute at or before `now`, and no earlier than `now - windowMs`, at which the schedule fired. */
 export function previousRun(s: CronSchedule, now: Date, windowMs: number): Date | undefined {
-  const start = Math.floor(now.getTime() / MINUTE) * MINUTE;
-  for (let t = start; t >= now.getTime() - windowMs; t -= MINUTE) if (cronMatches(s, new Date(t))) return new Date(t);
-  return undefined;
+  const minute = floorMinute(now.getTime());
+  // (croner answers runs strictly before its reference; runs fall on whole minutes)
+  const last = remembered(`p ${s.source}`, minute, () => job(s).previousRuns(1, new Date(minute + 1000))[0]);
+  return last && last.getTime() >= now.getTime() - windowMs ? last : undefined;
 }
 
-/**
- * The first minute after `from` at which the schedule fires (within a year and a day). Steps over
- * days and hours that cannot match, so a yearly schedule costs ~400 look-ups, not 500,000.
- */
+/** The first minute after the one holding `from` at which the schedule fires. */
 export function nextRun(s: CronSchedule, from: Date): Date | undefined {
-  let t = Math.floor(from.getTime() / MINUTE) * MINUTE + MINUTE;
-  const end = t + 367 * 24 * 60 * MINUTE;
-  while (t < end) {
-    const w = wallClock(s.tz, new Date(t));
-    if (!dayMatches(s, w)) {
-      // to the next wall-clock midnight (re-checked there, so DST shifts do not matter)
-      t += ((23 - w.hour) * 60 + (60 - w.minute)) * MINUTE;
-    } else if (!s.hours.includes(w.hour)) {
-      t += (60 - w.minute) * MINUTE;
-    } else if (!s.minutes.includes(w.minute)) {
-      t += MINUTE;
-    } else return new Date(t);
-  }
-  return undefined;
+  const minute = floorMinute(from.getTime());
+  return remembered(`n ${s.source}`, minute, () => job(s).nextRun(new Date(minute + MINUTE - 1000)) ?? undefined);
 }

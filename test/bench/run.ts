@@ -12,6 +12,7 @@ import { benchRunner } from './runner.bench.ts';
 import { benchServer } from './server.bench.ts';
 import { benchRelay } from './relay.bench.ts';
 import { benchSandbox } from './sandbox.bench.ts';
+import { benchSchedule } from './schedule.bench.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'coder-git-bench-'));
@@ -23,6 +24,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['state', () => benchState({ runs: Math.max(runs, 5) })],
   ['apply', () => benchApply({ tmp, workspaces: Number(process.env.BENCH_WORKSPACES ?? 200) })],
   ['runner', () => benchRunner({ tmp, commits: 20 })],
+  ['schedule', () => benchSchedule({ workspaces: 20_000, runs: Math.max(runs, 5) })],
   ['server', () => benchServer({ agents: Number(process.env.BENCH_AGENTS ?? 10_000) })],
   ['sandbox', () => benchSandbox({ tmp, warm: Number(process.env.BENCH_SANDBOX_STARTS ?? 5) })],
   ['relay', () => benchRelay({ keys: Number(process.env.BENCH_KEYS ?? 500), scpMb: Number(process.env.BENCH_SCP_MB ?? 100) })],

@@ -20,9 +20,51 @@ test('cron: the wall clock of the schedule\'s zone decides, DST included', () =>
   assert.not.ok(cronMatches(s, at('2026-11-22T08:30:00Z')), 'not on a Sunday');
   assert.equal(nextRun(s, at('2026-11-20T09:00:00Z')), at('2026-11-23T08:30:00Z'), 'Friday after the start: next is Monday');
   assert.equal(nextRun(s, at('2026-03-27T08:30:00Z')), at('2026-03-30T07:30:00Z'), 'across the spring change');
-  assert.equal(nextRun(cron('0 0 29 2 *'), at('2026-11-23T00:00:00Z')), undefined, 'no 29 February within a year and a day of 2026-11-23');
+  assert.equal(nextRun(cron('0 0 29 2 *'), at('2026-11-23T00:00:00Z')), at('2028-02-29T00:00:00Z'), 'a 29 February more than a year ahead');
   assert.equal(nextRun(cron('0 0 29 2 *'), at('2027-11-23T00:00:00Z')), at('2028-02-29T00:00:00Z'));
   assert.equal(nextRun(cron('CRON_TZ=Asia/Kolkata 0 9 * * *'), at('2026-11-23T00:00:00Z')), at('2026-11-23T03:30:00Z'), 'a half-hour zone');
+});
+
+test('cron: next runs on the days the clocks change are on the day they belong to (Berlin, New York)', () => {
+  const berlin = cron('CRON_TZ=Europe/Berlin 15 0 * * 1');
+  // Sunday 29 March 2026, 02:00 → 03:00 in Berlin: asked at any hour of that Sunday, next is Monday 00:15 CEST
+  for (const asked of ['2026-03-28T23:30:00Z', '2026-03-29T00:30:00Z', '2026-03-29T05:00:00Z', '2026-03-29T21:59:00Z']) {
+    assert.equal(nextRun(berlin, at(asked)), at('2026-03-29T22:15:00Z'), `Berlin, asked at ${asked}`);
+  }
+  // Sunday 25 October 2026, 03:00 → 02:00: the Sunday has 25 hours
+  assert.equal(nextRun(berlin, at('2026-10-24T22:30:00Z')), at('2026-10-25T23:15:00Z'), 'Berlin, autumn');
+  const ny = cron('CRON_TZ=America/New_York 15 0 * * 1');
+  // Sunday 8 March 2026, 02:00 → 03:00 in New York
+  for (const asked of ['2026-03-08T05:30:00Z', '2026-03-08T08:00:00Z', '2026-03-08T20:00:00Z']) {
+    assert.equal(nextRun(ny, at(asked)), at('2026-03-09T04:15:00Z'), `New York, asked at ${asked}`);
+  }
+  // A time the spring change skips runs just after the gap, that day (as Vixie cron); a repeated one runs once.
+  assert.equal(nextRun(cron('CRON_TZ=Europe/Berlin 30 2 * * *'), at('2026-03-28T12:00:00Z')), at('2026-03-29T01:00:00Z'), '02:30 does not exist on 29 March: 03:00 CEST');
+  const autumn = cron('CRON_TZ=Europe/Berlin 30 2 * * *');
+  const first = nextRun(autumn, at('2026-10-24T12:00:00Z'))!;
+  assert.equal(first, at('2026-10-25T00:30:00Z'), '02:30 CEST, the first of the two');
+  assert.equal(nextRun(autumn, first), at('2026-10-26T01:30:00Z'), 'not again at 02:30 CET the same night');
+  assert.equal(previousRun(berlin, at('2026-03-29T22:20:00Z'), H), at('2026-03-29T22:15:00Z'), 'and the firing sees it');
+});
+
+test('cron: @daily-style macros, with CRON_TZ too; @reboot is refused with a reason', () => {
+  const macros: [string, string][] = [
+    ['@yearly', '2027-01-01T00:00:00Z'],
+    ['@annually', '2027-01-01T00:00:00Z'],
+    ['@monthly', '2026-12-01T00:00:00Z'],
+    ['@weekly', '2026-11-29T00:00:00Z'],
+    ['@daily', '2026-11-24T00:00:00Z'],
+    ['@midnight', '2026-11-24T00:00:00Z'],
+    ['@hourly', '2026-11-23T11:00:00Z'],
+  ];
+  for (const [m, next] of macros) assert.equal(nextRun(cron(m), at('2026-11-23T10:30:00Z')), at(next), m);
+  assert.equal(nextRun(cron('CRON_TZ=Europe/Berlin @daily'), at('2026-11-23T10:30:00Z')), at('2026-11-23T23:00:00Z'));
+  const r = parseCron('@reboot');
+  assert.not.ok(r.ok);
+  if (!r.ok) assert.match(r.message, /@reboot is not a schedule coder-git can keep.*@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly/);
+  const u = parseCron('@fortnightly');
+  assert.not.ok(u.ok);
+  if (!u.ok) assert.match(u.message, /"@fortnightly" is not a known macro/);
 });
 
 test('cron: day-of-month and day-of-week both restricted match either, as cron does', () => {
