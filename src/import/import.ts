@@ -40,7 +40,7 @@ async function snapshot(from: string, token: string, log: (m: string) => void): 
       const [archive, parameters, variables] = await Promise.all([api.file(v.job.file_id), api.richParameters(v.id), api.variables(v.id)]);
       let files;
       try {
-        files = readTar(archive);
+        files = await readTar(archive);
       } catch (err) {
         throw new CoderGitError('CG_HTTP', `template ${t.name}: its files (GET /api/v2/files/${v.job.file_id}) are not a tar archive: ${(err as Error).message}`);
       }

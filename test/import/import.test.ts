@@ -2,6 +2,7 @@
 // writes validates, maps users, templates (files, parameters, schedules, variables) and workspaces
 // (parameters, state, autostart, ttl), and lists everything it could not carry over.
 import { test } from 'uvu';
+import { execFileSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -129,17 +130,45 @@ test('refusals: no token, a token Coder refuses, a folder that is not empty, not
   assert.match(r.stderr, /--from-coder "coder\.example\.com": expected the deployment's URL/);
 });
 
+async function rejects(p: Promise<unknown>, re: RegExp, what = ''): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.match((err as Error).message, re, what);
+    return;
+  }
+  assert.unreachable(`${what}: expected a refusal`);
+}
+
 test('tar reader: PAX long names, folders, a truncated archive refused', async () => {
-  const { execFileSync } = await import('node:child_process');
   const dir = tempDir();
   const long = `${'deep/'.repeat(30)}file.tf`;
   mkdirSync(path.dirname(path.join(dir, long)), { recursive: true });
   writeFileSync(path.join(dir, long), 'x = 1\n');
   const tar = execFileSync('tar', ['--format=pax', '-cf', '-', '-C', dir, '.']);
-  const t = readTar(tar);
+  const t = await readTar(tar);
   assert.equal(t.files.map((f) => [f.path, f.content.toString()]), [[long, 'x = 1\n']]);
   assert.ok(lstatSync(dir).isDirectory());
-  assert.throws(() => readTar(tar.subarray(0, 1024 + 600)), /cut short/);
+  await rejects(readTar(tar.subarray(0, 1024 + 600)), /cut short|unexpected end/i);
+});
+
+test('tar reader: non-ASCII names in PAX headers from GNU tar and Python, byte for byte; a bad checksum refused', async () => {
+  const dir = tempDir();
+  const names = ['méin.tf', 'scripts/überall-日本.sh'];
+  for (const n of names) {
+    mkdirSync(path.dirname(path.join(dir, n)), { recursive: true });
+    writeFileSync(path.join(dir, n), `# ${n}\n`);
+  }
+  const gnu = execFileSync('tar', ['--format=pax', '-cf', '-', '-C', dir, ...names]);
+  // Python's tarfile writes a PAX header for any non-ASCII name (as Go's archive/tar, which Coder uses, does)
+  const py = execFileSync('python3', ['-c', `import tarfile,sys,io\nb=io.BytesIO()\nwith tarfile.open(fileobj=b, mode='w', format=tarfile.PAX_FORMAT) as t:\n  [t.add(sys.argv[1]+'/'+n, arcname=n) for n in sys.argv[2:]]\nsys.stdout.buffer.write(b.getvalue())`, dir, ...names]);
+  for (const [who, tar] of [['GNU tar', gnu], ['Python', py]] as const) {
+    const t = await readTar(tar);
+    assert.equal(t.files.map((f) => [f.path, f.content.toString()]).sort(), names.map((n) => [n, `# ${n}\n`]).sort(), who);
+  }
+  const bad = Buffer.from(gnu);
+  bad[1024 + 10]! ^= 0x20; // a byte of the first file's ustar header (its name), after its PAX header and record
+  await rejects(readTar(bad), /checksum|invalid/i, 'a header that does not match its checksum');
 });
 
 test('cleanup', async () => {
