@@ -1,39 +1,86 @@
-// The runner's Prometheus endpoint (--metrics-listen HOST:PORT): GET /metrics in the text exposition
-// format. Figures are read from PostgreSQL at scrape time, so every runner of a deployment reports
-// the same totals; `coder_git_runner_leader` says which one reconciles.
+// The runner's Prometheus endpoint (--metrics-listen HOST:PORT): GET /metrics through prom-client,
+// with its process and Node figures. coder-git's own figures are read from PostgreSQL at scrape
+// time, so every runner of a deployment reports the same totals; `coder_git_runner_leader` says
+// which one reconciles.
 import { createServer, type Server } from 'node:http';
+import { Gauge, type Metric, type Registry } from 'prom-client';
 import type { Db } from '../src/db/connect.ts';
 import { sql } from '../src/db/sql.ts';
 import { jobs } from '../src/db/repos/jobs.ts';
+import { processRegistry } from '../src/server/prometheus.ts';
 
 interface Figures {
   syncs: Record<string, number>;
   builds: Record<string, number>;
   build_seconds_sum: string;
   build_seconds_count: string;
+  build_seconds_buckets: string[];
   last_applied_age: string | null;
   drifted: string;
   agent_lost: string;
 }
 
-export async function metricsText(db: Db, leader: boolean): Promise<string> {
-  const f = await db.one<Figures>(sql('syncs/metrics'));
-  const q = await jobs.depth(db);
-  const out: string[] = [];
-  const metric = (name: string, type: string, help: string, rows: [string, number][]) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows.map(([labels, v]) => `${name}${labels} ${v}`));
+/** Build run times, in seconds: a start is seconds to minutes, a cloud VM's first one up to an hour. */
+const BUILD_BUCKETS = [5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+const SYNC_STATUSES = ['invalid', 'applying', 'applied', 'failed', 'superseded'];
+const BUILD_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
+
+/** A registry whose coder-git figures are set from one read of PostgreSQL before each scrape's text. */
+function runnerRegistry(db: Db, leader: () => boolean): { registry: Registry; scrape: () => Promise<string> } {
+  const registry = processRegistry();
+  const registers = [registry];
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+  const syncs = gauge('coder_git_syncs', 'Commits seen, by sync status.', ['status']);
+  const builds = gauge('coder_git_builds', 'Workspace builds, by status.', ['status']);
+  const queue = gauge('coder_git_queue_jobs', 'Build jobs waiting and leased.', ['state']);
+  const drifted = gauge('coder_git_drifted_workspaces', 'Workspaces whose last drift check found changes.');
+  const lost = gauge('coder_git_agent_lost_workspaces', "Running workspaces whose agent has been gone for longer than the template's connection timeout.");
+  const age = gauge('coder_git_last_applied_age_seconds', 'Seconds since the newest applied commit finished.');
+  const isLeader = gauge('coder_git_runner_leader', '1 if this runner reconciles.');
+  let latest: Figures | undefined;
+  // A histogram whose counts PostgreSQL keeps (prom-client's Histogram only counts what this process observed).
+  const durations = {
+    name: 'coder_git_build_duration_seconds',
+    help: 'Run time of finished builds.',
+    type: 'histogram',
+    aggregator: 'sum',
+    get: async () => {
+      const f = latest!;
+      const name = 'coder_git_build_duration_seconds';
+      return {
+        name,
+        help: 'Run time of finished builds.',
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [
+          ...BUILD_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le }, value: Number(f.build_seconds_buckets[i] ?? 0) })),
+          { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: Number(f.build_seconds_count) },
+          { metricName: `${name}_sum`, labels: {}, value: Number(f.build_seconds_sum) },
+          { metricName: `${name}_count`, labels: {}, value: Number(f.build_seconds_count) },
+        ],
+      };
+    },
   };
-  const statuses = (all: string[], got: Record<string, number>) => all.map((s) => [`{status="${s}"}`, Number(got[s] ?? 0)] as [string, number]);
-  metric('coder_git_syncs', 'gauge', 'Commits seen, by sync status.', statuses(['invalid', 'applying', 'applied', 'failed', 'superseded'], f.syncs));
-  metric('coder_git_builds', 'gauge', 'Workspace builds, by status.', statuses(['pending', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'], f.builds));
-  metric('coder_git_build_duration_seconds_sum', 'counter', 'Total run time of finished builds.', [['', Number(f.build_seconds_sum)]]);
-  metric('coder_git_build_duration_seconds_count', 'counter', 'Finished builds with a run time.', [['', Number(f.build_seconds_count)]]);
-  metric('coder_git_queue_jobs', 'gauge', 'Build jobs waiting and leased.', [['{state="waiting"}', q.waiting], ['{state="leased"}', q.leased]]);
-  metric('coder_git_drifted_workspaces', 'gauge', 'Workspaces whose last drift check found changes.', [['', Number(f.drifted)]]);
-  metric('coder_git_agent_lost_workspaces', 'gauge', "Running workspaces whose agent has been gone for longer than the template's connection timeout.", [['', Number(f.agent_lost)]]);
-  if (f.last_applied_age !== null) metric('coder_git_last_applied_age_seconds', 'gauge', 'Seconds since the newest applied commit finished.', [['', Math.round(Number(f.last_applied_age))]]);
-  metric('coder_git_runner_leader', 'gauge', '1 if this runner reconciles.', [['', leader ? 1 : 0]]);
-  return `${out.join('\n')}\n`;
+  registry.registerMetric(durations as unknown as Metric);
+  const scrape = async () => {
+    const [f, q] = await Promise.all([db.one<Figures>(sql('syncs/metrics'), [BUILD_BUCKETS]), jobs.depth(db)]);
+    latest = f;
+    for (const s of SYNC_STATUSES) syncs.set({ status: s }, Number(f.syncs[s] ?? 0));
+    for (const s of BUILD_STATUSES) builds.set({ status: s }, Number(f.builds[s] ?? 0));
+    queue.set({ state: 'waiting' }, q.waiting);
+    queue.set({ state: 'leased' }, q.leased);
+    drifted.set(Number(f.drifted));
+    lost.set(Number(f.agent_lost));
+    // (no applied commit yet: no such figure, rather than a made-up age)
+    if (f.last_applied_age === null) registry.removeSingleMetric('coder_git_last_applied_age_seconds');
+    else {
+      age.set(Math.round(Number(f.last_applied_age)));
+      registry.registerMetric(age);
+    }
+    isLeader.set(leader() ? 1 : 0);
+    return registry.metrics();
+  };
+  return { registry, scrape };
 }
 
 /** Listens on host:port (port 0: any); resolves with the address it got. */
@@ -41,13 +88,14 @@ export function serveMetrics(db: Db, listen: string, isLeader: () => boolean): P
   const m = /^(.*):(\d+)$/.exec(listen);
   const host = m?.[1] || '127.0.0.1';
   const port = Number(m?.[2] ?? listen);
+  const { registry, scrape } = runnerRegistry(db, isLeader);
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404).end('not found; try /metrics\n');
       return;
     }
-    metricsText(db, isLeader()).then(
-      (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
+    scrape().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       () => res.writeHead(503).end('the database is not reachable\n'),
     );
   });

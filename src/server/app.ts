@@ -177,7 +177,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       return reply.code(503).send({ ok: false, error: 'the database is not reachable' });
     }
   });
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.text()));
+  app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.text()));
   // The config repo's JSON Schemas of this server's version, at a stable path (for editors that
   // prefer a URL to the copies `init` puts in .coder-git/schemas/, and for other tools).
   app.get('/schemas/:file', async (req, reply) => {

@@ -3,6 +3,7 @@
 // several runners (and a takeover when it dies), remote repos fetched on an interval, clean SIGTERM.
 
 import { test } from 'uvu';
+import { promtoolProblems } from '../helpers/promtool.ts';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -93,7 +94,11 @@ test('commits are applied as they land; an invalid one is recorded and nothing a
     assert.match(metrics, /^coder_git_queue_jobs\{state="waiting"\} 0$/m);
     assert.match(metrics, /^coder_git_last_applied_age_seconds \d+$/m);
     assert.match(metrics, /^coder_git_runner_leader 1$/m);
-    assert.match(metrics, /^# TYPE coder_git_build_duration_seconds_sum counter$/m);
+    assert.match(metrics, /^# TYPE coder_git_build_duration_seconds histogram$/m);
+    assert.match(metrics, /^coder_git_build_duration_seconds_bucket\{le="\+Inf"\} [1-9]/m);
+    assert.match(metrics, /^process_cpu_seconds_total \d/m, "the process's own figures");
+    assert.match(metrics, /^nodejs_heap_size_used_bytes \d/m, "and Node's");
+    assert.equal(promtoolProblems(metrics), [], 'promtool check metrics passes');
     assert.is((await fetch(metricsUrl.replace('/metrics', '/nope'))).status, 404);
     const s = await cli(['status', '--json', '--postgres-url', d.url]);
     const j = JSON.parse(s.stdout);

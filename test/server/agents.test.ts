@@ -2,6 +2,7 @@
 // lifecycle rules, capped startup logs, heartbeats and their absence — seen through a second server
 // replica on the same database (state lives in PostgreSQL, so every replica reports the same).
 import { test } from 'uvu';
+import { promtoolProblems } from '../helpers/promtool.ts';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
@@ -124,7 +125,12 @@ test('hello → welcome; lifecycle reported; wrong transitions and bad messages 
   assert.is(await c.closed, 4000);
   await until('disconnected on replica B', async () => (await agentViaB()).status === 'disconnected');
   const m = await (await fetch(`http://${urlA}/metrics`)).text();
-  assert.match(m, /coder_git_agents_connected 0/);
+  assert.match(m, /^coder_git_agents_connected 0$/m);
+  // (the log requests above went to replica B)
+  const mb = (await b.inject({ url: '/metrics' })).body;
+  assert.match(mb, /^coder_git_http_request_duration_seconds_bucket\{(?=[^}]*route="\/api\/v1\/workspaces\/:owner\/:name\/builds\/:number\/logs")(?=[^}]*le="\+Inf")[^}]*\} [1-9]/m, mb);
+  assert.match(m, /^process_resident_memory_bytes \d/m, "the process's own figures");
+  for (const text of [m, mb]) assert.equal(promtoolProblems(text), [], 'promtool check metrics passes');
 });
 
 test('a closed connection is disconnected at once; reconnecting is connected again', async () => {
