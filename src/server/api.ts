@@ -25,6 +25,7 @@ import { publish, REFRESH_CHANNEL } from '../db/channels.ts';
 import { requestStart } from '../apply/manual-builds.ts';
 import { CoderGitError, HTTP_STATUS } from '../errors.ts';
 import { asDatabaseError } from '../db/connect.ts';
+import { list, obj, ref, SCHEMAS, str } from './api-schemas.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -35,8 +36,13 @@ export interface ApiRoute {
   access: Access;
   /** changes something: header authentication only */
   mutates?: boolean;
+  /** the JSON body it accepts (checked by the handler, whose messages name the field) */
   body?: Record<string, unknown>;
-  /** the JSON Schema of a 200 answer: serialized with it (fast-json-stringify) and published in /api/docs */
+  /** query parameters: name → schema (with a description) */
+  query?: Record<string, Record<string, unknown>>;
+  /** the answers it gives besides the ones every route shares (401, 403, 503): status → description and JSON schema */
+  responses: Record<number, { description: string; schema?: Record<string, unknown>; type?: string }>;
+  /** the JSON Schema of a 200 answer to serialize it with (fast-json-stringify): for the hottest route */
   response?: Record<string, unknown>;
   handler: (req: FastifyRequest, reply: FastifyReply, ctx: Ctx) => Promise<unknown>;
 }
@@ -69,18 +75,20 @@ const limitOf = (req: FastifyRequest, max = 200) => {
   return n;
 };
 
+const NOT_FOUND = { description: 'no such thing, or not one the caller may see', schema: ref('Error') };
+const BAD_REQUEST = { description: 'a parameter or field is wrong: the message names it', schema: ref('Error') };
+const LIMIT = (max: number) => ({ type: 'integer', minimum: 1, maximum: max, default: 50, description: 'at most this many' });
+const TOKEN_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$', description: '1 to 64 letters, digits, spaces, . _ or -' };
+const LIFETIME = { type: 'string', enum: [...TOKEN_LIFETIMES], default: '30d' };
+
 export const API_ROUTES: ApiRoute[] = [
   {
     method: 'GET',
     url: '/api/v1/me',
     summary: 'The signed-in user',
     access: 'user',
-    response: {
-      type: 'object',
-      required: ['username', 'roles', 'via'],
-      additionalProperties: false,
-      properties: { username: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, via: { type: 'string', enum: ['session', 'token'], description: 'how the caller signed in' } },
-    },
+    responses: { 200: { description: 'the caller', schema: ref('Me') } },
+    response: SCHEMAS.Me,
     handler: async (req) => ({ username: req.actor!.username, roles: req.actor!.roles, via: req.actor!.kind }),
   },
   {
@@ -88,6 +96,7 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/workspaces',
     summary: "Workspaces: the caller's own, or every one for roles that read all",
     access: 'user',
+    responses: { 200: { description: 'the workspaces, by owner and name', schema: obj({ workspaces: list(ref('Workspace')) }) } },
     handler: async (req, _r, ctx) => {
       const me = req.actor!;
       const rows = await workspaces.listing(ctx.o.database.db, can(me, 'workspaces:read-all') ? null : me.username);
@@ -99,6 +108,7 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/workspaces/:owner/:name',
     summary: 'One workspace with its last build and agent',
     access: 'user',
+    responses: { 200: { description: 'the workspace', schema: ref('Workspace') }, 404: NOT_FOUND },
     handler: async (req, _r, ctx) => workspaceView(await visibleWorkspace(req, ctx)),
   },
   {
@@ -107,6 +117,12 @@ export const API_ROUTES: ApiRoute[] = [
     summary: "Start a stopped workspace now (start on connect: what `coder-git ssh` does first); the workspace's owner, or an owner. 202 with the start build's number; 200 when it is already running or starting",
     access: 'user',
     mutates: true,
+    responses: {
+      200: { description: 'already running or starting', schema: ref('StartRequest') },
+      202: { description: 'a start build was queued', schema: ref('StartRequest') },
+      404: NOT_FOUND,
+      409: { description: 'it cannot start now (for example: it is being deleted)', schema: ref('Error') },
+    },
     handler: async (req, reply, ctx) => {
       const { owner, name } = params(req);
       const me = req.actor!;
@@ -121,6 +137,8 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/workspaces/:owner/:name/builds/:number/logs',
     summary: "A build's Terraform log (number: a build number or latest)",
     access: 'user',
+    query: { after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'only lines after this line id (0: from the start)' } },
+    responses: { 200: { description: 'the build, up to 1000 of its log lines, and its agent\'s startup log', schema: ref('BuildLogs') }, 400: BAD_REQUEST, 404: NOT_FOUND },
     handler: async (req, _r, ctx) => {
       await visibleWorkspace(req, ctx);
       const { owner, name, number } = params(req);
@@ -139,6 +157,12 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/workspaces/:owner/:name/watch',
     summary: 'Server-sent events: the workspace now, then again whenever its agent changes (on any replica); for=<seconds> ends the stream',
     access: 'user',
+    query: { for: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'end the stream after this many seconds' } },
+    responses: {
+      200: { description: 'a text/event-stream: `event: workspace` with a Workspace as data, again on each change; `event: closed` with {reason} when the key that opened it ends', type: 'text/event-stream' },
+      400: BAD_REQUEST,
+      404: NOT_FOUND,
+    },
     handler: async (req, reply, ctx) => {
       const row = await visibleWorkspace(req, ctx);
       const forS = (req.query as { for?: string }).for;
@@ -185,6 +209,7 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/users',
     summary: 'Users as applied from git (no password hashes)',
     access: 'users:read',
+    responses: { 200: { description: 'every user', schema: obj({ users: list(ref('User')) }) } },
     handler: async (_req, _r, ctx) => ({ users: await users.list(ctx.o.database.db) }),
   },
   {
@@ -192,6 +217,8 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/syncs',
     summary: 'The latest syncs (commits seen by the runner or applied by CI)',
     access: 'syncs:read',
+    query: { limit: LIMIT(200) },
+    responses: { 200: { description: 'the latest syncs, newest first, and the workspaces whose latest build failed', schema: obj({ syncs: list(ref('Sync')), failed_builds: list(ref('FailedBuild')) }) }, 400: BAD_REQUEST },
     handler: async (req, _r, ctx) => ({ syncs: await syncs.recent(ctx.o.database.db, limitOf(req)), failed_builds: await builds.failedLatest(ctx.o.database.db) }),
   },
   {
@@ -199,6 +226,8 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/audit',
     summary: 'The audit log, newest first (before: an entry id, for paging)',
     access: 'audit:read',
+    query: { limit: LIMIT(1000), before: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'only entries older than this entry id' } },
+    responses: { 200: { description: 'audit entries, newest first', schema: obj({ entries: list(ref('AuditEntry')) }) }, 400: BAD_REQUEST },
     handler: async (req, _r, ctx) => {
       const before = (req.query as { before?: string }).before ?? null;
       if (before !== null && !/^\d{1,18}$/.test(before)) throw new ApiError(400, 'bad_request', 'before: expected an audit entry id');
@@ -210,6 +239,7 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/tokens',
     summary: "The caller's API tokens (never their secrets)",
     access: 'user',
+    responses: { 200: { description: "the caller's tokens", schema: obj({ tokens: list(ref('Token')) }) } },
     handler: async (req, _r, ctx) => ({ tokens: await apiKeys.list(ctx.o.database.db, req.actor!.user_id, 'token') }),
   },
   {
@@ -218,7 +248,8 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Create an API token; its secret is in this answer only',
     access: 'user',
     mutates: true,
-    body: { name: 'string (1-64: letters, digits, space . _ -)', lifetime: TOKEN_LIFETIMES.join(' | ') },
+    body: obj({ name: TOKEN_NAME, lifetime: LIFETIME }, { required: ['name'] }),
+    responses: { 201: { description: 'the new token, with its secret', schema: ref('NewToken') }, 400: BAD_REQUEST },
     handler: async (req, reply, ctx) => {
       const b = (req.body ?? {}) as { name?: unknown; lifetime?: unknown };
       if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(b.name)) throw new ApiError(400, 'bad_request', 'name: 1 to 64 letters, digits, spaces, . _ or -, starting with a letter or digit');
@@ -237,6 +268,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: "Revoke one of the caller's tokens",
     access: 'user',
     mutates: true,
+    responses: { 204: { description: 'revoked' }, 404: NOT_FOUND },
     handler: async (req, reply, ctx) => {
       const { id } = params(req);
       const me = req.actor!;
@@ -250,7 +282,13 @@ export const API_ROUTES: ApiRoute[] = [
     url: '/api/v1/login',
     summary: 'Sign in with a password and get an API token (what `coder-git login` does)',
     access: 'anonymous',
-    body: { username: 'string', password: 'string', token_name: 'string (optional)', lifetime: `${TOKEN_LIFETIMES.join(' | ')} (optional, 30d)` },
+    body: obj({ username: { type: 'string', description: 'the username or the email' }, password: str, token_name: { ...TOKEN_NAME, description: 'the new token\'s name (default cli)' }, lifetime: LIFETIME }, { required: ['username', 'password'] }),
+    responses: {
+      201: { description: 'signed in: a new token, with its secret', schema: ref('LoginToken') },
+      400: BAD_REQUEST,
+      401: { description: 'wrong username or password (the same answer for both), or password sign-in is off', schema: ref('Error') },
+      429: { description: 'too many failed attempts for this user or address; try again later', schema: ref('Error') },
+    },
     handler: async (req, reply, ctx) => {
       const b = (req.body ?? {}) as { username?: unknown; password?: unknown; token_name?: unknown; lifetime?: unknown };
       if (typeof b.username !== 'string' || typeof b.password !== 'string') throw new ApiError(400, 'bad_request', 'username and password: strings');
@@ -272,6 +310,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Revoke the token (or session) this request is made with',
     access: 'user',
     mutates: true,
+    responses: { 204: { description: 'signed out' } },
     handler: async (req, reply, ctx) => {
       const me = req.actor!;
       await revokeKey(ctx.o.database.db, ctx.authCache, me.user_id, me.id);
@@ -285,6 +324,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Ask the runners to fetch the config repo now',
     access: 'runner:refresh',
     mutates: true,
+    responses: { 202: { description: 'asked', schema: obj({ ok: { type: 'boolean', const: true } }) } },
     handler: async (req, reply, ctx) => {
       await publish(ctx.o.database.db, REFRESH_CHANNEL, { by: req.actor!.username });
       return reply.code(202).send({ ok: true });
@@ -339,38 +379,136 @@ export async function apiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
       },
     });
   }
-  app.get('/api/docs', async (_req, reply) => reply.send(openApi()));
+  app.get('/api/docs', async (_req, reply) => reply.send(openApi((await ctx.deployment())?.access_url)));
 }
 
-/** The OpenAPI 3.1 document, from API_ROUTES (+ the agent and webhook endpoints). */
-export function openApi(): Record<string, unknown> {
+interface DocRoute {
+  method: string;
+  url: string;
+  summary: string;
+  access: string;
+  mutates?: boolean;
+  body?: Record<string, unknown>;
+  bodyTypes?: string[];
+  query?: Record<string, Record<string, unknown>>;
+  responses: ApiRoute['responses'];
+}
+
+const WEBSOCKET = { 101: { description: 'Switching Protocols: the WebSocket is open' } };
+/** The endpoints outside the route table (WebSockets, the webhook), for the document. */
+const OTHER_ROUTES: DocRoute[] = [
+  { method: 'GET', url: '/api/v1/agents/connect', summary: 'Workspace agents: a WebSocket, authenticated by the agent token (Coder-Agent-Token header); protocol in the README', access: 'agent', responses: WEBSOCKET },
+  { method: 'GET', url: '/api/v1/workspaces/:owner/:name/tcp/:port', summary: "A WebSocket carrying one TCP connection to a port inside the workspace, through its agent (the workspace's owner, or an owner)", access: 'workspace-owner', responses: { ...WEBSOCKET, 404: NOT_FOUND } },
+  { method: 'GET', url: '/api/v1/workspaces/:owner/:name/ssh', summary: "A WebSocket carrying an SSH connection to the workspace's agent (what `coder-git ssh --stdio` uses; the workspace's owner, or an owner)", access: 'workspace-owner', responses: { ...WEBSOCKET, 404: NOT_FOUND } },
+  {
+    method: 'GET',
+    url: '/api/v1/workspaces/:owner/:name/pty',
+    summary: "A WebSocket to a terminal in the workspace (binary frames are terminal bytes, text frames {type:'resize',cols,rows}); the same reconnect id reattaches to the same shell for 5 minutes. The web terminal page uses it with its session cookie (same origin only)",
+    access: 'workspace-owner',
+    query: { reconnect: { type: 'string', description: 'an id of the caller\'s choosing: the same one reattaches to the same shell' }, cols: { type: 'integer', minimum: 1 }, rows: { type: 'integer', minimum: 1 } },
+    responses: { ...WEBSOCKET, 404: NOT_FOUND },
+  },
+  { method: 'GET', url: '/api/v1/agents/relay', summary: "The agent's side of a relayed stream (agent token; session from the agent's control socket)", access: 'agent', query: { session: { type: 'string', description: 'the stream the agent was asked to open' } }, responses: WEBSOCKET },
+  {
+    method: 'POST',
+    url: '/api/v1/webhooks/git',
+    summary: 'GitHub and GitLab push webhooks (X-Hub-Signature-256 HMAC, or X-Gitlab-Token): the runners fetch at once',
+    access: 'webhook',
+    body: { type: 'object', description: "the forge's push (or ping) event; GitHub may send it as a form with a payload field" },
+    bodyTypes: ['application/json', 'application/x-www-form-urlencoded'],
+    responses: {
+      200: { description: 'a ping, or a delivery already seen (duplicate: true): nothing fetched', schema: { type: 'object', required: ['ok'], additionalProperties: false, properties: { ok: { type: 'boolean' }, pong: { type: 'boolean' }, duplicate: { type: 'boolean' } } } },
+      202: { description: 'the runners were asked to fetch', schema: obj({ ok: { type: 'boolean' }, ref: { type: ['string', 'null'] } }) },
+      400: BAD_REQUEST,
+      401: { description: 'the signature or token does not match the webhook secret', schema: ref('Error') },
+      404: { description: 'the webhook is off (no CODER_GIT_WEBHOOK_SECRET)', schema: ref('Error') },
+      415: { description: 'not application/json or a GitHub form', schema: ref('Error') },
+    },
+  },
+];
+
+const TAGS: Record<string, string> = {
+  auth: 'Signing in and out, and who the caller is',
+  workspaces: 'Workspaces, their builds and logs, and the ways into them',
+  users: 'Users as applied from git',
+  syncs: 'Commits the runners and CI saw, and what became of them',
+  audit: 'The audit log',
+  tokens: "The caller's API tokens",
+  runner: 'Asking the runners to act now',
+  agents: "The workspace agent's endpoints",
+  webhooks: 'Push notifications from the forge',
+};
+
+function tagOf(url: string): string {
+  const seg = url.split('/')[3]!;
+  return seg === 'me' || seg === 'login' || seg === 'logout' ? 'auth' : seg;
+}
+
+/** A stable operationId from the route: GET /api/v1/workspaces/:owner/:name/start → postWorkspacesByOwnerByNameStart. */
+function operationId(method: string, url: string): string {
+  const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+  const words = url
+    .split('/')
+    .slice(3)
+    .map((seg) => (seg.startsWith(':') ? `By${cap(seg.slice(1))}` : seg.split('-').map(cap).join('')));
+  return method.toLowerCase() + words.join('');
+}
+
+/** The OpenAPI 3.1 document, from API_ROUTES and OTHER_ROUTES; servers: the deployment's access URL. */
+export function openApi(accessUrl = 'http://127.0.0.1:3000'): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const security = (a: Access) => (a === 'anonymous' ? [] : [{ token: [] }, { session: [] }]);
-  const all = [
-    ...API_ROUTES.map((r) => ({ method: r.method, url: r.url, summary: r.summary, access: r.access as string, body: r.body, response: r.response })),
-    { method: 'GET', url: '/api/v1/agents/connect', summary: 'Workspace agents: a WebSocket, authenticated by the agent token (Coder-Agent-Token header); protocol in the README', access: 'agent', body: undefined },
-    { method: 'GET', url: '/api/v1/workspaces/:owner/:name/tcp/:port', summary: "A WebSocket carrying one TCP connection to a port inside the workspace, through its agent (the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
-    { method: 'GET', url: '/api/v1/workspaces/:owner/:name/ssh', summary: "A WebSocket carrying an SSH connection to the workspace's agent (what `coder-git ssh --stdio` uses; the workspace's owner, or an owner)", access: 'workspace-owner', body: undefined },
-    { method: 'GET', url: '/api/v1/workspaces/:owner/:name/pty', summary: "A WebSocket to a terminal in the workspace (?reconnect=<id>&cols=&rows=; binary frames are terminal bytes, text frames {type:'resize',cols,rows}); the same id reattaches to the same shell for 5 minutes. The web terminal page uses it with its session cookie (same origin only)", access: 'workspace-owner', body: undefined },
-    { method: 'GET', url: '/api/v1/agents/relay', summary: "The agent's side of a relayed stream (agent token; session from the agent's control socket)", access: 'agent', body: undefined },
-    { method: 'POST', url: '/api/v1/webhooks/git', summary: 'GitHub and GitLab push webhooks (X-Hub-Signature-256 HMAC, or X-Gitlab-Token): the runners fetch at once', access: 'webhook', body: undefined },
-  ];
-  for (const r of all) {
+  const err = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+  const security = (a: string) =>
+    a === 'anonymous' ? [] : a === 'agent' ? [{ agentToken: [] }] : a === 'webhook' ? [{ githubSignature: [] }, { gitlabToken: [] }] : [{ token: [] }, { session: [] }];
+  for (const r of [...API_ROUTES, ...OTHER_ROUTES] as DocRoute[]) {
     const path = r.url.replace(/:(\w+)/g, '{$1}');
+    const responses: Record<string, unknown> = {};
+    for (const [status, x] of Object.entries(r.responses)) {
+      responses[status] = { description: x.description, ...(x.schema ? { content: { 'application/json': { schema: x.schema } } } : x.type ? { content: { [x.type]: { schema: { type: 'string' } } } } : {}) };
+    }
+    if (r.access !== 'anonymous' && r.access !== 'webhook') responses[401] ??= err(r.access === 'agent' ? 'no valid agent token' : 'not signed in (no valid token or session)');
+    if ((r.access !== 'anonymous' && r.access !== 'user' && r.access !== 'agent' && r.access !== 'webhook') || r.mutates) {
+      responses[403] ??= err(r.mutates ? 'not allowed: a role is missing, or a change was made with the browser session instead of a token header' : 'not allowed: the caller lacks the role');
+    }
+    responses[503] = { ...err('the server cannot reach its database right now; try again in a few seconds'), headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } } };
     paths[path] ??= {};
     paths[path]![r.method.toLowerCase()] = {
+      operationId: operationId(r.method, r.url),
       summary: r.summary,
+      tags: [tagOf(r.url)],
       'x-coder-git-access': r.access,
-      security: r.access === 'agent' || r.access === 'webhook' ? [] : security(r.access as Access),
-      parameters: [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
-      ...(r.body ? { requestBody: { content: { 'application/json': { schema: { type: 'object', description: JSON.stringify(r.body) } } } } } : {}),
-      responses: { 200: { description: 'OK', ...('response' in r && r.response ? { content: { 'application/json': { schema: r.response } } } : {}) }, 401: { description: 'not signed in' }, 403: { description: 'not allowed' }, 404: { description: 'not found' } },
+      security: security(r.access),
+      parameters: [
+        ...[...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+        ...Object.entries(r.query ?? {}).map(([name, schema]) => {
+          const { description, ...rest } = schema as { description?: string };
+          return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+        }),
+      ],
+      ...(r.body ? { requestBody: { required: true, content: Object.fromEntries((r.bodyTypes ?? ['application/json']).map((t) => [t, { schema: r.body }])) } } : {}),
+      responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'coder-git', version: VERSION },
-    components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'coder_git_session' } } },
+    info: {
+      title: 'coder-git',
+      version: VERSION,
+      description: 'The API of a coder-git server: what git applied (workspaces, users, syncs, the audit log), API tokens, and the ways into workspaces. Nothing here changes the deployment: git does.',
+      license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
+    },
+    servers: [{ url: accessUrl.replace(/\/+$/, ''), description: "the deployment's access URL" }],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+    components: {
+      securitySchemes: {
+        token: { type: 'http', scheme: 'bearer', description: 'an API token (coder-git login, or POST /api/v1/tokens)' },
+        session: { type: 'apiKey', in: 'cookie', name: 'coder_git_session', description: 'the browser session (reads only)' },
+        agentToken: { type: 'apiKey', in: 'header', name: 'Coder-Agent-Token', description: "the agent token of the workspace's build" },
+        githubSignature: { type: 'apiKey', in: 'header', name: 'X-Hub-Signature-256', description: "GitHub's HMAC-SHA256 of the body with the webhook secret" },
+        gitlabToken: { type: 'apiKey', in: 'header', name: 'X-Gitlab-Token', description: 'the webhook secret, as GitLab sends it' },
+      },
+      schemas: SCHEMAS,
+    },
     paths,
   };
 }
