@@ -64,6 +64,8 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
     return { status: b.status, build: b, error: (await builds.get(db, b.id))?.error ?? null };
   }
   await builds.setStatus(db, b.id, 'running', { runner_id: env.runnerId });
+  // (for the pages: the workspace's page shows the build running at once; runners ignore this one)
+  await publish(db, BUILD_CHANNEL, { build_id: b.id, workspace_id: b.workspace_id, status: 'running' }).catch(() => undefined);
 
   const pending: { stream: LogStream; line: string }[] = [];
   // One flush at a time, so lines reach the database in the order Terraform printed them.
@@ -196,6 +198,6 @@ export async function runBuild(env: BuildEnv, job: ClaimedJob): Promise<BuildOut
     return { status: 'interrupted', build: b, error: (await builds.get(db, b.id))?.error ?? null };
   }
   if (!lostLease) await jobs.finish(db, job.id, env.runnerId);
-  await publish(db, BUILD_CHANNEL, { build_id: b.id, status }).catch(() => undefined);
+  await publish(db, BUILD_CHANNEL, { build_id: b.id, workspace_id: b.workspace_id, status }).catch(() => undefined);
   return { status, build: b, error: row.error };
 }

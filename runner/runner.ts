@@ -233,8 +233,8 @@ export class Runner {
    */
   private listenForBuilds(): void {
     // a build ended, maybe in the process of a runner that is gone: its sync may be complete now
-    this.buildListener = listen(this.o.database, BUILD_CHANNEL, () => {
-      if (this.leader) this.kick();
+    this.buildListener = listen(this.o.database, BUILD_CHANNEL, (payload) => {
+      if (this.leader && !payload.includes('"status":"running"')) this.kick();
     });
   }
 

@@ -143,7 +143,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
         errors: [],
         plan_summary: plan.summary,
       }));
-    await syncs.setStatus(t, syncId, 'applying', { plan_summary: plan.summary });
+    await syncs.setStatus(t, syncId, 'applying', { plan_summary: plan.summary, plan });
 
     if (plan.deployment.action !== 'noop') await deploymentRepo.save(t, desired.deployment, o.commit.sha);
     // key → action, per kind: 10,000 users must not mean 10,000 scans of the plan.

@@ -7,6 +7,8 @@ export type Scalar = string | number | boolean;
 
 export interface Deployment {
   access_url: string;
+  /** the config repo's web page, for links to commits */
+  repository_url?: string;
   auth: {
     password: { enabled: boolean };
     oidc?: {

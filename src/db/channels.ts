@@ -23,7 +23,8 @@ export const AUTH_CHANNEL = 'coder_git_auth';
 export const AGENT_CHANNEL = 'coder_git_agents';
 
 /**
- * A build ended (payload {build_id, status}): the leader reconciles now, also when the build's own
- * process outlived the runner that started it (runner/build-process.ts).
+ * A build started running or ended (payload {build_id, workspace_id, status}): on an end the leader
+ * reconciles now, also when the build's own process outlived the runner that started it
+ * (runner/build-process.ts); servers pass both on to the workspace's watchers (its page).
  */
 export const BUILD_CHANNEL = 'coder_git_builds';

@@ -30,6 +30,17 @@ export const raw = (s: string): Html => ({ [SAFE]: true, s });
 /** Pages' Content-Security-Policy: nothing inline, nothing from elsewhere. */
 export const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
+/**
+ * A table that stacks on a narrow screen: each cell carries its column's name (data-label), which the
+ * stylesheet shows beside the value when the columns no longer fit (a phone).
+ */
+export function dataTable(columns: string[], rows: unknown[][], empty = 'None.'): Html {
+  if (!rows.length) return html`<p class="muted">${empty}</p>`;
+  return html`<table class="stack"><thead><tr>${columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead><tbody>
+${rows.map((r) => html`<tr>${r.map((cell, i) => html`<td data-label="${columns[i]}">${cell}</td>`)}</tr>
+`)}</tbody></table>`;
+}
+
 export interface PageUser {
   username: string;
   roles: string[];
@@ -92,4 +103,21 @@ form.inline { display: inline; }
 .ok { color: var(--good); }
 .muted { color: var(--muted); }
 code.secret { display: block; padding: .6rem; border: 1px dashed var(--line); word-break: break-all; }
+pre.log { overflow-x: auto; padding: .6rem; border: 1px solid var(--line); border-radius: 6px; max-height: 60vh; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.25rem; margin: .5rem 0 1.5rem; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+ul.errors { padding-left: 1.2rem; } ul.errors code { overflow-wrap: anywhere; }
+h1 { overflow-wrap: anywhere; }
+@media (max-width: 40rem) {
+  header { flex-wrap: wrap; gap: .5rem 1rem; padding: .6rem 1rem; }
+  header nav { margin-left: 0; flex-wrap: wrap; }
+  main { padding: 0 1rem; }
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; }
+  table.stack tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  table.stack td { border: 0; padding: .1rem 0 .1rem 7rem; position: relative; overflow-wrap: anywhere; }
+  table.stack td::before { content: attr(data-label); color: var(--muted); position: absolute; left: 0; width: 6.5rem; }
+  dl.facts { grid-template-columns: 1fr; gap: 0; } dl.facts dd { margin-bottom: .4rem; }
+}
 `;

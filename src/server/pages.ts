@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
 import { safeNext } from './redirect.ts';
-import { html, page, STYLE, type Html } from './html.ts';
+import { dataTable, html, page, STYLE, type Html } from './html.ts';
+import { agentText, when, workspaceHref } from './workspace-pages.ts';
 import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, reachesWorkspace, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -16,7 +17,6 @@ import { audit } from '../db/repos/audit.ts';
 import { workspaceView, type WorkspaceView } from '../workspace-view.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
 
-const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + 'Z' : '');
 
 export async function pageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
@@ -94,17 +94,24 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
     const others = rows.filter((w) => w.owner !== me.username);
     // Terminals: your own workspaces; owners may open anyone's (the socket checks the same rule).
     const reach = (w: WorkspaceView) => reachesWorkspace(me.roles, me.username, w.owner);
-    let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false, reach)}`;
-    if (all) body = html`${body}<h2>Every workspace</h2>${workspaceTable(others, true, reach)}`;
+    let body = html`<h1>My workspaces</h1>${workspaceTable(mine, false, reach, 'None.')}`;
+    if (all) body = html`${body}<h2>Everyone else's workspaces</h2>${workspaceTable(others, true, reach, 'No one else has a workspace.')}`;
     if (can(me, 'syncs:read')) {
       const [recent, failed] = [await syncs.recent(db, 10), await builds.failedLatest(db)];
       body = html`${body}
 <h2>Latest syncs</h2>
-<table><thead><tr><th scope="col">#</th><th scope="col">Status</th><th scope="col">Commit</th><th scope="col">Message</th><th scope="col">Author</th><th scope="col">When</th></tr></thead><tbody>
-${recent.map((s) => html`<tr><td>${s.id}</td><td class="${s.status === 'applied' ? 'ok' : s.status === 'failed' || s.status === 'invalid' ? 'error' : ''}">${s.status}</td><td><code>${s.commit_sha.slice(0, 12)}</code></td><td>${s.message ?? ''}</td><td>${s.author ?? ''}</td><td>${when(s.created_at)}</td></tr>`)}
-</tbody></table>
+${dataTable(
+  ['#', 'Status', 'Commit', 'Message', 'Author', 'When'],
+  recent.map((s) => [html`<a href="/syncs/${s.id}">#${s.id}</a>`, html`<span class="${s.status === 'applied' ? 'ok' : s.status === 'failed' || s.status === 'invalid' ? 'error' : ''}">${s.status}</span>`, html`<code>${s.commit_sha.slice(0, 12)}</code>`, s.message ?? '', s.author ?? '', when(s.created_at)]),
+)}
 <h2>Failed builds</h2>
-${failed.length ? html`<table><thead><tr><th scope="col">Workspace</th><th scope="col">Build</th><th scope="col">Error</th><th scope="col">When</th></tr></thead><tbody>${failed.map((f) => html`<tr><td>${f.workspace}</td><td>#${f.build_number} ${f.transition} <span class="error">${f.status}</span></td><td>${f.error ?? ''}</td><td>${when(f.finished_at)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}`;
+${dataTable(
+  ['Workspace', 'Build', 'Error', 'When'],
+  failed.map((f) => {
+    const [owner, name] = f.workspace.split('/') as [string, string];
+    return [html`<a href="${workspaceHref(owner, name)}">${f.workspace}</a>`, html`<a href="${workspaceHref(owner, name)}/builds/${f.build_number}">#${f.build_number} ${f.transition}</a> <span class="error">${f.status}</span>`, f.error ?? '', when(f.finished_at)];
+  }),
+)}`;
     }
     return render(req, reply, 'Workspaces', body);
   });
@@ -123,9 +130,11 @@ ${flash ?? ''}
   <button type="submit" class="primary">Create token</button>
 </form>
 <h2>Your tokens</h2>
-${list.length ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="muted">Revoke</span></th></tr></thead><tbody>
-${list.map((k) => html`<tr><td>${k.name}</td><td>${when(k.created_at)}</td><td>${when(k.expires_at)}</td><td>${when(k.last_used_at) || 'never'}</td><td><form method="post" action="/tokens/${k.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="Revoke ${k.name}">Revoke</button></form></td></tr>`)}
-</tbody></table>` : html`<p class="muted">None yet.</p>`}`;
+${dataTable(
+  ['Name', 'Created', 'Expires', 'Last used', 'Revoke'],
+  list.map((k) => [k.name, when(k.created_at), when(k.expires_at), when(k.last_used_at) || 'never', html`<form method="post" action="/tokens/${k.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="Revoke ${k.name}">Revoke</button></form>`]),
+  'None yet.',
+)}`;
     return reply.code(code).type('text/html; charset=utf-8').send(page('API tokens', body, { user: me, csrf }));
   };
 
@@ -197,15 +206,25 @@ export function cliCallback(v: unknown): string | undefined {
 }
 
 
-function workspaceTable(ws: WorkspaceView[], showOwner: boolean, reach: (w: WorkspaceView) => boolean): Html {
-  if (!ws.length) return html`<p class="muted">None.</p>`;
-  return html`<table><thead><tr>${showOwner ? html`<th scope="col">Owner</th>` : ''}<th scope="col">Workspace</th><th scope="col">Template</th><th scope="col">State</th><th scope="col">Last build</th><th scope="col">Agent</th></tr></thead><tbody>
-${ws.map((w) => {
-  const b = w.last_build;
-  const state = w.scheduled_state ? html`${w.scheduled_state} <span class="muted">(schedule)</span>` : w.desired_state;
-  return html`<tr>${showOwner ? html`<td>${w.owner}</td>` : ''}<td>${w.name}</td><td>${w.template}</td><td>${state}${w.drifted_since ? html` <span class="error">drifted</span>` : ''}</td>
-<td>${b ? html`#${b.number} ${b.transition} <span class="${b.status === 'succeeded' ? 'ok' : b.status === 'failed' ? 'error' : ''}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}` : html`<span class="muted">never built</span>`}</td>
-<td>${w.agent ? html`<span class="${w.agent.status === 'connected' ? 'ok' : w.agent.status === 'timeout' ? 'error' : ''}">${w.agent.status}</span> <span class="muted">${w.agent.lifecycle}</span>` : html`<span class="muted">none</span>`}${w.agent?.status === 'connected' && reach(w) ? html` <a href="/workspaces/${w.owner}/${w.name}/terminal" aria-label="Open a terminal in ${w.owner}/${w.name}">Terminal</a>` : ''}</td></tr>`;
-})}
-</tbody></table>`;
+function workspaceTable(ws: WorkspaceView[], showOwner: boolean, reach: (w: WorkspaceView) => boolean, empty: string): Html {
+  const columns = [...(showOwner ? ['Owner'] : []), 'Workspace', 'Template', 'State', 'Last build', 'Agent'];
+  return dataTable(
+    columns,
+    ws.map((w) => {
+      const b = w.last_build;
+      const state = w.scheduled_state ? html`${w.scheduled_state} <span class="muted">(schedule)</span>` : w.desired_state;
+      const href = workspaceHref(w.owner, w.name);
+      return [
+        ...(showOwner ? [w.owner] : []),
+        html`<a href="${href}" aria-label="${w.owner}/${w.name}">${w.name}</a>`,
+        w.template,
+        html`${state}${w.drifted_since ? html` <span class="error">drifted</span>` : ''}`,
+        b
+          ? html`<a href="${href}/builds/${b.number}">#${b.number} ${b.transition}</a> <span class="${b.status === 'succeeded' ? 'ok' : b.status === 'failed' ? 'error' : ''}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}`
+          : html`<span class="muted">never built</span>`,
+        html`${agentText(w)}${w.agent?.status === 'connected' && reach(w) ? html` <a href="${href}/terminal" aria-label="Open a terminal in ${w.owner}/${w.name}">Terminal</a>` : ''}`,
+      ];
+    }),
+    empty,
+  );
 }

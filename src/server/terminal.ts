@@ -23,6 +23,8 @@ const FILES: Record<string, () => [string, string]> = {
   '/static/xterm/xterm.css': () => ['text/css', path.join(xtermDir(), 'css', 'xterm.css')],
   '/static/xterm/addon-fit.mjs': () => ['text/javascript', path.join(fitDir(), 'lib', 'addon-fit.mjs')],
   '/static/terminal.js': () => ['text/javascript', pkgPath('src', 'server', 'static', 'terminal.js')],
+  // (the dashboard pages' live updates: workspace-pages.ts)
+  '/static/live.js': () => ['text/javascript', pkgPath('src', 'server', 'static', 'live.js')],
 };
 
 // xterm.js renders with <style> elements it writes itself: this page allows inline styles (never

@@ -91,8 +91,8 @@ test('an owner also sees every workspace, the latest syncs and failed builds', a
   await p.getByLabel('Password').fill(PASSWORDS.alice);
   await p.getByRole('button', { name: 'Sign in' }).click();
   await p.waitForURL(`${base}/workspaces`);
-  assert.ok(await p.getByRole('heading', { name: 'Every workspace' }).isVisible());
-  assert.match((await p.locator('h2:has-text("Every workspace") + table').textContent()) ?? '', /bob[\s\S]*box[\s\S]*carol[\s\S]*lab/);
+  assert.ok(await p.getByRole('heading', { name: "Everyone else's workspaces" }).isVisible());
+  assert.match((await p.locator('h2:has-text("Everyone else") + table').textContent()) ?? '', /bob[\s\S]*box[\s\S]*carol[\s\S]*lab/);
   assert.ok(await p.getByRole('heading', { name: 'Latest syncs' }).isVisible());
   assert.match((await p.locator('h2:has-text("Latest syncs") + table').textContent()) ?? '', /applying/);
   await ctx.close();

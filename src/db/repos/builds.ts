@@ -71,6 +71,12 @@ export const builds = {
   context: (q: Q, id: string) => q.oneOrNone<BuildContext>(sql('workspace_builds/context'), { id }),
   /** A pending build, numbered after the workspace's last, made its latest build, with its job queued. */
   create: (q: Q, b: BuildInput) => q.one<BuildRow>(sql('workspace_builds/create'), b),
+  /** Workspace owner/name's builds, newest first, with the commit that asked for each. */
+  ofWorkspace: (q: Q, owner: string, name: string, limit = 50) =>
+    q.any<{ build_number: number; transition: Transition; status: BuildStatus; reason: BuildReason; error: string | null; created_at: Date; started_at: Date | null; finished_at: Date | null; sync_id: string | null; commit_sha: string | null; commit_message: string | null }>(sql('workspace_builds/of-workspace'), { owner, name, limit }),
+  /** The builds a sync asked for. */
+  ofSync: (q: Q, syncId: string) =>
+    q.any<{ owner: string; workspace: string; deleted: boolean; build_number: number; transition: Transition; status: BuildStatus; reason: BuildReason; error: string | null; created_at: Date; finished_at: Date | null }>(sql('workspace_builds/of-sync'), { sync_id: syncId }),
   failedLatest: (q: Q) =>
     q.any<{ workspace: string; build_number: number; transition: Transition; status: BuildStatus; error: string | null; finished_at: Date | null }>(sql('workspace_builds/failed')),
   /** Build `number` (null: the latest) of workspace owner/name, with its newest agent's id. */

@@ -23,8 +23,10 @@ export interface SyncRow extends SyncInput {
 
 export const syncs = {
   insert: async (q: Q, s: SyncInput) => (await q.one<{ id: string }>(sql('syncs/insert'), s)).id,
-  setStatus: (q: Q, id: string, status: SyncStatus, extra: { errors?: unknown[]; plan_summary?: unknown } = {}) =>
-    q.none(sql('syncs/set-status'), { id, status, errors: extra.errors ?? null, plan_summary: extra.plan_summary ?? null }),
+  setStatus: (q: Q, id: string, status: SyncStatus, extra: { errors?: unknown[]; plan_summary?: unknown; plan?: unknown } = {}) =>
+    q.none(sql('syncs/set-status'), { id, status, errors: extra.errors ?? null, plan_summary: extra.plan_summary ?? null, plan: extra.plan ?? null }),
+  /** One sync, with the whole plan it applied (null before this was kept, and for invalid commits). */
+  get: (q: Q, id: string) => q.oneOrNone<SyncRow & { plan: unknown }>(sql('syncs/get'), { id }),
   recent: (q: Q, limit = 20) => q.any<SyncRow>(sql('syncs/recent'), { limit }),
   lastApplied: (q: Q) => q.oneOrNone<SyncRow>(sql('syncs/last-applied')),
   /** The newest sync applied or still applying: what the deployment is at, or is becoming. */
