@@ -4,6 +4,7 @@
 // its lifecycle (starting → ready | start_error; shutting_down → off); runs the template's startup
 // script once and streams its output; sends heartbeats; on SIGTERM runs down cleanly.
 
+import { listeningPorts } from './ports.ts';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import net from 'node:net';
@@ -28,6 +29,9 @@ export interface AgentOptions {
 
 type State = 'created' | 'starting' | 'ready' | 'start_error' | 'shutting_down' | 'off';
 
+/** How often the agent looks at which ports listen inside the workspace. */
+const PORT_SCAN_MS = 5_000;
+
 export class Agent {
   private ws: WebSocket | undefined;
   private state: State = 'created';
@@ -40,6 +44,9 @@ export class Agent {
   private env: Record<string, string> = {};
   private lastActivity = 0;
   private terminals: Terminals;
+  private portScan: NodeJS.Timeout | undefined;
+  /** the listening ports last told to the server (JSON), to send only changes */
+  private portsSent = '';
 
   constructor(private readonly o: AgentOptions) {
     this.terminals = new Terminals({ cwd: o.cwd, env: () => this.sessionEnv(), log: o.log, activity: () => this.activity() });
@@ -57,6 +64,12 @@ export class Agent {
       if (k === 'CODER_AGENT_TOKEN' || k.startsWith('TF_') || (this.o.token.length >= 16 && v?.includes(this.o.token))) delete env[k];
     }
     return env;
+  }
+
+  private async reportPorts(): Promise<void> {
+    const ports = await listeningPorts().catch(() => []);
+    const json = JSON.stringify(ports);
+    if (json !== this.portsSent && this.send({ type: 'ports', ports })) this.portsSent = json;
   }
 
   /** Someone used the workspace (typed in a terminal, opened SSH or a port). */
@@ -121,6 +134,7 @@ export class Agent {
     ws.on('error', () => undefined); // followed by close
     ws.on('close', () => {
       clearInterval(this.heartbeat);
+      clearInterval(this.portScan);
       if (this.ws === ws) this.ws = undefined;
       if (this.stopping) return;
       // 0.5 s, 1 s, 2 s … up to 30 s, each with ±50 % jitter so a restarted server is not stampeded.
@@ -134,6 +148,13 @@ export class Agent {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), heartbeatMs);
     this.heartbeat.unref();
+    // Listening ports: now (a new connection is told again), then whenever they change.
+    this.portsSent = '';
+    clearInterval(this.portScan);
+    const scan = () => void this.reportPorts();
+    scan();
+    this.portScan = setInterval(scan, PORT_SCAN_MS);
+    this.portScan.unref();
     // After a reconnect the server learns where we are; the script runs once per agent process.
     if (this.state !== 'created') this.send({ type: 'lifecycle', state: this.state });
     this.flushLogs();
@@ -230,6 +251,7 @@ export class Agent {
     this.setState('off');
     this.stopping = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.portScan);
     this.terminals.close();
     const ws = this.ws;
     if (ws?.readyState === WebSocket.OPEN) {

@@ -166,7 +166,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
         template: x.name,
         content_hash: hashes.get(x.name)!,
         commit_sha: o.commit.sha,
-        manifest: { display_name: x.display_name, description: x.description, icon: x.icon, parameters: x.parameters, agent: x.agent, schedule: x.schedule },
+        manifest: { display_name: x.display_name, description: x.description, icon: x.icon, parameters: x.parameters, agent: x.agent, schedule: x.schedule, apps: x.apps, max_port_share: x.max_port_share },
         files: Object.fromEntries([...x.files].map(([p, b]) => [p, b.toString('base64')])),
       })),
     );
@@ -174,7 +174,7 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
       t,
       [...desired.workspaces.entries()]
         .filter(([key]) => workspaceActions.get(key) !== 'noop')
-        .map(([, w]) => ({ owner: w.owner, name: w.name, template: w.template, parameters: effectiveParameters(desired.templates.get(w.template)!, w), desired_state: w.state, schedule: w.schedule })),
+        .map(([, w]) => ({ owner: w.owner, name: w.name, template: w.template, parameters: effectiveParameters(desired.templates.get(w.template)!, w), desired_state: w.state, schedule: w.schedule, ports: w.ports })),
     );
     const withBuild = plan.workspaces.filter((w) => w.build);
     const ids = new Map((await workspaces.ids(t, withBuild.map((w) => w.key))).map((r) => [r.key, r]));

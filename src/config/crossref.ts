@@ -12,7 +12,7 @@ import { didYouMean, schemaDiagnostics, show } from './messages.ts';
 import { readModule } from './terraform-module.ts';
 import { parseCron } from '../time/cron.ts';
 import { formatDuration, isDuration, parseDuration } from '../time/duration.ts';
-import { BUILTIN_VARIABLES, type ParameterSpec, type Template } from './types.ts';
+import { BUILTIN_VARIABLES, PORT_SHARES, type ParameterSpec, type Template } from './types.ts';
 import type { ParsedFile, PathSeg } from './yaml.ts';
 
 const MIN_TTL_MS = 60_000;
@@ -162,6 +162,21 @@ function prefixed(errors: ErrorObject[], prefix: string): ErrorObject[] {
   return errors.map((e) => ({ ...e, instancePath: prefix + e.instancePath }));
 }
 
+/** Shared ports: each once, and no wider than the template allows (its max_port_share). */
+function checkPorts(ws: import('./types.ts').Workspace, parsed: ParsedFile, t: Template, at: At): void {
+  const seen = new Map<number, number>();
+  const max = PORT_SHARES.indexOf(t.max_port_share);
+  ws.ports.forEach((p, i) => {
+    if (!p || typeof p.port !== 'number') return; // the schema has said what is wrong
+    const first = seen.get(p.port);
+    if (first !== undefined) at(ws.file, parsed, ['ports', i, 'port'], `ports[${i}].port: ${p.port} is already shared by ports[${first}]; share each port once`, 'reference');
+    else seen.set(p.port, i);
+    if (PORT_SHARES.indexOf(p.share) > max) {
+      at(ws.file, parsed, ['ports', i, 'share'], `ports[${i}].share: "${p.share}" is wider than template "${t.name}" allows (max_port_share: ${t.max_port_share}); use ${PORT_SHARES.slice(0, max + 1).join(' or ')}, or raise max_port_share in ${t.file}`, 'reference');
+    }
+  });
+}
+
 function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: FileSet, at: At): void {
   const { value: ws, parsed } = loaded;
   if (loaded.broken === 'unreadable') return;
@@ -176,6 +191,7 @@ function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: Fil
     at(ws.file, parsed, ownerPath, `owner "${ws.owner}" is suspended (${owner.value.file}:${p.line}); a workspace needs an active owner: remove the workspace or reactivate the user`, 'reference');
   }
   const tl = typeof ws.template === 'string' ? set.templates.get(ws.template) : undefined;
+  if (Array.isArray(ws.ports) && tl && !tl.broken) checkPorts(ws, parsed, tl.value, at);
   if (typeof ws.template !== 'string') {
     // the schema has said what is wrong with it
   } else if (!tl) {

@@ -66,8 +66,25 @@ export interface Template {
   parameters: Record<string, ParameterSpec>;
   agent: { startup_script?: string; shutdown_script?: string; connection_timeout: string; env?: Record<string, string> };
   schedule: { default_ttl?: string; max_ttl?: string };
+  /** web apps inside the workspace, by name (README: Apps) */
+  apps: Record<string, TemplateApp>;
+  /** the widest a workspace may share a port */
+  max_port_share: PortShare;
   /** every file of the module, path relative to the template folder → bytes (template.yaml included) */
   files: Map<string, Buffer>;
+}
+
+export type PortShare = 'owner' | 'authenticated' | 'public';
+/** owner < authenticated < public */
+export const PORT_SHARES: readonly PortShare[] = ['owner', 'authenticated', 'public'];
+
+export interface TemplateApp {
+  display_name?: string;
+  port: number;
+  path: string;
+  keep_prefix: boolean;
+  healthcheck?: { path: string };
+  icon?: string;
 }
 
 export interface Workspace {
@@ -79,6 +96,8 @@ export interface Workspace {
   parameters: Record<string, Scalar>;
   state: 'running' | 'stopped';
   schedule: { autostart?: string; ttl?: string };
+  /** ports shared beyond the owner */
+  ports: { port: number; share: PortShare }[];
 }
 
 export interface DesiredState {

@@ -148,13 +148,13 @@ function register(set: FileSet, where: ConfigPlacement, file: string, l: Loaded<
     case 'template': {
       const t: Template = {
         name: where.name, file, display_name: v.display_name, description: v.description, icon: v.icon,
-        parameters: v.parameters, agent: v.agent, schedule: v.schedule, files: new Map(),
+        parameters: v.parameters, agent: v.agent, schedule: v.schedule, apps: v.apps ?? {}, max_port_share: v.max_port_share ?? 'owner', files: new Map(),
       };
       set.templates.set(where.name, { value: t, parsed, broken });
       return;
     }
     case 'workspace': {
-      const w: Workspace = { owner: where.owner, name: where.name, file, template: v.template, parameters: v.parameters, state: v.state, schedule: v.schedule };
+      const w: Workspace = { owner: where.owner, name: where.name, file, template: v.template, parameters: v.parameters, state: v.state, schedule: v.schedule, ports: v.ports ?? [] };
       set.workspaces.set(`${where.owner}/${where.name}`, { value: w, parsed, broken });
     }
   }

@@ -47,6 +47,9 @@ export interface DiffOptions {
   now?: Date;
 }
 
+const sortedPorts = (ps: { port: number; share: string }[]) => [...ps].sort((x, y) => x.port - y.port).map((p) => ({ port: p.port, share: p.share }));
+const portsOrNull = (ps: { port: number; share: string }[]) => (ps.length ? sortedPorts(ps) : null);
+
 export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<string, string> = templateVersions(desired), opts: DiffOptions = {}): Plan {
   const now = (opts.now ?? new Date()).getTime();
   const retryWait = (finished: Date | null | undefined) => (opts.retryAfterMs && finished ? Math.max(0, finished.getTime() + opts.retryAfterMs - now) : 0);
@@ -101,7 +104,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const params = effectiveParameters(t, w);
     const schedule = sortedSchedule(w.schedule);
     if (!a) {
-      workspaces.push({ key, action: 'create', template: w.template, fields: fields([['template', null, w.template], ['state', null, w.state], ...paramFields({}, params), ['schedule', null, Object.keys(schedule).length ? schedule : null]]), build: { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why: ['new workspace'] } });
+      workspaces.push({ key, action: 'create', template: w.template, fields: fields([['template', null, w.template], ['state', null, w.state], ...paramFields({}, params), ['schedule', null, Object.keys(schedule).length ? schedule : null], ['ports', null, w.ports.length ? sortedPorts(w.ports) : null]]), build: { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why: ['new workspace'] } });
       continue;
     }
     if (a.template !== w.template) {
@@ -109,7 +112,8 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
       continue;
     }
     for (const m of immutableChanges(t, a.parameters, params)) errors.push({ key, file: w.file, message: m });
-    const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule]]);
+    // (shared ports change who may reach the workspace, never what it is: no build)
+    const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule], ['ports', portsOrNull(a.ports ?? []), portsOrNull(w.ports)]]);
     // Builds follow what was last *built*, not the recorded desired state: a change recorded while a
     // build was in progress still gets its build once that one finishes.
     const builtHash = a.build_hash ?? a.content_hash;

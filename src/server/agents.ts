@@ -38,7 +38,8 @@ type Msg =
   | { type: 'lifecycle'; state: Lifecycle }
   | { type: 'logs'; lines: { stream: 'stdout' | 'stderr'; line: string }[] }
   | { type: 'heartbeat' }
-  | { type: 'activity' };
+  | { type: 'activity' }
+  | { type: 'ports'; ports: { port: number; address: string }[] };
 
 function parse(data: string): Msg | string {
   let m: unknown;
@@ -65,6 +66,12 @@ function parse(data: string): Msg | string {
       return o as Msg;
     case 'heartbeat':
     case 'activity':
+      return o as Msg;
+    case 'ports':
+      if (!Array.isArray(o.ports) || o.ports.length > 200) return 'ports: a list of at most 200';
+      for (const p of o.ports as { port?: unknown; address?: unknown }[]) {
+        if (!p || !Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535 || !str(p.address)) return 'ports: each is {port: 1-65535, address: string}';
+      }
       return o as Msg;
     default:
       return `unknown message type ${JSON.stringify(o.type)}`;
@@ -179,6 +186,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             return touch(false);
           case 'activity':
             return touch(true);
+          case 'ports':
+            write(() => agents.setListeningPorts(db, agent.id, m.ports.map((p) => ({ port: p.port, address: p.address }))));
+            return;
         }
       });
     },

@@ -20,6 +20,7 @@ import { AgentLinks } from './links.ts';
 import { pageRoutes } from './pages.ts';
 import { terminalRoutes } from './terminal.ts';
 import { workspacePageRoutes } from './workspace-pages.ts';
+import { appRoutes } from './apps.ts';
 import { PAGE_CSP } from './html.ts';
 import { apiRoutes, databaseDown } from './api.ts';
 import { agentRoutes } from './agents.ts';
@@ -194,6 +195,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => pageRoutes(s, ctx));
   await app.register(async (s) => terminalRoutes(s, ctx));
   await app.register(async (s) => workspacePageRoutes(s, ctx));
+  await app.register(async (s) => appRoutes(s, ctx));
   await app.register(async (s) => apiRoutes(s, ctx));
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));

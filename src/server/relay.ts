@@ -24,7 +24,7 @@ import { audit } from '../db/repos/audit.ts';
 import type { AgentRow } from '../db/repos/agents.ts';
 
 
-function pipe(a: WebSocket, b: WebSocket): void {
+export function pipe(a: WebSocket, b: WebSocket): void {
   a.on('message', (data, binary) => b.readyState === b.OPEN && b.send(data, { binary }));
   b.on('message', (data, binary) => a.readyState === a.OPEN && a.send(data, { binary }));
   // One side's close (with its code and reason: "nothing listens on port 1") closes the other.
@@ -37,6 +37,19 @@ function pipe(a: WebSocket, b: WebSocket): void {
 }
 
 const INTERNAL_RELAY = '/api/v1/internal/relay';
+
+/**
+ * A stream to the agent (a port inside the workspace, its SSH server, a terminal): asked of the
+ * agent here when this replica holds its control socket, else through the replica that does.
+ * flush: for a stream from another replica, hands it what the caller's side sent meanwhile.
+ */
+export async function openAgentStream(ctx: Ctx, agentId: string, target: RelayTarget): Promise<{ ws: WebSocket; flush?: Dialed['flush'] } | undefined> {
+  const local = await ctx.links.open(agentId, target);
+  if (local) return { ws: local };
+  const where = ctx.replicas.url ? await agents.replicaOf(ctx.o.database.db, agentId) : null;
+  if (!where || where === ctx.replicas.url) return undefined;
+  return ctx.replicas.dial(where, INTERNAL_RELAY, { agent: agentId, target: JSON.stringify(target) });
+}
 const INTERNAL_ARRIVE = '/api/v1/internal/arrive';
 
 /** The request's Origin is this server (as the browser reached it). */
@@ -83,15 +96,14 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     // (never a terminal's reconnect id: it is what attaches to the shell)
     const details = t.target.kind === 'tcp' ? { port: t.target.port } : {};
     await audit.append(db, { actor: req.actor!.username, action, target: t.workspace, details, ip: req.clientIp });
-    const local = await ctx.links.open(t.agentId, t.target);
-    const remote = local ? undefined : await viaReplica(t);
-    const agentSide = local ?? remote?.ws;
-    if (!agentSide) {
+    const opened = await openAgentStream(ctx, t.agentId, t.target);
+    if (!opened) {
       client.close(4004, 'the agent is not connected to a server replica this one can reach, or could not open the stream');
       return;
     }
+    const agentSide = opened.ws;
     flush(agentSide);
-    remote?.flush(client);
+    opened.flush?.(client);
     pipe(client, agentSide);
     // The right to this stream ends with the key that opened it (revoked, signed out, user suspended or removed).
     // Into another user's workspace, only while the caller may still reach it (an owner demoted by a commit may not).
@@ -99,12 +111,6 @@ export async function relayRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const owner = t.workspace.split('/')[0]!;
     const forget = ctx.channels.add(req.actor!.id, (reason) => client.close(4401, reason.slice(0, 120)), (roles) => reachesWorkspace(roles, username, owner));
     client.on('close', forget);
-  };
-  // The agent's control socket is on another replica: the stream is opened there, and piped through.
-  const viaReplica = async (t: Target): Promise<Dialed | undefined> => {
-    const where = ctx.replicas.url ? await agents.replicaOf(db, t.agentId) : null;
-    if (!where || where === ctx.replicas.url) return undefined;
-    return ctx.replicas.dial(where, INTERNAL_RELAY, { agent: t.agentId, target: JSON.stringify(t.target) });
   };
   app.get('/api/v1/workspaces/:owner/:name/tcp/:port', { websocket: true, preValidation: reachable('tcp') }, relay);
   app.get('/api/v1/workspaces/:owner/:name/ssh', { websocket: true, preValidation: reachable('ssh') }, relay);

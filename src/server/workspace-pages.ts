@@ -17,6 +17,9 @@ import { agents } from '../db/repos/agents.ts';
 import { workspaceView, type WorkspaceView } from '../workspace-view.ts';
 import { autostopAt, nextAutostart } from '../schedule/schedule.ts';
 import { renderText } from '../plan/render.ts';
+import { appHealthy } from './apps.ts';
+import { sql } from '../db/sql.ts';
+import { PORT_SHARES, type PortShare, type TemplateApp } from '../config/types.ts';
 import type { Plan } from '../plan/types.ts';
 
 export const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + 'Z' : '');
@@ -58,6 +61,39 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
     return canSyncs && syncId ? html`<a href="/syncs/${syncId}">${code}</a>` : code;
   };
 
+  /** The template's apps (with their health, checked now through the agent) and the workspace's ports: listening, shared. */
+  const appsSection = async (owner: string, name: string, agentId: string | null, reach: boolean): Promise<Html> => {
+    const t = await db.oneOrNone<{ apps: Record<string, TemplateApp> | null; max_share: PortShare | null; ports: { port: number; share: PortShare }[]; listening: { port: number; address: string }[] | null }>(sql('workspaces/app-target'), { owner, name });
+    if (!t) return html``;
+    const prefix = `/@${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+    const apps = Object.entries(t.apps ?? {});
+    const health = await Promise.all(apps.map(([, a]) => (agentId && a.healthcheck ? appHealthy(ctx, agentId, a.port, a.healthcheck.path) : Promise.resolve(undefined))));
+    const appRows = apps.map(([id, a], i) => [
+      reach ? html`<a href="${prefix}/apps/${id}/">${a.display_name ?? id}</a>` : (a.display_name ?? id),
+      String(a.port),
+      !agentId ? html`<span class="muted">not running</span>` : health[i] === undefined ? html`<span class="muted">no health check</span>` : health[i] ? html`<span class="ok">healthy</span>` : html`<span class="error">unhealthy</span>`,
+    ]);
+    const max = PORT_SHARES.indexOf(t.max_share ?? 'owner');
+    const shareOf = (port: number) => PORT_SHARES[Math.min(PORT_SHARES.indexOf(t.ports.find((p) => p.port === port)?.share ?? 'owner'), max)]!;
+    const listed = new Map<number, string | null>((t.listening ?? []).map((p) => [p.port, p.address]));
+    for (const p of t.ports) if (!listed.has(p.port)) listed.set(p.port, null);
+    const portRows = [...listed.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([port, address]) => {
+        const share = shareOf(port);
+        return [
+          reach || share !== 'owner' ? html`<a href="${prefix}/ports/${port}/">${port}</a>` : String(port),
+          address ?? html`<span class="muted">not listening</span>`,
+          html`${share}${share === 'owner' ? '' : html` <span class="muted">(${share === 'public' ? 'anyone' : 'anyone signed in'})</span>`}`,
+        ];
+      });
+    return html`<h2>Apps</h2>
+${dataTable(['App', 'Port', 'Health'], appRows, 'The template declares no apps.')}
+<h2>Ports</h2>
+${dataTable(['Port', 'Address', 'Shared with'], portRows, agentId ? 'Nothing listens.' : 'Not running.')}
+<p class="muted">Listening inside the workspace, as its agent last saw; shared as the workspace file says (at most ${t.max_share ?? 'owner'}, the template's max_port_share).</p>`;
+  };
+
   app.get('/workspaces/:owner/:name', async (req, reply) => {
     const me = signedIn(req, reply);
     if (!me) return reply;
@@ -86,6 +122,7 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
         when(b.finished_at),
       ]);
     }
+    const appsAndPorts = await appsSection(owner, name, row.agent_id && row.transition === 'start' && w.agent?.status === 'connected' ? row.agent_id : null, reach);
     const body = html`<h1>${owner}/${name}</h1>
 <p class="muted">Template ${w.template}${w.agent?.status === 'connected' && reach ? html` · <a href="${workspaceHref(owner, name)}/terminal">Open a terminal</a>` : ''}</p>
 <dl class="facts" id="facts">
@@ -96,6 +133,7 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
   <dt>Autostop</dt><dd>${stop ? html`${when(stop.at)} <span class="muted">(${stop.reason === 'inactivity' ? 'after no activity' : 'ttl'})</span>` : html`<span class="muted">none</span>`}</dd>
   <dt>Drift</dt><dd>${drift ? html`<span class="error">changed outside coder-git</span> since ${when(drift.drift_detected_at)} <span class="muted">(checked ${when(drift.drift_checked_at)})</span>` : html`<span class="muted">none found</span>`}</dd>
 </dl>
+${appsAndPorts}
 <h2>Startup log</h2>
 ${startup.length ? html`<pre class="log">${startup.map((l) => `${l.line}\n`)}</pre>` : html`<p class="muted">Nothing yet.</p>`}
 <h2>Builds</h2>

@@ -29,7 +29,7 @@ export interface Fixture {
   apply(files: Record<string, string | null>, message: string): Promise<void>;
 }
 
-export async function deploymentFixture(database: Database, opts: { deployment?: string } = {}): Promise<Fixture> {
+export async function deploymentFixture(database: Database, opts: { deployment?: string; files?: Record<string, string> } = {}): Promise<Fixture> {
   const { db } = database;
   const hashes = Object.fromEntries(await Promise.all(Object.entries(PASSWORDS).map(async ([u, p]) => [u, await hashPassword(p)])));
   const repo = gitRepo({
@@ -46,6 +46,7 @@ export async function deploymentFixture(database: Database, opts: { deployment?:
     'templates/plain/main.tf': 'resource "terraform_data" "x" {}\n',
     'workspaces/bob/box.yaml': ws,
     'workspaces/carol/lab.yaml': ws,
+    ...opts.files,
   });
   const apply = async (message: string) => {
     const c = await loadCommit(repo, 'HEAD');

@@ -48,6 +48,8 @@ export const agents = {
   /** Startup log lines, kept up to capBytes per agent (the rest dropped, the overflow recorded). */
   appendLogs: (q: Q, agentId: string, lines: { stream: 'stdout' | 'stderr'; line: string }[], capBytes: number) =>
     q.one<{ kept: number; log_overflowed: boolean }>(sql('agent_logs/append'), { agent_id: agentId, lines, cap: capBytes, row_cost: LOG_ROW_COST }),
+  /** The TCP ports its agent last saw listening inside the workspace. */
+  setListeningPorts: (q: Q, id: string, ports: { port: number; address: string }[]) => q.none(sql('agents/set-listening-ports'), { id, ports }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
   welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null; env: Record<string, string> }>(sql('agents/welcome'), { id }),
   /** Which replica holds the agent's control socket (url), or that it left (null, previous url). */

@@ -16,6 +16,8 @@ export interface WorkspaceRow {
   /** the state the schedule put it in, standing until a commit changes `state:` */
   scheduled_state?: 'running' | 'stopped' | null;
   schedule: { autostart?: string; ttl?: string };
+  /** shared ports as applied (older rows and test fixtures: absent) */
+  ports?: { port: number; share: string }[];
   build_id: string | null;
   build_number: number | null;
   build_transition: 'start' | 'stop' | 'delete' | null;
@@ -33,6 +35,8 @@ export interface WorkspaceInput {
   parameters: Record<string, Scalar>;
   desired_state: 'running' | 'stopped';
   schedule: { autostart?: string; ttl?: string };
+  /** (none: nothing shared) */
+  ports?: { port: number; share: string }[];
 }
 
 /** What the schedule decides on (sql/workspaces/schedule.sql). */
