@@ -4,7 +4,9 @@
 //  - terminal round trip: one keystroke to a shell's PTY (running cat) and its echo back, one at a
 //    time, BENCH_KEYS (default 500) of them: median and p99;
 //  - SSH throughput: OpenSSH scp of BENCH_SCP_MB (default 100) MB up and down, ours through
-//    `coder-git ssh --stdio` (the config-ssh ProxyCommand), the floor through a TCP ProxyCommand.
+//    `coder-git ssh --stdio` (the config-ssh ProxyCommand), the floor through a TCP ProxyCommand;
+//  - the app proxy (/@<owner>/<workspace>/apps/<app>/): HTTP requests/s (autocannon, 10 connections)
+//    and a WebSocket message round trip, against the same app reached directly.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import http from 'node:http';
+import autocannon from 'autocannon';
+import WebSocket, { WebSocketServer } from 'ws';
 import { openDatabase } from '../../src/db/connect.ts';
 import { stopEmbedded } from '../../src/db/embedded.ts';
 import { pgDataDir } from '../helpers/db.ts';
@@ -108,11 +112,16 @@ export async function benchRelay(o: { keys: number; scpMb: number }): Promise<st
     return c;
   };
   const lines: string[] = [];
+  // The app "inside the workspace": a hello answer and a WebSocket echo, on one port.
+  const appServer = http.createServer((_req, res) => res.end('hello'));
+  new WebSocketServer({ server: appServer }).on('connection', (s) => s.on('message', (m) => s.send(m)));
+  await new Promise<void>((r) => appServer.listen(0, '127.0.0.1', r));
+  const appPort = (appServer.address() as { port: number }).port;
   try {
     await d.db.tx(async (t) => {
       const u = await t.one<{ id: string }>("INSERT INTO users (username, email, login_type, status, roles) VALUES ('alice', 'alice@example.com', 'none', 'active', '{owner}') RETURNING id");
       const tpl = await t.one<{ id: string }>("INSERT INTO templates (name) VALUES ('plain') RETURNING id");
-      const v = await t.one<{ id: string }>("INSERT INTO template_versions (template_id, content_hash, manifest, files) VALUES ($1, 'h', '{}', '{}') RETURNING id", [tpl.id]);
+      const v = await t.one<{ id: string }>("INSERT INTO template_versions (template_id, content_hash, manifest, files) VALUES ($1, 'h', $2, '{}') RETURNING id", [tpl.id, { apps: { web: { port: appPort, path: '/', keep_prefix: false } } }]);
       const w = await t.one<{ id: string }>("INSERT INTO workspaces (owner_id, name, template_id, template_version_id, desired_state) VALUES ($1, 'dev', $2, $3, 'running') RETURNING id", [u.id, tpl.id, v.id]);
       const b = await t.one<{ id: string }>("INSERT INTO workspace_builds (workspace_id, build_number, transition, status, reason, template_version_id) VALUES ($1, 1, 'start', 'succeeded', 'sync', $2) RETURNING id", [w.id, v.id]);
       await t.none("INSERT INTO agents (workspace_id, build_id, token_hash) VALUES ($1, $2, sha256(convert_to('agent-bench', 'UTF8')))", [w.id, b.id]);
@@ -174,7 +183,36 @@ export async function benchRelay(o: { keys: number; scpMb: number }): Promise<st
     const rate = (s: number) => `${(mb / s).toFixed(0)} MB/s (${s.toFixed(1)} s)`;
     lines.push(`SSH throughput, scp ${mb.toFixed(0)} MB through the agent's SSH server: up ${rate(up.ours)}, down ${rate(down.ours)}`);
     lines.push(`  floor, plain TCP relay to the same SSH server: up ${rate(up.floor)}, down ${rate(down.floor)} → ratio (time) up ${(up.ours / up.floor).toFixed(2)}×, down ${(down.ours / down.floor).toFixed(2)}×`);
+
+    // The app proxy: requests/s, and WebSocket round trips.
+    const auth = { authorization: `Bearer ${secret}` };
+    const cannon = (target: string, headers: Record<string, string>) =>
+      new Promise<autocannon.Result>((resolve, reject) => autocannon({ url: target, headers, connections: 10, duration: Number(process.env.BENCH_APP_SECONDS ?? 5) }, (err, r) => (err ? reject(err) : resolve(r))));
+    const direct = await cannon(`http://127.0.0.1:${appPort}/`, {});
+    const proxied = await cannon(`${url}/@alice/dev/apps/web/`, auth);
+    lines.push(`app proxy, HTTP GET (autocannon, 10 connections): ours ${Math.round(proxied.requests.average)} req/s (p50 ${proxied.latency.p50} ms, p99 ${proxied.latency.p99} ms${proxied.non2xx ? `, ${proxied.non2xx} non-2xx!` : ''})`);
+    lines.push(`  floor, the same app reached directly: ${Math.round(direct.requests.average)} req/s → ratio ${(proxied.requests.average / direct.requests.average).toFixed(3)} (each proxied request opens its own stream through the agent)`);
+    const wsRtt = async (target: string, headers: Record<string, string>) => {
+      const ws = new WebSocket(target, { headers, perMessageDeflate: false });
+      await new Promise((r, j) => (ws.on('open', r), ws.on('error', j)));
+      const ms: number[] = [];
+      for (let i = 0; i < o.keys; i++) {
+        const t0 = process.hrtime.bigint();
+        await new Promise<void>((r) => {
+          ws.once('message', () => r());
+          ws.send('x');
+        });
+        ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      ws.close();
+      return ms.sort((a, b) => a - b);
+    };
+    const wsDirect = await wsRtt(`ws://127.0.0.1:${appPort}/`, {});
+    const wsOurs = await wsRtt(`${url.replace('http', 'ws')}/@alice/dev/apps/web/`, auth);
+    lines.push(`app proxy, WebSocket round trip (${o.keys} messages one at a time): ours median ${f(pct(wsOurs, 50))} ms, p99 ${f(pct(wsOurs, 99))} ms`);
+    lines.push(`  floor, the same app directly: median ${f(pct(wsDirect, 50))} ms, p99 ${f(pct(wsDirect, 99))} ms → ratio median ${(pct(wsOurs, 50) / pct(wsDirect, 50)).toFixed(2)}×`);
   } finally {
+    appServer.close();
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     for (const c of children) c.kill('SIGKILL');
