@@ -43,6 +43,15 @@ export function crossCheck(set: FileSet): Diagnostic[] {
     if (t && !t.broken && !checkTemplate(t, files, deploymentVars, at, out)) t.broken = 'schema';
   }
   for (const ws of set.workspaces.values()) checkWorkspace(ws, set, at);
+  // Subdomain apps live under the deployment's wildcard domain: without one they cannot be reached.
+  if (deployment && !deployment.value.wildcard_access_url) {
+    for (const t of set.templates.values()) {
+      if (t.broken) continue;
+      for (const [name, a] of Object.entries(t.value.apps ?? {})) {
+        if (a?.subdomain) at(t.value.file, t.parsed, ['apps', name, 'subdomain'], `apps.${name}.subdomain: true, but coder-git.yaml sets no wildcard_access_url (like https://*.apps.example.com), so the app could not be reached; set one, or serve the app under the path (subdomain: false)`, 'reference');
+      }
+    }
+  }
   return out;
 }
 

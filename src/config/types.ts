@@ -9,6 +9,8 @@ export interface Deployment {
   access_url: string;
   /** the config repo's web page, for links to commits */
   repository_url?: string;
+  /** http(s)://*.<domain>: where subdomain apps and ports are served */
+  wildcard_access_url?: string;
   auth: {
     password: { enabled: boolean };
     oidc?: {
@@ -83,6 +85,8 @@ export interface TemplateApp {
   port: number;
   path: string;
   keep_prefix: boolean;
+  /** served on its own origin under wildcard_access_url */
+  subdomain?: boolean;
   healthcheck?: { path: string };
   icon?: string;
 }

@@ -138,7 +138,7 @@ function register(set: FileSet, where: ConfigPlacement, file: string, l: Loaded<
   const v = d as { [k: string]: any };
   switch (where.kind) {
     case 'deployment':
-      set.deployment = { value: { access_url: v.access_url, ...(v.repository_url ? { repository_url: v.repository_url } : {}), auth: v.auth, terraform: v.terraform, notifications: v.notifications }, parsed, broken };
+      set.deployment = { value: { access_url: v.access_url, ...(v.repository_url ? { repository_url: v.repository_url } : {}), ...(v.wildcard_access_url ? { wildcard_access_url: v.wildcard_access_url } : {}), auth: v.auth, terraform: v.terraform, notifications: v.notifications }, parsed, broken };
       return;
     case 'user': {
       const u: User = { name: where.name, file, email: v.email, full_name: v.full_name, roles: v.roles, login: v.login, status: v.status, password_hash: v.password_hash };

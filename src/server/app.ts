@@ -20,7 +20,7 @@ import { AgentLinks } from './links.ts';
 import { pageRoutes } from './pages.ts';
 import { terminalRoutes } from './terminal.ts';
 import { workspacePageRoutes } from './workspace-pages.ts';
-import { appRoutes } from './apps.ts';
+import { AppHosts, appRoutes } from './apps.ts';
 import { PAGE_CSP } from './html.ts';
 import { apiRoutes, databaseDown } from './api.ts';
 import { agentRoutes } from './agents.ts';
@@ -128,11 +128,17 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     },
   };
 
+  // App hosts (subdomain apps) are told apart by the router: such requests match only app routes.
+  const appHosts = new AppHosts(ctx);
+  await appHosts.start();
+  app.addConstraintStrategy(appHosts.strategy as unknown as Parameters<typeof app.addConstraintStrategy>[0]);
+
   await app.register(cookie);
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: 1_048_576 } });
 
   app.addHook('onClose', async () => {
+    appHosts.close();
     authCache.close();
     events.close();
     channels.close();
@@ -195,7 +201,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => pageRoutes(s, ctx));
   await app.register(async (s) => terminalRoutes(s, ctx));
   await app.register(async (s) => workspacePageRoutes(s, ctx));
-  await app.register(async (s) => appRoutes(s, ctx));
+  await app.register(async (s) => appRoutes(s, ctx, appHosts));
   await app.register(async (s) => apiRoutes(s, ctx));
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));

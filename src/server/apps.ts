@@ -12,7 +12,8 @@ import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
-import { CSRF_COOKIE, reachesWorkspace, SESSION_COOKIE } from './auth.ts';
+import { CSRF_COOKIE, issueKey, reachesWorkspace, SESSION_COOKIE, sha256 } from './auth.ts';
+import { apiKeys } from '../db/repos/api-keys.ts';
 import { openAgentStream, pipe } from './relay.ts';
 import { held } from './replicas.ts';
 import { html, page } from './html.ts';
@@ -35,7 +36,7 @@ interface WorkspaceTarget {
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
-const OURS = new Set([SESSION_COOKIE, CSRF_COOKIE]);
+const OURS = new Set([SESSION_COOKIE, CSRF_COOKIE, 'coder_git_app']);
 
 /** A WebSocket as a byte stream (each binary frame a chunk), for node:http to speak HTTP over. */
 function streamOf(ws: WebSocket, early?: (to: WebSocket) => void): Duplex & { closeReason: () => string } {
@@ -134,45 +135,151 @@ export async function appHealthy(ctx: Ctx, agentId: string, port: number, path: 
   });
 }
 
-export async function appRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+/** The deployment's wildcard domain for subdomain apps, parsed: which hosts are app hosts. */
+interface Wildcard {
+  scheme: string;
+  /** the host after "*." (with :port when the URL has one) */
+  suffix: string;
+  re: RegExp;
+}
+
+function parseWildcard(url: string | undefined): Wildcard | undefined {
+  const m = url ? /^(https?):\/\/\*\.([A-Za-z0-9.-]+(?::\d+)?)$/.exec(url) : null;
+  if (!m) return undefined;
+  const [host, port] = m[2]!.toLowerCase().split(':') as [string, string | undefined];
+  const esc = host.replace(/[.]/g, '\\.');
+  return { scheme: m[1]!, suffix: m[2]!.toLowerCase(), re: new RegExp(`^([a-z0-9-]+)\\.${esc}${port ? `:${port}` : '(?::\\d+)?'}$`) };
+}
+
+/**
+ * Which requests are for app hosts (<app>--<workspace>--<owner>.<wildcard domain>), as a router
+ * constraint: such requests match only the app routes, never the dashboard's or the API's.
+ */
+export class AppHosts {
+  wildcard: Wildcard | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  async start(): Promise<void> {
+    const refresh = async () => {
+      this.wildcard = parseWildcard((await this.ctx.deployment().catch(() => null))?.wildcard_access_url);
+    };
+    await refresh();
+    this.timer = setInterval(() => void refresh(), 5000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** app--workspace--owner (or port--workspace--owner) of an app host, else undefined */
+  parse(host: string | undefined): { label: string; name: string; owner: string } | undefined {
+    const m = host && this.wildcard ? this.wildcard.re.exec(host.toLowerCase()) : null;
+    const parts = m?.[1]!.split('--');
+    return parts?.length === 3 ? { label: parts[0]!, name: parts[1]!, owner: parts[2]! } : undefined;
+  }
+
+  url(label: string, name: string, owner: string, path = '/'): string | undefined {
+    return this.wildcard ? `${this.wildcard.scheme}://${label}--${name}--${owner}.${this.wildcard.suffix}${path}` : undefined;
+  }
+
+  readonly strategy = {
+    name: 'appHost',
+    storage: () => {
+      const stores = new Map<string, unknown>();
+      return { get: (k: string) => stores.get(k) ?? null, set: (k: string, v: unknown) => void stores.set(k, v) };
+    },
+    deriveConstraint: (req: { headers: Record<string, string | string[] | undefined> }) => (this.wildcard && this.wildcard.re.test(String(req.headers.host ?? '').toLowerCase()) ? 'app' : undefined),
+    mustMatchWhenDerived: true,
+  };
+}
+
+/** The cookie an app host keeps its visitor's key in (host-only: each app origin has its own). */
+const APP_COOKIE = 'coder_git_app';
+const APP_KEY_TTL_MS = 86_400_000;
+
+interface Want {
+  owner: string;
+  name: string;
+  app?: string;
+  port?: string;
+  /** the part of the URL that names the app (/@o/w/apps/a), cut before the app gets the path */
+  prefix: string;
+  /** asked on the app's own host */
+  onHost: boolean;
+}
+
+export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts): Promise<void> {
   const { db } = ctx.o.database;
   // Bodies go to the app as they came: nothing here parses them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
   const lookup = (owner: string, name: string) => db.oneOrNone<WorkspaceTarget>(sql('workspaces/app-target'), { owner, name });
-  const refuse = (req: FastifyRequest, reply: FastifyReply, code: number, message: string) => {
-    if (code === 401 && req.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
-    return reply.code(code).type('text/html; charset=utf-8').send(page(code === 404 ? 'Not found' : 'Unavailable', html`<h1>${code === 404 ? 'Not found' : 'Not reachable'}</h1><p class="error">${message}</p>`, { user: req.actor }));
-  };
+  const refuse = (req: FastifyRequest, reply: FastifyReply, code: number, message: string) =>
+    reply.code(code).type('text/html; charset=utf-8').send(page(code === 404 ? 'Not found' : 'Unavailable', html`<h1>${code === 404 ? 'Not found' : 'Not reachable'}</h1><p class="error">${message}</p>`, { user: req.actor }));
 
-  /** Who may reach this app or port, and where it is; or the refusal already sent. */
-  const resolve = async (req: FastifyRequest, reply: FastifyReply): Promise<Target | undefined> => {
-    const p = req.params as { owner: string; name: string; app?: string; port?: string };
-    const me = req.actor;
-    const w = await lookup(p.owner, p.name);
-    const prefix = `/@${p.owner}/${p.name}/${p.app !== undefined ? `apps/${p.app}` : `ports/${p.port}`}`;
-    const what = p.app !== undefined ? `app ${p.app} of ${p.owner}/${p.name}` : `port ${p.port} of ${p.owner}/${p.name}`;
+  /** Whether `me` may reach what `want` names, and where it is. */
+  const reach = async (want: Want, me: FastifyRequest['actor'], url: string): Promise<{ target?: Target; code: number; message: string; subdomainUrl?: string }> => {
+    const w = await lookup(want.owner, want.name);
+    const what = want.app !== undefined ? `app ${want.app} of ${want.owner}/${want.name}` : `port ${want.port} of ${want.owner}/${want.name}`;
     let level: PortShare = 'owner';
     let target: Omit<Target, 'agentId'> | undefined;
-    if (w && p.app !== undefined) {
-      const a = w.apps?.[p.app];
-      if (a) target = { port: a.port, path: appPath(req.url, prefix, a.path ?? '/', a.keep_prefix === true) };
+    let subdomainUrl: string | undefined;
+    if (w && want.app !== undefined) {
+      const a = w.apps?.[want.app];
+      if (a) target = { port: a.port, path: appPath(url, want.prefix, a.path ?? '/', a.keep_prefix === true) };
+      // a subdomain app is served on its own origin only
+      if (a?.subdomain && !want.onHost) subdomainUrl = hosts.url(want.app, want.name, want.owner, url.slice(want.prefix.length) || '/');
+      if (a && !a.subdomain && want.onHost) target = undefined;
     } else if (w) {
-      const port = Number(p.port);
+      const port = Number(want.port);
       if (Number.isInteger(port) && port >= 1 && port <= 65535) {
         const shared = w.ports.find((x) => x.port === port)?.share ?? 'owner';
         // never wider than the template allows now (it may have been narrowed since the file was applied)
         level = PORT_SHARES[Math.min(PORT_SHARES.indexOf(shared), PORT_SHARES.indexOf(w.max_share ?? 'owner'))]!;
-        target = { port, path: appPath(req.url, prefix, '/', false) };
+        target = { port, path: appPath(url, want.prefix, '/', false) };
       }
     }
-    const allowed = level === 'public' || (me && (level === 'authenticated' || reachesWorkspace(me.roles, me.username, p.owner)));
-    if (!allowed && !me) return void refuse(req, reply, 401, `Sign in to reach ${what}.`);
+    const allowed = level === 'public' || (me && (level === 'authenticated' || reachesWorkspace(me.roles, me.username, want.owner)));
+    if (!allowed && !me) return { code: 401, message: `Sign in to reach ${what}.` };
     // The same answer for what does not exist and what is not the caller's to reach.
-    if (!w || !target || !allowed) return void refuse(req, reply, 404, `There is no ${what} that you can reach.`);
-    if (!w.agent_id || w.transition !== 'start') return void refuse(req, reply, 502, `${p.owner}/${p.name} is not running (start it first).`);
-    return { agentId: w.agent_id, ...target };
+    if (!w || !target || !allowed) return { code: 404, message: `There is no ${what} that you can reach.` };
+    if (subdomainUrl) return { code: 302, message: '', subdomainUrl };
+    if (!w.agent_id || w.transition !== 'start') return { code: 502, message: `${want.owner}/${want.name} is not running (start it first).` };
+    return { target: { agentId: w.agent_id, ...target }, code: 200, message: '' };
+  };
+
+  /** What the request names: from the path (/@owner/workspace/apps/app/…) or from an app host. */
+  const wantOf = (req: FastifyRequest): Want | undefined => {
+    const h = hosts.parse(req.headers.host);
+    if (h) return { owner: h.owner, name: h.name, ...(/^\d+$/.test(h.label) ? { port: h.label } : { app: h.label }), prefix: '', onHost: true };
+    const p = req.params as { owner: string; name: string; app?: string; port?: string };
+    return { owner: p.owner, name: p.name, app: p.app, port: p.port, prefix: `/@${p.owner}/${p.name}/${p.app !== undefined ? `apps/${p.app}` : `ports/${p.port}`}`, onHost: false };
+  };
+
+  /** The visitor of an app host: the key in its own cookie (the dashboard's cookie is not sent there). */
+  const hostActor = async (req: FastifyRequest) => {
+    const secret = req.cookies?.[APP_COOKIE];
+    return secret ? ((await apiKeys.authenticate(db, sha256(secret))) ?? undefined) : undefined;
+  };
+
+  /** Who may reach this app or port, and where it is; or the refusal (or redirect) already sent. */
+  const resolve = async (req: FastifyRequest, reply: FastifyReply): Promise<Target | undefined> => {
+    const want = wantOf(req)!;
+    if (want.onHost) req.actor = await hostActor(req);
+    const r = await reach(want, req.actor, req.url);
+    if (r.target) return r.target;
+    if (r.subdomainUrl) return void reply.redirect(r.subdomainUrl);
+    if (r.code === 401 && req.method === 'GET') {
+      // On an app host: the dashboard signs the visitor in to this host (/apps/auth), then comes back.
+      const d = await ctx.deployment();
+      const back = hosts.url(want.app ?? want.port!, want.name, want.owner, req.url);
+      return void reply.redirect(want.onHost && d ? `${d.access_url.replace(/\/+$/, '')}/apps/auth?to=${encodeURIComponent(back!)}` : `/login?next=${encodeURIComponent(req.url)}`);
+    }
+    return void refuse(req, reply, r.code, r.message);
   };
 
   const proxy = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -226,8 +333,38 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   for (const base of ['/@:owner/:name/apps/:app', '/@:owner/:name/ports/:port']) {
     // Without the slash, relative links in the app would resolve one level up.
     app.all(base, async (req, reply) => reply.redirect(`${req.url.split('?')[0]}/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
-    app.route({ method: 'GET', url: `${base}/*`, handler: proxy, wsHandler: socket, preValidation: async (req, reply) => (req.headers.upgrade?.toLowerCase() === 'websocket' ? checkSocket(req, reply) : undefined) });
-    // (HEAD: fastify answers it with the GET route, whose handler passes the method on)
-    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: `${base}/*`, handler: proxy });
   }
+  const onHost = { appHost: 'app' };
+  for (const [url, constraints] of [['/@:owner/:name/apps/:app/*', undefined], ['/@:owner/:name/ports/:port/*', undefined], ['/*', onHost]] as const) {
+    const c = constraints ? { constraints } : {};
+    app.route({ method: 'GET', url, ...c, handler: proxy, wsHandler: socket, preValidation: async (req, reply) => (req.headers.upgrade?.toLowerCase() === 'websocket' ? checkSocket(req, reply) : undefined) });
+    // (HEAD: fastify answers it with the GET route, whose handler passes the method on)
+    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url, ...c, handler: proxy });
+  }
+
+  // Signing a visitor in to an app host. The dashboard (where the session is) checks they may reach
+  // the app, makes a key for that host and sends it there in the URL; the app host keeps it in a
+  // cookie of its own and goes on to the page asked for.
+  app.get('/apps/auth', async (req, reply) => {
+    const to = String((req.query as { to?: string }).to ?? '');
+    let u: URL | undefined;
+    try {
+      u = new URL(to);
+    } catch {}
+    const h = u ? hosts.parse(u.host) : undefined;
+    if (!u || !h || `${u.protocol}` !== `${hosts.wildcard!.scheme}:`) return refuse(req, reply, 400, 'to: expected the URL of an app on this deployment\'s wildcard domain');
+    if (!req.actor) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
+    const want: Want = { owner: h.owner, name: h.name, ...(/^\d+$/.test(h.label) ? { port: h.label } : { app: h.label }), prefix: '', onHost: true };
+    const r = await reach(want, req.actor, u.pathname);
+    if (r.code === 404 || r.code === 401) return refuse(req, reply, 404, r.message);
+    const { secret } = await issueKey(db, req.actor.user_id, 'session', `app ${u.host}`, APP_KEY_TTL_MS);
+    return reply.redirect(`${u.origin}/.coder-git/auth?key=${encodeURIComponent(secret)}&to=${encodeURIComponent(`${u.pathname}${u.search}`)}`);
+  });
+  app.get('/.coder-git/auth', { constraints: onHost }, async (req, reply) => {
+    const q = req.query as { key?: string; to?: string };
+    const to = typeof q.to === 'string' && q.to.startsWith('/') && !q.to.startsWith('//') ? q.to : '/';
+    if (typeof q.key !== 'string' || !(await apiKeys.authenticate(db, sha256(q.key)))) return refuse(req, reply, 401, 'This sign-in link is not valid (any more); open the app again.');
+    reply.setCookie(APP_COOKIE, q.key, { path: '/', httpOnly: true, sameSite: 'lax', secure: hosts.wildcard?.scheme === 'https', maxAge: APP_KEY_TTL_MS / 1000 });
+    return reply.redirect(to, 303);
+  });
 }

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer as httpServer, type Server } from 'node:http';
+import http, { createServer as httpServer, type Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -35,6 +35,7 @@ let web: Server;
 let shared: Server;
 let unshared: Server;
 let browser: Browser;
+let serverPort: number;
 const ports = { web: 0, shared: 0, unshared: 0, jupyter: 0 };
 const seen: { method?: string; url?: string; cookie?: string; authorization?: string; body?: string } = {};
 const shots = process.env.SCREENSHOTS ?? tempDir('coder-git-shots-');
@@ -43,8 +44,11 @@ const listen = (s: Server, port: number) => new Promise<void>((r) => s.listen(po
 
 test('set-up: a template with two apps, a workspace sharing a port, servers inside it, a real agent, Chromium', async () => {
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  serverPort = await freePort();
   d = await testDatabase();
   f = await deploymentFixture(d, {
+    // (Chromium resolves *.localhost to this machine: subdomain apps need no DNS here)
+    deployment: `apiVersion: coder-git/v1\nkind: Deployment\naccess_url: http://127.0.0.1:${serverPort}\nwildcard_access_url: http://*.apps.localhost:${serverPort}\n`,
     files: {
       'templates/plain/template.yaml': [
         'apiVersion: coder-git/v1',
@@ -60,6 +64,10 @@ test('set-up: a template with two apps, a workspace sharing a port, servers insi
         `    port: ${ports.jupyter}`,
         '    keep_prefix: true',
         '    healthcheck: { path: /@bob/box/apps/jupyter/api }',
+        '  private:',
+        '    display_name: On its own origin',
+        `    port: ${ports.web}`,
+        '    subdomain: true',
         '',
       ].join('\n'),
       'workspaces/bob/box.yaml': `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nports:\n  - { port: ${ports.shared}, share: authenticated }\n`,
@@ -81,8 +89,8 @@ test('set-up: a template with two apps, a workspace sharing a port, servers insi
   unshared = httpServer((req, res) => res.end(`unshared ${req.url}`));
   await Promise.all([listen(web, ports.web), listen(shared, ports.shared), listen(unshared, ports.unshared)]);
   app = await buildServer({ database: d, logger: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  await app.listen({ host: '127.0.0.1', port: serverPort });
+  base = `http://127.0.0.1:${serverPort}`;
   agent = spawn(process.execPath, [BIN, 'agent'], { cwd: tempDir(), env: { ...process.env, CODER_AGENT_TOKEN: f.agentToken, CODER_AGENT_URL: base }, stdio: ['ignore', 'pipe', 'pipe'] });
   agent.stdout!.on('data', (c) => (agentLog += c));
   agent.stderr!.on('data', (c) => (agentLog += c));
@@ -132,6 +140,39 @@ test('who reaches what: the owner (and owners) its apps; another member nothing 
   assert.is(await status(`/@bob/box/ports/${ports.unshared}/`, 'carol'), 404, 'not shared');
   assert.is(await status(`/@bob/box/ports/${ports.unshared}/`, 'bob'), 200, 'its owner reaches any port');
   assert.is(await status('/@carol/lab/apps/web/', 'carol'), 502, "carol's own workspace: not running (no agent)");
+});
+
+test('a subdomain app: on its own origin (<app>--<workspace>--<owner>.<wildcard domain>), signed in through the dashboard, its WebSocket too; never under the path; nobody else\'s', async () => {
+  const host = `private--box--bob.apps.localhost:${serverPort}`;
+  const r = await get('/@bob/box/apps/private/x?y=1', bearer('bob'));
+  assert.equal([r.status, r.headers.get('location')], [302, `http://${host}/x?y=1`], 'the path route sends it to its own origin');
+  const p = await signedInPage(browser, base, f.tokens.bob!);
+  await p.goto(`http://${host}/hello?x=1`);
+  assert.is(new URL(p.url()).host, host, 'back on the app host after signing in there');
+  assert.is(await p.locator('body').textContent(), 'web GET /hello?x=1');
+  assert.equal(seen.cookie?.split('; ').filter((c) => c.startsWith('coder_git')) ?? [], [], 'no coder-git cookie reaches the app');
+  const echoed = await p.evaluate((h) => new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(`ws://${h}/socket`);
+    ws.onopen = () => ws.send('there');
+    ws.onmessage = (e) => resolve(String(e.data));
+    ws.onerror = () => reject(new Error('websocket failed'));
+  }), host);
+  assert.is(echoed, 'echo /socket there');
+  await p.context().close();
+  const other = await signedInPage(browser, base, f.tokens.carol!);
+  const res = await other.goto(`http://${host}/`);
+  assert.is(res!.status(), 404, "carol: bob's app is not hers to reach");
+  await other.context().close();
+  // An app host serves only apps: the dashboard and the API are not there (another origin must not reach them).
+  const api = await new Promise<{ status: number; location?: string }>((resolve) => {
+    const q = http.request({ host: '127.0.0.1', port: serverPort, path: '/api/v1/me', headers: { host, authorization: `Bearer ${f.tokens.bob}` } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode!, location: res.headers.location });
+    });
+    q.end();
+  });
+  assert.is(api.status, 302, 'the API path on an app host is the app\'s (sign-in first), not the API');
+  assert.match(api.location ?? '', /\/apps\/auth\?to=/);
 });
 
 test('Jupyter Notebook through the app proxy in Chromium: a kernel started, a cell run (its WebSocket through the proxy)', async () => {
