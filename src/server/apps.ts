@@ -114,6 +114,25 @@ function appPath(url: string, prefix: string, base: string, keep: boolean): stri
   return `${base.endsWith('/') ? base : `${base}/`}${rest}`;
 }
 
+/** An http.Agent whose connections are streams through the workspace's agent to one port, kept alive between requests. */
+class StreamPool extends http.Agent {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly agentId: string,
+    private readonly port: number,
+  ) {
+    super({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 1000, timeout: 60_000 });
+  }
+
+  override createConnection(_o: unknown, done: (err: Error | null, s?: Duplex) => void): undefined {
+    openAgentStream(this.ctx, this.agentId, { kind: 'tcp', port: this.port }).then(
+      (opened) => (opened ? done(null, streamOf(opened.ws, opened.flush)) : done(new Error("the workspace's agent is not connected, or could not open the port"))),
+      (err: Error) => done(err),
+    );
+    return undefined;
+  }
+}
+
 /** Whether an app answers its health check (2xx or 3xx within 2 s), through the agent. */
 export async function appHealthy(ctx: Ctx, agentId: string, port: number, path: string): Promise<boolean> {
   const opened = await openAgentStream(ctx, agentId, { kind: 'tcp', port }).catch(() => undefined);
@@ -282,23 +301,43 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
     return void refuse(req, reply, r.code, r.message);
   };
 
+  // Streams to each app are kept open between requests (HTTP keep-alive over the agent stream):
+  // opening one costs a round trip to the agent and its dial-back.
+  const pools = new Map<string, StreamPool>();
+  const poolFor = (agentId: string, port: number) => {
+    const key = `${agentId}:${port}`;
+    let p = pools.get(key);
+    if (!p) {
+      // a handful of workspaces' apps at a time; the oldest pool goes (its streams close)
+      if (pools.size >= 256) {
+        const [oldest, pool] = pools.entries().next().value!;
+        pool.destroy();
+        pools.delete(oldest);
+      }
+      pools.set(key, (p = new StreamPool(ctx, agentId, port)));
+    }
+    return p;
+  };
+  app.addHook('onClose', async () => {
+    for (const p of pools.values()) p.destroy();
+  });
+
   const proxy = async (req: FastifyRequest, reply: FastifyReply) => {
     const t = await resolve(req, reply);
     if (!t) return reply;
-    const opened = await openAgentStream(ctx, t.agentId, { kind: 'tcp', port: t.port });
-    if (!opened) return refuse(req, reply, 502, 'The workspace\'s agent is not connected, or could not open the port.');
-    const stream = streamOf(opened.ws, opened.flush);
     reply.hijack();
     const res = reply.raw;
-    const upstream = http.request({ createConnection: () => stream as never, method: req.method, path: t.path, headers: { ...forwardHeaders(req), connection: 'close' } }, (answer) => {
+    const upstream = http.request({ agent: poolFor(t.agentId, t.port), method: req.method, path: t.path, headers: forwardHeaders(req) }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders(answer));
       answer.pipe(res);
     });
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`the app did not answer: ${stream.closeReason() || 'the connection closed'}\n`);
+    upstream.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`the app did not answer: ${err.message}\n`);
       else res.destroy();
     });
-    res.on('close', () => stream.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.raw.pipe(upstream);
     return reply;
   };

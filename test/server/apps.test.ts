@@ -43,7 +43,24 @@ const shots = process.env.SCREENSHOTS ?? tempDir('coder-git-shots-');
 const listen = (s: Server, port: number) => new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
 
 test('set-up: a template with two apps, a workspace sharing a port, servers inside it, a real agent, Chromium', async () => {
-  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  // The servers inside the workspace first, on ports of their own (the template names them).
+  web = httpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      Object.assign(seen, { method: req.method, url: req.url, cookie: req.headers.cookie, authorization: req.headers.authorization, body });
+      if (req.url === '/health') return void res.end('ok');
+      res.setHeader('set-cookie', ['app_pref=dark; Path=/', 'coder_git_session=planted; Path=/']);
+      res.end(`web ${req.method} ${req.url}`);
+    });
+  });
+  const echo = new WebSocketServer({ server: web });
+  echo.on('connection', (s, req) => s.on('message', (m) => s.send(`echo ${req.url} ${m}`)));
+  shared = httpServer((req, res) => res.end(`shared ${req.url}`));
+  unshared = httpServer((req, res) => res.end(`unshared ${req.url}`));
+  await Promise.all([listen(web, 0), listen(shared, 0), listen(unshared, 0)]);
+  const portOf = (s: Server) => (s.address() as { port: number }).port;
+  Object.assign(ports, { web: portOf(web), shared: portOf(shared), unshared: portOf(unshared), jupyter: await freePort() });
   serverPort = await freePort();
   d = await testDatabase();
   f = await deploymentFixture(d, {
@@ -73,21 +90,6 @@ test('set-up: a template with two apps, a workspace sharing a port, servers insi
       'workspaces/bob/box.yaml': `apiVersion: coder-git/v1\nkind: Workspace\ntemplate: plain\nports:\n  - { port: ${ports.shared}, share: authenticated }\n`,
     },
   });
-  web = httpServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      Object.assign(seen, { method: req.method, url: req.url, cookie: req.headers.cookie, authorization: req.headers.authorization, body });
-      if (req.url === '/health') return void res.end('ok');
-      res.setHeader('set-cookie', ['app_pref=dark; Path=/', 'coder_git_session=planted; Path=/']);
-      res.end(`web ${req.method} ${req.url}`);
-    });
-  });
-  const echo = new WebSocketServer({ server: web });
-  echo.on('connection', (s, req) => s.on('message', (m) => s.send(`echo ${req.url} ${m}`)));
-  shared = httpServer((req, res) => res.end(`shared ${req.url}`));
-  unshared = httpServer((req, res) => res.end(`unshared ${req.url}`));
-  await Promise.all([listen(web, ports.web), listen(shared, ports.shared), listen(unshared, ports.unshared)]);
   app = await buildServer({ database: d, logger: false });
   await app.listen({ host: '127.0.0.1', port: serverPort });
   base = `http://127.0.0.1:${serverPort}`;
