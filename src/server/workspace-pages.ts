@@ -69,7 +69,8 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
     const apps = Object.entries(t.apps ?? {});
     const health = await Promise.all(apps.map(([, a]) => (agentId && a.healthcheck ? appHealthy(ctx, agentId, a.port, a.healthcheck.path) : Promise.resolve(undefined))));
     const appRows = apps.map(([id, a], i) => [
-      reach ? html`<a href="${prefix}/apps/${id}/">${a.display_name ?? id}</a>` : (a.display_name ?? id),
+      // (an icon from this server or inline: the pages load nothing from elsewhere)
+      html`${a.icon && (a.icon.startsWith('/') || a.icon.startsWith('data:image/')) ? html`<img src="${a.icon}" alt="" width="16" height="16"> ` : ''}${reach ? html`<a href="${prefix}/apps/${id}/">${a.display_name ?? id}</a>` : (a.display_name ?? id)}`,
       String(a.port),
       !agentId ? html`<span class="muted">not running</span>` : health[i] === undefined ? html`<span class="muted">no health check</span>` : health[i] ? html`<span class="ok">healthy</span>` : html`<span class="error">unhealthy</span>`,
     ]);

@@ -74,6 +74,7 @@ test('set-up: a template with two apps, a workspace sharing a port, servers insi
         'apps:',
         '  web:',
         '    display_name: Web',
+        '    icon: /static/app.svg',
         `    port: ${ports.web}`,
         '    healthcheck: { path: /health }',
         '  jupyter:',
@@ -142,6 +143,19 @@ test('who reaches what: the owner (and owners) its apps; another member nothing 
   assert.is(await status(`/@bob/box/ports/${ports.unshared}/`, 'carol'), 404, 'not shared');
   assert.is(await status(`/@bob/box/ports/${ports.unshared}/`, 'bob'), 200, 'its owner reaches any port');
   assert.is(await status('/@carol/lab/apps/web/', 'carol'), 502, "carol's own workspace: not running (no agent)");
+});
+
+test('in Chromium: another member opens the port shared at "authenticated", and is refused the unshared one and the app', async () => {
+  const p = await signedInPage(browser, base, f.tokens.carol!);
+  let res = await p.goto(`${base}/@bob/box/ports/${ports.shared}/page`);
+  assert.is(res!.status(), 200);
+  assert.is(await p.locator('body').textContent(), 'shared /page');
+  res = await p.goto(`${base}/@bob/box/ports/${ports.unshared}/`);
+  assert.is(res!.status(), 404);
+  assert.match((await p.locator('main').textContent()) ?? '', /There is no port \d+ of bob\/box that you can reach/);
+  res = await p.goto(`${base}/@bob/box/apps/web/`);
+  assert.is(res!.status(), 404);
+  await p.context().close();
 });
 
 test('a subdomain app: on its own origin (<app>--<workspace>--<owner>.<wildcard domain>), signed in through the dashboard, its WebSocket too; never under the path; nobody else\'s', async () => {
