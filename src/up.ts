@@ -187,8 +187,17 @@ export async function up(o: UpOptions): Promise<Up> {
  */
 async function stopLocalWorkspaces(db: Database['db'], stoppedFile: string, log: (m: string) => void): Promise<void> {
   // A start still in progress is let finish first: stopped half-way, its agent could outlive us.
-  let local: Awaited<ReturnType<typeof workspaces.localAgents>> = [];
-  await waitFor(STOP_WAIT_MS, 250, async () => !(local = await workspaces.localAgents(db).catch(() => [])).some((w) => busy(w.build_status)));
+  // A failed read is asked again, never taken for "nothing runs here" (that would leave agents behind).
+  let local: Awaited<ReturnType<typeof workspaces.localAgents>> | undefined;
+  let lastError: unknown;
+  await waitFor(STOP_WAIT_MS, 250, async () => {
+    local = await workspaces.localAgents(db).catch((err: unknown) => void (lastError = err));
+    return local !== undefined && !local.some((w) => busy(w.build_status));
+  });
+  if (!local) {
+    log(`could not read which workspaces run on this machine (${lastError instanceof Error ? lastError.message : String(lastError)}); their agents may still run`);
+    return;
+  }
   const waiting: { owner: string; name: string; build: number }[] = [];
   for (const w of local) {
     const r = await requestStop(db, w.owner, w.name, { username: 'up' }).catch(() => undefined);

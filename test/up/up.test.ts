@@ -125,7 +125,7 @@ test('a demo repo edited into an invalid commit: up says which file and line, ap
   assert.match(p.out(), new RegExp(`\\n  users/admin\\.yaml:${line}: password_hash: "not-a-hash" must be an argon2id or scrypt hash`));
   // The start asked for above is built with what was last applied, then Ctrl-C stops it as usual.
   assert.is(await ctrlC(p), 130, p.out());
-  assert.match(p.out(), /stopping admin\/dev/);
+  assert.match(p.out(), /stopping admin\/dev/, p.out());
   await until('nothing left', async () => leftovers().length === 0, { ms: 10_000, detail: () => leftovers().join('\n') });
   writeFileSync(admin, before);
   spawnSync('git', ['-C', demo, 'commit', '-qam', 'mended'], { encoding: 'utf8' });
