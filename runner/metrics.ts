@@ -39,19 +39,14 @@ function runnerRegistry(db: Db, leader: () => boolean): { registry: Registry; sc
   const isLeader = gauge('coder_git_runner_leader', '1 if this runner reconciles.');
   let latest: Figures | undefined;
   // A histogram whose counts PostgreSQL keeps (prom-client's Histogram only counts what this process observed).
+  const name = 'coder_git_build_duration_seconds';
+  const about = { name, help: 'Run time of finished builds.', type: 'histogram', aggregator: 'sum' };
   const durations = {
-    name: 'coder_git_build_duration_seconds',
-    help: 'Run time of finished builds.',
-    type: 'histogram',
-    aggregator: 'sum',
+    ...about,
     get: async () => {
       const f = latest!;
-      const name = 'coder_git_build_duration_seconds';
       return {
-        name,
-        help: 'Run time of finished builds.',
-        type: 'histogram',
-        aggregator: 'sum',
+        ...about,
         values: [
           ...BUILD_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le }, value: Number(f.build_seconds_buckets[i] ?? 0) })),
           { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: Number(f.build_seconds_count) },

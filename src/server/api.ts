@@ -8,7 +8,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
-import { can, issueKey, reachesWorkspace, revokeKey, type Permission } from './auth.ts';
+import { can, issueKey, reachesWorkspace, revokeKey, visibleWorkspace, type Permission } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -60,11 +60,9 @@ export class ApiError extends Error {
 const params = (req: FastifyRequest) => req.params as Record<string, string>;
 
 /** A workspace the actor may see, or 404 (not 403: whether another's workspace exists is not told). */
-async function visibleWorkspace(req: FastifyRequest, ctx: Ctx) {
+async function visibleOr404(req: FastifyRequest, ctx: Ctx) {
   const { owner, name } = params(req);
-  const me = req.actor!;
-  if (owner !== me.username && !can(me, 'workspaces:read-all')) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
-  const row = (await workspaces.listing(ctx.o.database.db, owner!)).find((w) => w.name === name);
+  const row = await visibleWorkspace(ctx.o.database.db, req.actor!, owner!, name!);
   if (!row) throw new ApiError(404, 'not_found', `no workspace ${owner}/${name}`);
   return row;
 }
@@ -109,7 +107,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'One workspace with its last build and agent',
     access: 'user',
     responses: { 200: { description: 'the workspace', schema: ref('Workspace') }, 404: NOT_FOUND },
-    handler: async (req, _r, ctx) => workspaceView(await visibleWorkspace(req, ctx)),
+    handler: async (req, _r, ctx) => workspaceView(await visibleOr404(req, ctx)),
   },
   {
     method: 'POST',
@@ -140,7 +138,7 @@ export const API_ROUTES: ApiRoute[] = [
     query: { after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'only lines after this line id (0: from the start)' } },
     responses: { 200: { description: 'the build, up to 1000 of its log lines, and its agent\'s startup log', schema: ref('BuildLogs') }, 400: BAD_REQUEST, 404: NOT_FOUND },
     handler: async (req, _r, ctx) => {
-      await visibleWorkspace(req, ctx);
+      await visibleOr404(req, ctx);
       const { owner, name, number } = params(req);
       if (number !== 'latest' && !/^\d{1,9}$/.test(number!)) throw new ApiError(400, 'bad_request', 'number: expected a build number or "latest"');
       const b = await builds.byNumber(ctx.o.database.db, owner!, name!, number === 'latest' ? null : Number(number));
@@ -164,7 +162,7 @@ export const API_ROUTES: ApiRoute[] = [
       404: NOT_FOUND,
     },
     handler: async (req, reply, ctx) => {
-      const row = await visibleWorkspace(req, ctx);
+      const row = await visibleOr404(req, ctx);
       const forS = (req.query as { for?: string }).for;
       if (forS !== undefined && !(Number(forS) > 0 && Number(forS) <= 3600)) throw new ApiError(400, 'bad_request', 'for: seconds, more than 0 and at most 3600');
       const { owner, name } = params(req);

@@ -4,7 +4,8 @@
 //   /@<owner>/<workspace>/ports/<port>/…  a port: its owner, or as the workspace file shares it
 //                                          (authenticated: anyone signed in; public: anyone),
 //                                          never wider than the template's max_port_share
-// Each request gets its own stream to the port (relay.ts's openAgentStream), spoken HTTP/1.1 over.
+// HTTP/1.1 is spoken over streams to the port (relay.ts's openAgentStream), kept alive between
+// requests; with wildcard_access_url, subdomain apps get an origin of their own (AppHosts).
 // coder-git's own cookies and token never reach the app, and the app cannot set them.
 
 import http from 'node:http';
@@ -14,11 +15,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
 import { CSRF_COOKIE, issueKey, reachesWorkspace, SESSION_COOKIE, sha256 } from './auth.ts';
 import { apiKeys } from '../db/repos/api-keys.ts';
-import { openAgentStream, pipe } from './relay.ts';
+import { openAgentStream, pipe, sameOrigin } from './relay.ts';
+import { signInUrl } from './redirect.ts';
+import { workspaces, type AppTarget } from '../db/repos/workspaces.ts';
 import { held } from './replicas.ts';
 import { html, page } from './html.ts';
-import { sql } from '../db/sql.ts';
-import { PORT_SHARES, type PortShare, type TemplateApp } from '../config/types.ts';
+import { PORT_SHARES, type PortShare } from '../config/types.ts';
 
 interface Target {
   agentId: string;
@@ -27,16 +29,17 @@ interface Target {
   path: string;
 }
 
-interface WorkspaceTarget {
-  agent_id: string | null;
-  transition: string | null;
-  apps: Record<string, TemplateApp> | null;
-  max_share: PortShare | null;
-  ports: { port: number; share: PortShare }[];
-}
-
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
-const OURS = new Set([SESSION_COOKIE, CSRF_COOKIE, 'coder_git_app']);
+/** The cookie an app host keeps its visitor's key in (host-only: each app origin has its own). */
+const APP_COOKIE = 'coder_git_app';
+const APP_KEY_TTL_MS = 86_400_000;
+const OURS = new Set([SESSION_COOKIE, CSRF_COOKIE, APP_COOKIE]);
+
+/** Who a port is shared with: as the workspace file says, never wider than the template allows now (it may have been narrowed since). */
+export function portShare(t: Pick<AppTarget, 'ports' | 'max_share'>, port: number): PortShare {
+  const shared = t.ports.find((x) => x.port === port)?.share ?? 'owner';
+  return PORT_SHARES[Math.min(PORT_SHARES.indexOf(shared), PORT_SHARES.indexOf(t.max_share ?? 'owner'))]!;
+}
 
 /** A WebSocket as a byte stream (each binary frame a chunk), for node:http to speak HTTP over. */
 function streamOf(ws: WebSocket, early?: (to: WebSocket) => void): Duplex & { closeReason: () => string } {
@@ -215,10 +218,6 @@ export class AppHosts {
   };
 }
 
-/** The cookie an app host keeps its visitor's key in (host-only: each app origin has its own). */
-const APP_COOKIE = 'coder_git_app';
-const APP_KEY_TTL_MS = 86_400_000;
-
 interface Want {
   owner: string;
   name: string;
@@ -236,13 +235,12 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
-  const lookup = (owner: string, name: string) => db.oneOrNone<WorkspaceTarget>(sql('workspaces/app-target'), { owner, name });
   const refuse = (req: FastifyRequest, reply: FastifyReply, code: number, message: string) =>
     reply.code(code).type('text/html; charset=utf-8').send(page(code === 404 ? 'Not found' : 'Unavailable', html`<h1>${code === 404 ? 'Not found' : 'Not reachable'}</h1><p class="error">${message}</p>`, { user: req.actor }));
 
   /** Whether `me` may reach what `want` names, and where it is. */
   const reach = async (want: Want, me: FastifyRequest['actor'], url: string): Promise<{ target?: Target; code: number; message: string; subdomainUrl?: string }> => {
-    const w = await lookup(want.owner, want.name);
+    const w = await workspaces.appTarget(db, want.owner, want.name);
     const what = want.app !== undefined ? `app ${want.app} of ${want.owner}/${want.name}` : `port ${want.port} of ${want.owner}/${want.name}`;
     let level: PortShare = 'owner';
     let target: Omit<Target, 'agentId'> | undefined;
@@ -256,9 +254,7 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
     } else if (w) {
       const port = Number(want.port);
       if (Number.isInteger(port) && port >= 1 && port <= 65535) {
-        const shared = w.ports.find((x) => x.port === port)?.share ?? 'owner';
-        // never wider than the template allows now (it may have been narrowed since the file was applied)
-        level = PORT_SHARES[Math.min(PORT_SHARES.indexOf(shared), PORT_SHARES.indexOf(w.max_share ?? 'owner'))]!;
+        level = portShare(w, port);
         target = { port, path: appPath(url, want.prefix, '/', false) };
       }
     }
@@ -271,10 +267,12 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
     return { target: { agentId: w.agent_id, ...target }, code: 200, message: '' };
   };
 
+  /** What an app host names: <app or port>--<workspace>--<owner>. */
+  const hostWant = (h: NonNullable<ReturnType<AppHosts['parse']>>): Want => ({ owner: h.owner, name: h.name, ...(/^\d+$/.test(h.label) ? { port: h.label } : { app: h.label }), prefix: '', onHost: true });
   /** What the request names: from the path (/@owner/workspace/apps/app/…) or from an app host. */
-  const wantOf = (req: FastifyRequest): Want | undefined => {
+  const wantOf = (req: FastifyRequest): Want => {
     const h = hosts.parse(req.headers.host);
-    if (h) return { owner: h.owner, name: h.name, ...(/^\d+$/.test(h.label) ? { port: h.label } : { app: h.label }), prefix: '', onHost: true };
+    if (h) return hostWant(h);
     const p = req.params as { owner: string; name: string; app?: string; port?: string };
     return { owner: p.owner, name: p.name, app: p.app, port: p.port, prefix: `/@${p.owner}/${p.name}/${p.app !== undefined ? `apps/${p.app}` : `ports/${p.port}`}`, onHost: false };
   };
@@ -287,7 +285,7 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
 
   /** Who may reach this app or port, and where it is; or the refusal (or redirect) already sent. */
   const resolve = async (req: FastifyRequest, reply: FastifyReply): Promise<Target | undefined> => {
-    const want = wantOf(req)!;
+    const want = wantOf(req);
     if (want.onHost) req.actor = await hostActor(req);
     const r = await reach(want, req.actor, req.url);
     if (r.target) return r.target;
@@ -296,7 +294,7 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
       // On an app host: the dashboard signs the visitor in to this host (/apps/auth), then comes back.
       const d = await ctx.deployment();
       const back = hosts.url(want.app ?? want.port!, want.name, want.owner, req.url);
-      return void reply.redirect(want.onHost && d ? `${d.access_url.replace(/\/+$/, '')}/apps/auth?to=${encodeURIComponent(back!)}` : `/login?next=${encodeURIComponent(req.url)}`);
+      return void reply.redirect(want.onHost && d ? `${d.access_url.replace(/\/+$/, '')}/apps/auth?to=${encodeURIComponent(back!)}` : signInUrl(req));
     }
     return void refuse(req, reply, r.code, r.message);
   };
@@ -362,7 +360,7 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
   };
   const checkSocket = async (req: FastifyRequest, reply: FastifyReply) => {
     // A browser sends its cookie with a WebSocket opened from any site's page: only this site's own.
-    if (req.actorVia === 'cookie' && req.headers.origin && new URL(req.headers.origin).host !== req.headers.host) {
+    if (req.actorVia === 'cookie' && req.headers.origin !== undefined && !sameOrigin(req)) {
       return reply.code(403).send({ error: { code: 'forbidden', message: 'a session cookie opens sockets only from pages of this site (Origin header)' } });
     }
     const t = await resolve(req, reply);
@@ -392,9 +390,8 @@ export async function appRoutes(app: FastifyInstance, ctx: Ctx, hosts: AppHosts)
     } catch {}
     const h = u ? hosts.parse(u.host) : undefined;
     if (!u || !h || `${u.protocol}` !== `${hosts.wildcard!.scheme}:`) return refuse(req, reply, 400, 'to: expected the URL of an app on this deployment\'s wildcard domain');
-    if (!req.actor) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
-    const want: Want = { owner: h.owner, name: h.name, ...(/^\d+$/.test(h.label) ? { port: h.label } : { app: h.label }), prefix: '', onHost: true };
-    const r = await reach(want, req.actor, u.pathname);
+    if (!req.actor) return reply.redirect(signInUrl(req));
+    const r = await reach(hostWant(h), req.actor, u.pathname);
     if (r.code === 404 || r.code === 401) return refuse(req, reply, 404, r.message);
     const { secret } = await issueKey(db, req.actor.user_id, 'session', `app ${u.host}`, APP_KEY_TTL_MS);
     return reply.redirect(`${u.origin}/.coder-git/auth?key=${encodeURIComponent(secret)}&to=${encodeURIComponent(`${u.pathname}${u.search}`)}`);

@@ -7,6 +7,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/connect.ts';
 import { apiKeys, type Authenticated, type KeyKind } from '../db/repos/api-keys.ts';
+import { workspaces } from '../db/repos/workspaces.ts';
 import type { Role } from '../config/types.ts';
 import type { AuthCache } from './auth-cache.ts';
 
@@ -55,6 +56,12 @@ export const reachesWorkspace = (roles: readonly string[], username: string, own
 
 export function can(actor: Authenticated | undefined, p: Permission): boolean {
   return !!actor && actor.roles.some((r) => GRANTS[r as Role]?.includes(p));
+}
+
+/** Workspace owner/name's listing row, when `me` may see it (theirs, or a role that reads all); else undefined, as if it did not exist. */
+export async function visibleWorkspace(db: Db, me: Authenticated, owner: string, name: string) {
+  if (owner !== me.username && !can(me, 'workspaces:read-all')) return undefined;
+  return (await workspaces.listing(db, owner)).find((w) => w.name === name);
 }
 
 /** The secret a request presents, and how: a cookie (pages) or a header (API clients). */

@@ -4,9 +4,9 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
-import { safeNext } from './redirect.ts';
+import { safeNext, signedIn } from './redirect.ts';
 import { dataTable, html, page, STYLE, type Html } from './html.ts';
-import { agentText, when, workspaceHref } from './workspace-pages.ts';
+import { agentText, statusClass, when, workspaceHref } from './workspace-pages.ts';
 import { can, CSRF_COOKIE, csrfOk, csrfToken, issueKey, reachesWorkspace, revokeKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { passwordLogin } from './login.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
@@ -25,12 +25,6 @@ export async function pageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
   const render = async (req: FastifyRequest, reply: FastifyReply, title: string, body: Html, flash?: string, code = 200) => {
     const csrf = csrfToken(req, reply, await secure());
     return reply.code(code).type('text/html; charset=utf-8').send(page(title, body, { user: req.actor, csrf, flash }));
-  };
-  /** The signed-in user, or a redirect to the login page. */
-  const signedIn = (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.actor) return req.actor;
-    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
-    return undefined;
   };
   /** POSTs from pages: a session cookie and a matching CSRF token, or nothing happens. */
   const checkForm = (req: FastifyRequest, reply: FastifyReply) => {
@@ -102,7 +96,7 @@ ${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encode
 <h2>Latest syncs</h2>
 ${dataTable(
   ['#', 'Status', 'Commit', 'Message', 'Author', 'When'],
-  recent.map((s) => [html`<a href="/syncs/${s.id}">#${s.id}</a>`, html`<span class="${s.status === 'applied' ? 'ok' : s.status === 'failed' || s.status === 'invalid' ? 'error' : ''}">${s.status}</span>`, html`<code>${s.commit_sha.slice(0, 12)}</code>`, s.message ?? '', s.author ?? '', when(s.created_at)]),
+  recent.map((s) => [html`<a href="/syncs/${s.id}">#${s.id}</a>`, html`<span class="${statusClass(s.status)}">${s.status}</span>`, html`<code>${s.commit_sha.slice(0, 12)}</code>`, s.message ?? '', s.author ?? '', when(s.created_at)]),
 )}
 <h2>Failed builds</h2>
 ${dataTable(
@@ -220,7 +214,7 @@ function workspaceTable(ws: WorkspaceView[], showOwner: boolean, reach: (w: Work
         w.template,
         html`${state}${w.drifted_since ? html` <span class="error">drifted</span>` : ''}`,
         b
-          ? html`<a href="${href}/builds/${b.number}">#${b.number} ${b.transition}</a> <span class="${b.status === 'succeeded' ? 'ok' : b.status === 'failed' ? 'error' : ''}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}`
+          ? html`<a href="${href}/builds/${b.number}">#${b.number} ${b.transition}</a> <span class="${statusClass(b.status)}">${b.status}</span> <span class="muted">${when(b.finished_at ?? b.created_at)}</span>${b.error ? html`<br><span class="error">${b.error}</span>` : ''}`
           : html`<span class="muted">never built</span>`,
         html`${agentText(w)}${w.agent?.status === 'connected' && reach(w) ? html` <a href="${href}/terminal" aria-label="Open a terminal in ${w.owner}/${w.name}">Terminal</a>` : ''}`,
       ];

@@ -53,7 +53,7 @@ export async function openAgentStream(ctx: Ctx, agentId: string, target: RelayTa
 const INTERNAL_ARRIVE = '/api/v1/internal/arrive';
 
 /** The request's Origin is this server (as the browser reached it). */
-function sameOrigin(req: FastifyRequest): boolean {
+export function sameOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin;
   if (!origin) return false;
   try {

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ctx } from './context.ts';
 import { csrfToken, reachesWorkspace } from './auth.ts';
 import { html, page, PAGE_CSP } from './html.ts';
+import { signInUrl } from './redirect.ts';
 import { pkgPath } from '../paths.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { workspaceView } from '../workspace-view.ts';
@@ -44,7 +45,7 @@ export async function terminalRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
 
   app.get('/workspaces/:owner/:name/terminal', async (req, reply) => {
     const me = req.actor;
-    if (!me) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
+    if (!me) return reply.redirect(signInUrl(req));
     const { owner, name } = req.params as { owner: string; name: string };
     const row = reachesWorkspace(me.roles, me.username, owner) ? (await workspaces.listing(db, owner)).find((w) => w.name === name) : undefined;
     const csrf = csrfToken(req, reply, await ctx.secure());

@@ -7,7 +7,8 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from './context.ts';
-import { can, csrfToken } from './auth.ts';
+import { can, csrfToken, visibleWorkspace } from './auth.ts';
+import { signedIn } from './redirect.ts';
 import { dataTable, html, page, type Html } from './html.ts';
 import { workspaces } from '../db/repos/workspaces.ts';
 import { syncs } from '../db/repos/syncs.ts';
@@ -17,13 +18,11 @@ import { agents } from '../db/repos/agents.ts';
 import { workspaceView, type WorkspaceView } from '../workspace-view.ts';
 import { autostopAt, nextAutostart } from '../schedule/schedule.ts';
 import { renderText } from '../plan/render.ts';
-import { appHealthy } from './apps.ts';
-import { sql } from '../db/sql.ts';
-import { PORT_SHARES, type PortShare, type TemplateApp } from '../config/types.ts';
+import { appHealthy, portShare } from './apps.ts';
 import type { Plan } from '../plan/types.ts';
 
 export const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + 'Z' : '');
-const statusClass = (s: string) => (s === 'succeeded' || s === 'applied' || s === 'connected' ? 'ok' : s === 'failed' || s === 'invalid' || s === 'timeout' || s === 'interrupted' ? 'error' : '');
+export const statusClass = (s: string) => (s === 'succeeded' || s === 'applied' || s === 'connected' ? 'ok' : s === 'failed' || s === 'invalid' || s === 'timeout' || s === 'interrupted' ? 'error' : '');
 const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'interrupted']);
 
 export const workspaceHref = (owner: string, name: string) => `/workspaces/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
@@ -43,17 +42,10 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
     reply.code(code).type('text/html; charset=utf-8').send(page(title, body, { user: req.actor, csrf: csrfToken(req, reply, await ctx.secure()), head: html`<script type="module" src="/static/live.js"></script>` }));
   const notFound = (req: FastifyRequest, reply: FastifyReply, what: string) =>
     send(req, reply, 'Not found', html`<h1>Not found</h1><p class="error">There is no ${what} that you can see.</p><p><a href="/workspaces">Back to your workspaces</a></p>`, 404);
-  const signedIn = (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.actor) return req.actor;
-    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
-    return undefined;
-  };
   /** The workspace's listing row, when the caller may see it. */
-  const visible = async (req: FastifyRequest) => {
+  const visible = (req: FastifyRequest) => {
     const { owner, name } = req.params as { owner: string; name: string };
-    const me = req.actor!;
-    if (owner !== me.username && !can(me, 'workspaces:read-all')) return undefined;
-    return (await workspaces.listing(db, owner)).find((w) => w.name === name);
+    return visibleWorkspace(db, req.actor!, owner, name);
   };
   const commitLink = async (sha: string | null, syncId: string | null, canSyncs: boolean) => {
     if (!sha) return html`<span class="muted">—</span>`;
@@ -63,7 +55,7 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
 
   /** The template's apps (with their health, checked now through the agent) and the workspace's ports: listening, shared. */
   const appsSection = async (owner: string, name: string, agentId: string | null, reach: boolean): Promise<Html> => {
-    const t = await db.oneOrNone<{ apps: Record<string, TemplateApp> | null; max_share: PortShare | null; ports: { port: number; share: PortShare }[]; listening: { port: number; address: string }[] | null }>(sql('workspaces/app-target'), { owner, name });
+    const t = await workspaces.appTarget(db, owner, name);
     if (!t) return html``;
     const prefix = `/@${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
     const apps = Object.entries(t.apps ?? {});
@@ -74,14 +66,12 @@ export async function workspacePageRoutes(app: FastifyInstance, ctx: Ctx): Promi
       String(a.port),
       !agentId ? html`<span class="muted">not running</span>` : health[i] === undefined ? html`<span class="muted">no health check</span>` : health[i] ? html`<span class="ok">healthy</span>` : html`<span class="error">unhealthy</span>`,
     ]);
-    const max = PORT_SHARES.indexOf(t.max_share ?? 'owner');
-    const shareOf = (port: number) => PORT_SHARES[Math.min(PORT_SHARES.indexOf(t.ports.find((p) => p.port === port)?.share ?? 'owner'), max)]!;
     const listed = new Map<number, string | null>((t.listening ?? []).map((p) => [p.port, p.address]));
     for (const p of t.ports) if (!listed.has(p.port)) listed.set(p.port, null);
     const portRows = [...listed.entries()]
       .sort(([a], [b]) => a - b)
       .map(([port, address]) => {
-        const share = shareOf(port);
+        const share = portShare(t, port);
         return [
           reach || share !== 'owner' ? html`<a href="${prefix}/ports/${port}/">${port}</a>` : String(port),
           address ?? html`<span class="muted">not listening</span>`,

@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, tempDir } from '../helpers/git.ts';
 import { launchBrowser, signedInPage } from '../helpers/browser.ts';
+import { until } from '../helpers/wait.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { publish, BUILD_CHANNEL } from '../../src/db/channels.ts';
 import { deploymentFixture, type Fixture } from './setup.ts';
@@ -28,13 +29,6 @@ const shots = process.env.SCREENSHOTS ?? tempDir('coder-git-shots-');
 const shot = async (p: Page, name: string) => {
   mkdirSync(shots, { recursive: true });
   await p.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-};
-const within = async (what: string, ms: number, fn: () => Promise<boolean>) => {
-  for (const end = Date.now() + ms; ; ) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > end) assert.unreachable(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 };
 
 test('set-up: a deployment with a repository_url, logs, a failed build, an invalid commit; a server; Chromium', async () => {
@@ -95,11 +89,11 @@ test("a running build's log streams into its page; its end shows without a reloa
   await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42)); // gone if the page reloads
   assert.match((await p.locator('#build-status').textContent()) ?? '', /running/);
   await d.db.none("INSERT INTO build_logs (build_id, stream, line) VALUES ($1, 'stdout', 'terraform_data.x: Creation complete after 0s'), ($1, 'stdout', 'Apply complete! Resources: 1 added, 0 changed, 0 destroyed.')", [boxBuild.id]);
-  await within('the new lines on the page', 5000, async () => /Apply complete!/.test((await p.locator('#build-log').textContent()) ?? ''));
+  await until('the new lines on the page', async () => /Apply complete!/.test((await p.locator('#build-log').textContent()) ?? ''), { ms: 5000 });
   assert.is(await p.locator('#build-log').textContent(), 'terraform_data.x: Creating...\nterraform_data.x: Creation complete after 0s\nApply complete! Resources: 1 added, 0 changed, 0 destroyed.\n', 'each line once, in order');
   await shot(p, 'build-running');
   await d.db.none("UPDATE workspace_builds SET status = 'succeeded', finished_at = now() WHERE id = $1", [boxBuild.id]);
-  await within('the build shown succeeded', 5000, async () => /succeeded/.test((await p.locator('#build-status').textContent()) ?? ''));
+  await until('the build shown succeeded', async () => /succeeded/.test((await p.locator('#build-status').textContent()) ?? ''), { ms: 5000 });
   assert.is(await p.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload');
   await shot(p, 'build-finished');
   await p.context().close();
@@ -113,7 +107,7 @@ test("the workspace's page follows its event stream: a build ending on a runner 
   assert.match((await p.locator('dl.facts').textContent()) ?? '', /#1 start running/);
   await d.db.none("UPDATE workspace_builds SET status = 'succeeded', finished_at = now() WHERE id = $1", [boxBuild.id]);
   await publish(d.db, BUILD_CHANNEL, { build_id: boxBuild.id, workspace_id: boxBuild.workspace_id, status: 'succeeded' });
-  await within('the page shows the build succeeded', 3000, async () => /#1 start succeeded/.test((await p.locator('dl.facts').textContent()) ?? ''));
+  await until('the page shows the build succeeded', async () => /#1 start succeeded/.test((await p.locator('dl.facts').textContent()) ?? ''), { ms: 3000 });
   assert.is(await p.evaluate(() => (window as unknown as { marker?: number }).marker), 7, 'no reload');
   await p.context().close();
 });

@@ -1,7 +1,7 @@
 // The workspaces table.
 import type { Q } from '../connect.ts';
 import { sql } from '../sql.ts';
-import type { Scalar } from '../../config/types.ts';
+import type { PortShare, Scalar, TemplateApp } from '../../config/types.ts';
 import type { BuildStatus, Transition } from './builds.ts';
 
 export interface WorkspaceRow {
@@ -26,6 +26,17 @@ export interface WorkspaceRow {
   /** the template version and parameters the latest build was made with */
   build_hash?: string | null;
   build_parameters?: Record<string, Scalar> | null;
+}
+
+/** A workspace's apps and ports as built: its agent, the template version's apps, its shares. */
+export interface AppTarget {
+  agent_id: string | null;
+  transition: string | null;
+  apps: Record<string, TemplateApp> | null;
+  max_share: PortShare | null;
+  ports: { port: number; share: PortShare }[];
+  /** the TCP ports its agent last saw listening */
+  listening: { port: number; address: string }[] | null;
 }
 
 export interface WorkspaceInput {
@@ -113,6 +124,8 @@ export const workspaces = {
   scheduled: (q: Q, ids: string[] | null = null, lock = false) => q.any<ScheduleRow>(sql('workspaces/schedule'), { ids, lock: lock ? 'FOR UPDATE OF w' : '' }),
   setScheduled: (q: Q, id: string, state: 'running' | 'stopped') => q.none(sql('workspaces/set-scheduled'), { id, state }),
   /** Started workspaces whose agent runs on this machine (templates using coder_agent_command). */
+  /** Where workspace owner/name's apps and ports are (sql/workspaces/app-target.sql). */
+  appTarget: (q: Q, owner: string, name: string) => q.oneOrNone<AppTarget>(sql('workspaces/app-target'), { owner, name }),
   localAgents: (q: Q) => q.any<{ owner: string; name: string; build_status: BuildStatus }>(sql('workspaces/local-agents')),
   /** owner/name with its latest build, locked (a person asks to start it). */
   forStart: (q: Q, owner: string, name: string) =>
