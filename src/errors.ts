@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CG_FENCED' // this runner is no longer the reconciler
   | 'CG_CONFLICT' // the thing is busy or in a state that does not allow it (try again later)
   | 'CG_AUTH' // not signed in, or the server refused the credentials
+  | 'CG_QUOTA' // starting it would exceed its owner's quota (running workspaces or budget)
   | 'CG_HTTP'; // the server cannot be reached or answered with an error
 
 export class CoderGitError extends Error {
@@ -57,6 +58,7 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_FENCED: EXIT.error,
   CG_CONFLICT: EXIT.error,
   CG_AUTH: EXIT.error,
+  CG_QUOTA: EXIT.error,
   CG_HTTP: EXIT.error,
 };
 
@@ -75,6 +77,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, { status: number; code: stri
   CG_DESTROY_GUARD: { status: 422, code: 'destroy_guard' },
   CG_FENCED: { status: 409, code: 'fenced' },
   CG_AUTH: { status: 401, code: 'unauthenticated' },
+  CG_QUOTA: { status: 403, code: 'quota_exceeded' },
   CG_DB: { status: 503, code: 'database_unavailable' },
 };
 

@@ -11,7 +11,9 @@ import type { Db, Q } from '../db/connect.ts';
 import type { DesiredState } from '../config/types.ts';
 import type { CommitInfo } from '../git/git.ts';
 import { CoderGitError } from '../errors.ts';
-import { diff, templateVersions, type DiffOptions } from '../plan/diff.ts';
+import { diff, templateVersions, userDefaults, type DiffOptions } from '../plan/diff.ts';
+import { effectiveRoles, workspaceCost } from '../config/resolve.ts';
+import { groups } from '../db/repos/groups.ts';
 import { effectiveParameters } from '../plan/hash.ts';
 import type { Plan } from '../plan/types.ts';
 import { loadAppliedState, readAppliedState, type AppliedState } from '../db/state.ts';
@@ -156,8 +158,21 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
       t,
       [...desired.users.values()]
         .filter((u) => userActions.get(u.name) !== 'noop')
-        .map((u) => ({ username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null })),
+        .map((u) => ({
+          username: u.name, email: u.email, full_name: u.full_name ?? null, roles: effectiveRoles(u, desired.groups), login_type: u.login, status: u.status, password_hash: u.password_hash ?? null,
+          groups: u.groups, quota: u.quota ?? {}, defaults: userDefaults(u),
+        })),
     );
+    const groupActions = actions(plan.groups);
+    await groups.upsert(
+      t,
+      [...desired.groups.values()]
+        .filter((g) => groupActions.get(g.name) !== 'noop')
+        .map((g) => ({ name: g.name, display_name: g.display_name ?? null, members: [...g.members].sort(), roles: g.roles, oidc_group: g.oidc_group ?? null, quota: g.quota ?? {} })),
+    );
+    await groups.remove(t, plan.groups.filter((g) => g.action === 'delete').map((g) => g.key));
+    // (a group's roles reach its OIDC members through effective_roles: their cached keys must go)
+    if (plan.groups.some((g) => g.action !== 'noop')) await users.changed(t);
     const tpls = [...desired.templates.values()].filter((x) => templateActions.get(x.name) !== 'noop');
     await templates.upsert(t, tpls.map((x) => ({ name: x.name, display_name: x.display_name ?? null, description: x.description ?? null, icon: x.icon ?? null })));
     await templates.upsertVersions(
@@ -174,7 +189,11 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
       t,
       [...desired.workspaces.entries()]
         .filter(([key]) => workspaceActions.get(key) !== 'noop')
-        .map(([, w]) => ({ owner: w.owner, name: w.name, template: w.template, parameters: effectiveParameters(desired.templates.get(w.template)!, w), desired_state: w.state, schedule: w.schedule, ports: w.ports })),
+        .map(([, w]) => {
+          const t = desired.templates.get(w.template)!;
+          const parameters = effectiveParameters(t, w);
+          return { owner: w.owner, name: w.name, template: w.template, parameters, desired_state: w.state, schedule: w.schedule, ports: w.ports, cost: workspaceCost(t, parameters) };
+        }),
     );
     const withBuild = plan.workspaces.filter((w) => w.build);
     const ids = new Map((await workspaces.ids(t, withBuild.map((w) => w.key))).map((r) => [r.key, r]));

@@ -11,6 +11,7 @@ import { builds } from '../db/repos/builds.ts';
 import { audit } from '../db/repos/audit.ts';
 import { CoderGitError } from '../errors.ts';
 import { underApplyLock } from './apply.ts';
+import { quotaRefusal } from './quota.ts';
 
 export interface StartRequest {
   /** the build that brings (or brought) the workspace up */
@@ -39,6 +40,8 @@ export async function requestStart(db: Db, owner: string, name: string, by: { us
       throw new CoderGitError('CG_CONFLICT', `${owner}/${name} is being ${w.build_transition === 'stop' ? 'stopped' : 'destroyed'} (build #${w.build_number}); start it when that build has finished`);
     }
     if (w.build_transition === 'delete' && w.build_status === 'succeeded') throw new CoderGitError('CG_CONFLICT', `${owner}/${name} was destroyed`);
+    const refused = quotaRefusal(await workspaces.quota(t, w.id));
+    if (refused) throw new CoderGitError('CG_QUOTA', `${owner}/${name} was not started: ${refused}`);
     return queue(t, w, 'start', `${owner}/${name}`, by);
   });
 }

@@ -5,7 +5,7 @@
 
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from './diagnostics.ts';
-import type { FileSet, Loaded } from './fileset.ts';
+import type { At, FileSet, Loaded } from './fileset.ts';
 import type { SourceFile } from './source.ts';
 import { parameterValidator } from './schemas.ts';
 import { didYouMean, schemaDiagnostics, show } from './messages.ts';
@@ -14,6 +14,7 @@ import { parseCron } from '../time/cron.ts';
 import { formatDuration, isDuration, parseDuration } from '../time/duration.ts';
 import { BUILTIN_VARIABLES, PORT_SHARES, type ParameterSpec, type Template } from './types.ts';
 import type { ParsedFile, PathSeg } from './yaml.ts';
+import { checkGroups, checkQuotas, checkTemplateCost, checkUserDefaults } from './crossref-governance.ts';
 
 const MIN_TTL_MS = 60_000;
 
@@ -25,6 +26,7 @@ export function crossCheck(set: FileSet): Diagnostic[] {
   };
   const deployment = set.deployment && !set.deployment.broken ? set.deployment : undefined;
   checkUsers(set, at);
+  checkGroups(set, at);
   // Without readable deployment settings (already reported), nothing is known of terraform.variables.
   // A variable also has a value when terraform.env passes TF_VAR_<name> on from the runner (a secret).
   const fromEnv = (deployment?.value.terraform.env ?? []).filter((e) => e.startsWith('TF_VAR_')).map((e) => e.slice('TF_VAR_'.length));
@@ -43,6 +45,7 @@ export function crossCheck(set: FileSet): Diagnostic[] {
     if (t && !t.broken && !checkTemplate(t, files, deploymentVars, at, out)) t.broken = 'schema';
   }
   for (const ws of set.workspaces.values()) checkWorkspace(ws, set, at);
+  checkQuotas(set, at);
   // Subdomain apps live under the deployment's wildcard domain: without one they cannot be reached.
   if (deployment && !deployment.value.wildcard_access_url) {
     for (const t of set.templates.values()) {
@@ -55,7 +58,6 @@ export function crossCheck(set: FileSet): Diagnostic[] {
   return out;
 }
 
-type At = (file: string, parsed: ParsedFile | undefined, path: PathSeg[], message: string, code: Diagnostic['code'], key?: boolean, severity?: Diagnostic['severity']) => void;
 
 function checkUsers(set: FileSet, at: At): void {
   const byEmail = new Map<string, Loaded<import('./types.ts').User>>();
@@ -72,6 +74,7 @@ function checkUsers(set: FileSet, at: At): void {
     if (user.password_hash !== undefined && user.login !== 'password') {
       at(user.file, parsed, ['password_hash'], `password_hash is only used with login: password (this user has login: ${user.login}); remove it or change login`, 'reference', true);
     }
+    checkUserDefaults(u, at);
     if (!settings) continue;
     if (user.login === 'oidc' && !settings.auth.oidc) {
       at(user.file, parsed, ['login'], 'login: oidc, but coder-git.yaml configures no auth.oidc; this user cannot sign in until it does', 'reference', false, 'warning');
@@ -120,6 +123,7 @@ function checkTemplate(loaded: Loaded<Template>, files: Map<string, SourceFile>,
       }
     }
   }
+  if (specsOk) checkTemplateCost(loaded, at);
   const { default_ttl, max_ttl } = t.schedule;
   for (const [k, v] of [['default_ttl', default_ttl], ['max_ttl', max_ttl]] as const) {
     if (v !== undefined && parseDuration(v) < MIN_TTL_MS) at(t.file, parsed, ['schedule', k], `schedule.${k}: ${v} is too short; at least 1m`, 'schedule');
@@ -230,11 +234,17 @@ function checkWorkspace(loaded: Loaded<import('./types.ts').Workspace>, set: Fil
     if (isDuration(schedule.ttl) && max !== undefined && parseDuration(schedule.ttl) > parseDuration(max)) {
       at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${schedule.ttl} is longer than template "${t.name}" allows (max_ttl ${formatDuration(parseDuration(max))})`, 'schedule');
     }
+    // A ttl the owner's defaults give is checked against each template it lands on.
+    const inherited = owner && !owner.broken && schedule.ttl === undefined ? owner.value.schedule?.ttl : undefined;
+    if (isDuration(inherited) && max !== undefined && parseDuration(inherited) > parseDuration(max)) {
+      const p = owner!.parsed.locate(['schedule', 'ttl']);
+      at(ws.file, parsed, ['template'], `schedule.ttl: the owner's default ${inherited} (${owner!.value.file}:${p.line}) is longer than template "${t.name}" allows (max_ttl ${formatDuration(parseDuration(max))}); set a shorter schedule.ttl in this file`, 'schedule');
+    }
   }
   if (isDuration(schedule.ttl) && parseDuration(schedule.ttl) < MIN_TTL_MS) {
     at(ws.file, parsed, ['schedule', 'ttl'], `schedule.ttl: ${schedule.ttl} is too short; at least 1m`, 'schedule');
   }
-  if (typeof schedule.autostart === 'string' && schedule.autostart.trim()) {
+  if (typeof schedule.autostart === 'string' && schedule.autostart.trim() && schedule.autostart !== 'off') {
     const c = parseCron(schedule.autostart);
     if (!c.ok) at(ws.file, parsed, ['schedule', 'autostart'], `schedule.autostart: ${c.message}`, 'schedule');
   }

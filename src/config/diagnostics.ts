@@ -12,7 +12,8 @@ export type DiagnosticCode =
   | 'identity' // names from paths and name/owner fields
   | 'reference' // cross-references between files
   | 'terraform' // the template's Terraform module
-  | 'schedule'; // cron and TTLs
+  | 'schedule' // cron and TTLs
+  | 'quota'; // a user's workspaces exceed their quota
 
 export interface Diagnostic {
   file: string;

@@ -11,6 +11,7 @@ export const EDITOR_SCHEMA_DIR = '.coder-git/schemas';
 const FILES: Record<SchemaKind, { glob: string; depth: number }> = {
   deployment: { glob: 'coder-git.yaml', depth: 0 },
   user: { glob: 'users/*.yaml', depth: 1 },
+  group: { glob: 'groups/*.yaml', depth: 1 },
   template: { glob: 'templates/*/template.yaml', depth: 2 },
   workspace: { glob: 'workspaces/*/*.yaml', depth: 2 },
 };

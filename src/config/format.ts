@@ -51,7 +51,7 @@ function plural(n: number, word: string): string {
 function summary(source: ConfigSource, r: ValidationResult, c: Colors): string {
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   const warnings = r.diagnostics.length - errors.length;
-  const objects = `${plural(r.counts.users, 'user')}, ${plural(r.counts.templates, 'template')}, ${plural(r.counts.workspaces, 'workspace')}`;
+  const objects = `${plural(r.counts.users, 'user')}, ${r.counts.groups ? `${plural(r.counts.groups, 'group')}, ` : ''}${plural(r.counts.templates, 'template')}, ${plural(r.counts.workspaces, 'workspace')}`;
   const warn = warnings ? `, ${plural(warnings, 'warning')}` : '';
   if (!errors.length && r.state) return `${c.green('valid')}: ${where(source)}: ${objects}${warn}\n`;
   const files = new Set(errors.map((d) => d.file)).size;

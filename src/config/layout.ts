@@ -7,6 +7,7 @@ export const NAME_RULE = 'a lower-case DNS label: a-z, 0-9 and "-", starting and
 export type Placement =
   | { kind: 'deployment' }
   | { kind: 'user'; name: string }
+  | { kind: 'group'; name: string }
   | { kind: 'template'; name: string }
   | { kind: 'template-file'; template: string; rel: string }
   | { kind: 'workspace'; owner: string; name: string }
@@ -30,6 +31,11 @@ export function place(path: string): Placement {
       if (parts.length !== 2) return misplaced('user files live directly in users/, as users/<username>.yaml');
       if (!path.endsWith('.yaml')) return misplaced(`use the .yaml extension: users/${stem(parts[1]!)}.yaml`);
       return { kind: 'user', name: stem(parts[1]!) };
+    case 'groups':
+      if (!isYaml(path)) return { kind: 'ignored' };
+      if (parts.length !== 2) return misplaced('group files live directly in groups/, as groups/<name>.yaml');
+      if (!path.endsWith('.yaml')) return misplaced(`use the .yaml extension: groups/${stem(parts[1]!)}.yaml`);
+      return { kind: 'group', name: stem(parts[1]!) };
     case 'templates':
       if (parts.length === 2) return isYaml(path) ? misplaced('a template is a folder: templates/<name>/template.yaml beside its .tf files') : { kind: 'ignored' };
       if (parts.length === 3 && /^template\.ya?ml$/i.test(parts[2]!) && parts[2] !== 'template.yaml') {
@@ -48,7 +54,7 @@ export function place(path: string): Placement {
 }
 
 const outside =
-  'not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way';
+  'not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, groups/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way';
 
 function stem(f: string): string {
   return f.replace(/\.ya?ml$/i, '');

@@ -162,7 +162,9 @@ function describe(e: ErrorObject, path: PathSeg[]): Described | undefined {
       return { path, key: false, message: `needs at least ${p.limit} item${p.limit === 1 ? '' : 's'}` };
     case 'uniqueItems': {
       const list = e.data as unknown[];
-      return { path: [...path, Number(p.i)], key: false, labelPath: [...path, Number(p.i)], message: `${show(list[Number(p.i)])} is listed twice` };
+      // (the later of the two: Ajv names them in either order, depending on the items' schema)
+      const later = Math.max(Number(p.i), Number(p.j));
+      return { path: [...path, later], key: false, labelPath: [...path, later], message: `${show(list[later])} is listed twice` };
     }
     default:
       return { path, key: false, message: e.message ?? 'is not valid' };

@@ -6,12 +6,13 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import formatsModule from 'ajv-formats';
 import { pkgPath } from '../paths.ts';
 
-export const SCHEMA_KINDS = ['deployment', 'user', 'template', 'workspace'] as const;
+export const SCHEMA_KINDS = ['deployment', 'user', 'group', 'template', 'workspace'] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 export const KIND_NAMES: Record<SchemaKind, string> = {
   deployment: 'Deployment',
   user: 'User',
+  group: 'Group',
   template: 'Template',
   workspace: 'Workspace',
 };

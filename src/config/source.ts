@@ -1,5 +1,5 @@
 // Reads the raw files of a config repo, from the working tree or from any git ref, into memory.
-// Only paths that can matter are read: coder-git.yaml and users/, templates/, workspaces/. Other
+// Only paths that can matter are read: coder-git.yaml and users/, groups/, templates/, workspaces/. Other
 // YAML files are listed (so validation can report them) but not read. Paths with a segment that
 // starts with "." (.git, .github, .terraform, …) are not the config repo's business.
 
@@ -27,7 +27,7 @@ export interface ConfigSource {
   files: SourceFile[];
 }
 
-const ROOTS = ['users/', 'templates/', 'workspaces/'];
+const ROOTS = ['users/', 'groups/', 'templates/', 'workspaces/'];
 
 export function isHidden(p: string): boolean {
   return p.startsWith('.') || p.includes('/.');

@@ -20,6 +20,8 @@ export interface Deployment {
       allowed_domains?: string[];
       scopes: string[];
       button_text: string;
+      /** the claim that lists the user's IdP groups (groups/*.yaml oidc_group) */
+      groups_claim?: string;
     };
   };
   terraform: {
@@ -31,6 +33,15 @@ export interface Deployment {
     variables: Record<string, Scalar>;
   };
   notifications?: { webhook_url: string; events: ('sync_invalid' | 'sync_failed' | 'build_failed' | 'workspace_drifted' | 'workspace_agent_lost')[] };
+  /** README: Signed commits */
+  signatures?: { required: boolean; allowed_signers?: string; allowed_signers_env?: string; gpg_keys?: string[] };
+}
+
+/** Limits of one user; a limit left out is not limited. */
+export interface Quota {
+  workspaces?: number;
+  running?: number;
+  budget?: number;
 }
 
 export interface User {
@@ -42,6 +53,26 @@ export interface User {
   login: 'password' | 'oidc' | 'none';
   status: 'active' | 'suspended';
   password_hash?: string;
+  github?: string;
+  /** the user's own limits, as written (effectiveQuota merges in the groups') */
+  quota?: Quota;
+  /** defaults for the user's workspaces (already merged into each Workspace.schedule) */
+  schedule?: { autostart?: string; ttl?: string };
+  shell?: string;
+  dotfiles?: { repository: string; branch?: string; install_script?: string };
+  /** the declared groups the user is a member of (filled in from groups/*.yaml), sorted */
+  groups: string[];
+}
+
+export interface Group {
+  name: string;
+  file: string;
+  display_name?: string;
+  members: string[];
+  roles: Role[];
+  oidc_group?: string;
+  /** each member's limits */
+  quota?: Quota;
 }
 
 export interface ParameterSpec {
@@ -70,6 +101,8 @@ export interface Template {
   schedule: { default_ttl?: string; max_ttl?: string };
   /** web apps inside the workspace, by name (README: Apps) */
   apps: Record<string, TemplateApp>;
+  /** what a running workspace spends from its owner's budget (README: Quotas) */
+  cost: { base: number; parameters: Record<string, number | Record<string, number>> };
   /** the widest a workspace may share a port */
   max_port_share: PortShare;
   /** every file of the module, path relative to the template folder → bytes (template.yaml included) */
@@ -107,6 +140,7 @@ export interface Workspace {
 export interface DesiredState {
   deployment: Deployment;
   users: Map<string, User>;
+  groups: Map<string, Group>;
   templates: Map<string, Template>;
   /** keyed "<owner>/<name>" */
   workspaces: Map<string, Workspace>;

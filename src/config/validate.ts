@@ -13,18 +13,19 @@ import { crossCheck } from './crossref.ts';
 import type { FileSet, Loaded } from './fileset.ts';
 
 export type { FileSet, Loaded } from './fileset.ts';
-import type { Deployment, DesiredState, Template, User, Workspace } from './types.ts';
+import type { Deployment, DesiredState, Group, Template, User, Workspace } from './types.ts';
+import { resolveUsers } from './resolve.ts';
 
 export interface ValidationResult {
   /** present only when there are no errors */
   state: DesiredState | undefined;
   diagnostics: Diagnostic[];
-  counts: { users: number; templates: number; workspaces: number };
+  counts: { users: number; groups: number; templates: number; workspaces: number };
 }
 
 export function validateSource(source: ConfigSource): ValidationResult {
   const diags: Diagnostic[] = [];
-  const set: FileSet = { deployment: undefined, users: new Map(), templates: new Map(), workspaces: new Map(), templateFiles: new Map() };
+  const set: FileSet = { deployment: undefined, users: new Map(), groups: new Map(), templates: new Map(), workspaces: new Map(), templateFiles: new Map() };
   const err = (file: string, message: string, code: Diagnostic['code'], line = 1, col = 1) =>
     diags.push({ file, line, col, severity: 'error', code, message });
 
@@ -113,11 +114,13 @@ export function validateSource(source: ConfigSource): ValidationResult {
   }
   diags.push(...crossCheck(set));
   diags.sort(byPosition);
-  const counts = { users: set.users.size, templates: set.templates.size, workspaces: set.workspaces.size };
+  const counts = { users: set.users.size, groups: set.groups.size, templates: set.templates.size, workspaces: set.workspaces.size };
   if (diags.some((d) => d.severity === 'error') || !set.deployment || set.deployment.broken) return { state: undefined, diagnostics: diags, counts };
   const pick = <T>(m: Map<string, Loaded<T>>) => new Map([...m].map(([k, v]) => [k, v.value]));
+  const state: DesiredState = { deployment: set.deployment.value, users: pick(set.users), groups: pick(set.groups), templates: pick(set.templates), workspaces: pick(set.workspaces) };
+  resolveUsers(state);
   return {
-    state: { deployment: set.deployment.value, users: pick(set.users), templates: pick(set.templates), workspaces: pick(set.workspaces) },
+    state,
     diagnostics: diags,
     counts,
   };
@@ -138,17 +141,25 @@ function register(set: FileSet, where: ConfigPlacement, file: string, l: Loaded<
   const v = d as { [k: string]: any };
   switch (where.kind) {
     case 'deployment':
-      set.deployment = { value: { access_url: v.access_url, ...(v.repository_url ? { repository_url: v.repository_url } : {}), ...(v.wildcard_access_url ? { wildcard_access_url: v.wildcard_access_url } : {}), auth: v.auth, terraform: v.terraform, notifications: v.notifications }, parsed, broken };
+      set.deployment = { value: { access_url: v.access_url, ...(v.repository_url ? { repository_url: v.repository_url } : {}), ...(v.wildcard_access_url ? { wildcard_access_url: v.wildcard_access_url } : {}), auth: v.auth, terraform: v.terraform, notifications: v.notifications, ...(v.signatures ? { signatures: v.signatures } : {}) }, parsed, broken };
       return;
     case 'user': {
-      const u: User = { name: where.name, file, email: v.email, full_name: v.full_name, roles: v.roles, login: v.login, status: v.status, password_hash: v.password_hash };
+      const u: User = {
+        name: where.name, file, email: v.email, full_name: v.full_name, roles: v.roles, login: v.login, status: v.status, password_hash: v.password_hash,
+        github: v.github, quota: v.quota, schedule: v.schedule, shell: v.shell, dotfiles: v.dotfiles, groups: [],
+      };
       set.users.set(where.name, { value: u, parsed, broken });
+      return;
+    }
+    case 'group': {
+      const g: Group = { name: where.name, file, display_name: v.display_name, members: v.members ?? [], roles: v.roles ?? [], oidc_group: v.oidc_group, quota: v.quota };
+      set.groups.set(where.name, { value: g, parsed, broken });
       return;
     }
     case 'template': {
       const t: Template = {
         name: where.name, file, display_name: v.display_name, description: v.description, icon: v.icon,
-        parameters: v.parameters, agent: v.agent, schedule: v.schedule, apps: v.apps ?? {}, max_port_share: v.max_port_share ?? 'owner', files: new Map(),
+        parameters: v.parameters, agent: v.agent, schedule: v.schedule, apps: v.apps ?? {}, cost: v.cost ?? { base: 0, parameters: {} }, max_port_share: v.max_port_share ?? 'owner', files: new Map(),
       };
       set.templates.set(where.name, { value: t, parsed, broken });
       return;

@@ -60,6 +60,7 @@ function emptyMessage(file: string): string {
 export function expectedKind(file: string): string {
   if (file === 'coder-git.yaml') return 'Deployment';
   if (file.startsWith('users/')) return 'User';
+  if (file.startsWith('groups/')) return 'Group';
   if (file.startsWith('templates/')) return 'Template';
   return 'Workspace';
 }

@@ -4,6 +4,7 @@
 import pgPromise from 'pg-promise';
 import type { Db, Q } from './connect.ts';
 import { users, type UserRow } from './repos/users.ts';
+import { groups, type GroupRow } from './repos/groups.ts';
 import { templates, type TemplateRow } from './repos/templates.ts';
 import { workspaces, type WorkspaceRow } from './repos/workspaces.ts';
 import { syncs, type SyncRow } from './repos/syncs.ts';
@@ -12,6 +13,7 @@ import type { Deployment } from '../config/types.ts';
 
 export interface AppliedState {
   users: Map<string, UserRow>;
+  groups: Map<string, GroupRow>;
   templates: Map<string, TemplateRow>;
   /** keyed "<owner>/<name>" */
   workspaces: Map<string, WorkspaceRow>;
@@ -27,12 +29,14 @@ const snapshot = new TransactionMode({ tiLevel: isolationLevel.repeatableRead, r
 export async function readAppliedState(q: Q): Promise<AppliedState> {
   // One connection runs one query at a time: in sequence.
   const u = await users.load(q);
+  const g = await groups.load(q);
   const t = await templates.load(q);
   const w = await workspaces.load(q);
   const last = await syncs.lastApplied(q);
   const dep = await deployment.load(q);
   return {
     users: new Map(u.map((r) => [r.username, r])),
+    groups: new Map(g.map((r) => [r.name, r])),
     templates: new Map(t.map((r) => [r.name, r])),
     workspaces: new Map(w.map((r) => [`${r.owner}/${r.name}`, r])),
     lastApplied: last,

@@ -10,6 +10,7 @@ type Schema = Record<string, unknown>;
 const FILES: Record<SchemaKind, string> = {
   deployment: '`coder-git.yaml`',
   user: '`users/<username>.yaml`',
+  group: '`groups/<name>.yaml`',
   template: '`templates/<name>/template.yaml`',
   workspace: '`workspaces/<owner>/<name>.yaml`',
 };

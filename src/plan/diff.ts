@@ -8,9 +8,11 @@
 // a commit changes `state:`. A workspace whose last build failed or was interrupted builds again ("retry"); one with a
 // build pending or running gets none (it is said so).
 
-import type { DesiredState, ParameterSpec, Scalar, Template } from '../config/types.ts';
+import type { DesiredState, ParameterSpec, Scalar, Template, User } from '../config/types.ts';
+import type { UserDefaults } from '../db/repos/users.ts';
 import type { AppliedState } from '../db/state.ts';
 import { effectiveParameters, templateHash } from './hash.ts';
+import { effectiveRoles, workspaceCost } from '../config/resolve.ts';
 import type { BuildPlan, Counts, FieldChange, ObjectChange, Plan, PlanError, TemplateChange, WorkspaceChange } from './types.ts';
 
 /** Keys sorted at every level: values read back from jsonb come with PostgreSQL's key order. */
@@ -71,14 +73,31 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const f = fields([
       ['email', a?.email, u.email],
       ['full_name', a?.full_name, u.full_name ?? null],
-      ['roles', a?.roles, u.roles],
+      ['roles', a?.roles, effectiveRoles(u, desired.groups)],
+      ['groups', a ? a.groups ?? [] : undefined, u.groups],
       ['login', a?.login_type, u.login],
       ['status', a?.status, u.status],
       ['password_hash', a?.password_hash, u.password_hash ?? null, true],
+      ['quota', orNull(a?.quota), orNull(u.quota)],
+      ...defaultFields(a?.defaults, userDefaults(u)),
     ]);
     users.push({ key: u.name, action: !a ? 'create' : f.length ? 'update' : 'noop', fields: f });
   }
   for (const a of applied.users.values()) if (!desired.users.has(a.username)) users.push({ key: a.username, action: 'delete', fields: [] });
+
+  const groups: ObjectChange[] = [];
+  for (const g of desired.groups.values()) {
+    const a = applied.groups.get(g.name);
+    const f = fields([
+      ['display_name', a?.display_name, g.display_name ?? null],
+      ['members', a?.members, [...g.members].sort()],
+      ['roles', a?.roles, g.roles],
+      ['oidc_group', a?.oidc_group, g.oidc_group ?? null],
+      ['quota', orNull(a?.quota), orNull(g.quota)],
+    ]);
+    groups.push({ key: g.name, action: !a ? 'create' : f.length ? 'update' : 'noop', fields: f });
+  }
+  for (const a of applied.groups.values()) if (!desired.groups.has(a.name)) groups.push({ key: a.name, action: 'delete', fields: [] });
 
   const templates: TemplateChange[] = [];
   const newVersion = new Set<string>();
@@ -103,8 +122,9 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     const a = applied.workspaces.get(key);
     const params = effectiveParameters(t, w);
     const schedule = sortedSchedule(w.schedule);
+    const cost = workspaceCost(t, params);
     if (!a) {
-      workspaces.push({ key, action: 'create', template: w.template, fields: fields([['template', null, w.template], ['state', null, w.state], ...paramFields({}, params), ['schedule', null, Object.keys(schedule).length ? schedule : null], ['ports', null, w.ports.length ? sortedPorts(w.ports) : null]]), build: { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why: ['new workspace'] } });
+      workspaces.push({ key, action: 'create', template: w.template, fields: fields([['template', null, w.template], ['state', null, w.state], ...paramFields({}, params), ['schedule', null, Object.keys(schedule).length ? schedule : null], ['ports', null, w.ports.length ? sortedPorts(w.ports) : null], ['cost', null, cost || null]]), build: { transition: w.state === 'running' ? 'start' : 'stop', reason: 'sync', why: ['new workspace'] } });
       continue;
     }
     if (a.template !== w.template) {
@@ -113,7 +133,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     }
     for (const m of immutableChanges(t, a.parameters, params)) errors.push({ key, file: w.file, message: m });
     // (shared ports change who may reach the workspace, never what it is: no build)
-    const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule], ['ports', portsOrNull(a.ports ?? []), portsOrNull(w.ports)]]);
+    const f = fields([['state', a.desired_state, w.state], ...paramFields(a.parameters, params), ['schedule', sortedSchedule(a.schedule), schedule], ['ports', portsOrNull(a.ports ?? []), portsOrNull(w.ports)], ['cost', Number(a.cost ?? 0) || null, cost || null]]);
     // Builds follow what was last *built*, not the recorded desired state: a change recorded while a
     // build was in progress still gets its build once that one finishes.
     const builtHash = a.build_hash ?? a.content_hash;
@@ -160,11 +180,13 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
   return {
     deployment,
     users: sortByKey(users),
+    groups: sortByKey(groups),
     templates: sortByKey(templates),
     workspaces: sortByKey(workspaces),
     errors,
     summary: {
       users: count(users),
+      groups: count(groups),
       templates: count(templates),
       workspaces: count(workspaces),
       builds: {
@@ -174,6 +196,22 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
       },
     },
   };
+}
+
+const orNull = (o: object | undefined | null) => (o && Object.keys(o).length ? o : o === undefined ? undefined : null);
+
+/** A user file's settings for workspaces, as stored in users.defaults. */
+export function userDefaults(u: User): UserDefaults {
+  const d: UserDefaults = {};
+  if (u.github) d.github = u.github;
+  if (u.schedule && Object.keys(u.schedule).length) d.schedule = u.schedule;
+  if (u.shell) d.shell = u.shell;
+  if (u.dotfiles) d.dotfiles = u.dotfiles;
+  return d;
+}
+
+function defaultFields(before: UserDefaults | undefined, after: UserDefaults): [string, unknown, unknown][] {
+  return (['github', 'schedule', 'shell', 'dotfiles'] as const).map((k) => [k, before?.[k] ?? null, after[k] ?? null]);
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
@@ -200,5 +238,5 @@ function count(xs: ObjectChange[]): Counts {
 }
 
 export function hasChanges(p: Plan): boolean {
-  return [p.deployment, ...p.users, ...p.templates, ...p.workspaces].some((x) => x.action !== 'noop') || p.workspaces.some((w) => w.build !== null);
+  return [p.deployment, ...p.users, ...p.groups, ...p.templates, ...p.workspaces].some((x) => x.action !== 'noop') || p.workspaces.some((w) => w.build !== null);
 }

@@ -53,6 +53,7 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
   };
   section('Deployment:', [p.deployment]);
   section('Users:', p.users);
+  section('Groups:', p.groups ?? []);
   section('Templates:', p.templates, (t) => (t.workspaces.length ? [`rebuilds: ${t.workspaces.join(', ')}`] : []));
   section('Workspaces:', p.workspaces, (w) => {
     const b = buildLine(w);
@@ -68,7 +69,7 @@ export function renderText(p: Plan, c: Colors = PLAIN): string {
 export function summaryLine(p: Plan): string {
   const s = p.summary;
   const dep = (k: 'create' | 'update' | 'delete') => (p.deployment.action === k ? 1 : 0);
-  const n = (k: 'create' | 'update' | 'delete') => dep(k) + s.users[k] + s.templates[k] + s.workspaces[k];
+  const n = (k: 'create' | 'update' | 'delete') => dep(k) + s.users[k] + (s.groups?.[k] ?? 0) + s.templates[k] + s.workspaces[k];
   if (!n('create') && !n('update') && !n('delete') && !s.builds.start && !s.builds.stop && !s.builds.delete) return 'No changes. The deployment matches the commit.';
   return `Plan: ${n('create')} to add, ${n('update')} to change, ${n('delete')} to destroy; builds: ${s.builds.start} start, ${s.builds.stop} stop, ${s.builds.delete} delete.`;
 }
@@ -77,7 +78,7 @@ export function renderMarkdown(p: Plan): string {
   const out: string[] = ['### coder-git plan', '', summaryLine(p), ''];
   const s = p.summary;
   out.push('| | add | change | destroy |', '| --- | ---: | ---: | ---: |');
-  for (const k of ['users', 'templates', 'workspaces'] as const) out.push(`| ${k} | ${s[k].create} | ${s[k].update} | ${s[k].delete} |`);
+  for (const k of ['users', 'groups', 'templates', 'workspaces'] as const) if (k !== 'groups' || s.groups) out.push(`| ${k} | ${s[k].create} | ${s[k].update} | ${s[k].delete} |`);
   out.push('');
   if (p.errors.length) {
     out.push('**Errors** (nothing can be applied):', '');
@@ -103,7 +104,7 @@ export function renderMarkdown(p: Plan): string {
     }
     out.push('');
   }
-  const details = [p.deployment, ...p.users, ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
+  const details = [p.deployment, ...p.users, ...(p.groups ?? []).map((g) => ({ ...g, key: `group ${g.key}` })), ...p.templates, ...p.workspaces].filter((x) => x.action !== 'noop');
   if (details.length) {
     const lines: string[] = [];
     for (const x of details) {

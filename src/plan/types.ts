@@ -60,6 +60,7 @@ export interface PlanError {
 
 export interface PlanSummary {
   users: Counts;
+  groups: Counts;
   templates: Counts;
   workspaces: Counts;
   builds: { start: number; stop: number; delete: number };
@@ -75,6 +76,8 @@ export interface Plan {
   /** coder-git.yaml (key "coder-git.yaml"): its settings as fields */
   deployment: ObjectChange;
   users: ObjectChange[];
+  /** groups/<name>.yaml, by name */
+  groups: ObjectChange[];
   templates: TemplateChange[];
   workspaces: WorkspaceChange[];
   errors: PlanError[];

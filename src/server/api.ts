@@ -118,6 +118,7 @@ export const API_ROUTES: ApiRoute[] = [
     responses: {
       200: { description: 'already running or starting', schema: ref('StartRequest') },
       202: { description: 'a start build was queued', schema: ref('StartRequest') },
+      403: { description: "starting it would exceed its owner's quota (running workspaces or budget; code quota_exceeded)", schema: ref('Error') },
       404: NOT_FOUND,
       409: { description: 'it cannot start now (for example: it is being deleted)', schema: ref('Error') },
     },

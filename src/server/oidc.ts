@@ -62,6 +62,17 @@ export function matchIdentity(o: Pick<OidcSettings, 'allowed_domains'>, claims: 
   return { email };
 }
 
+/**
+ * The IdP groups a sign-in's claims name (auth.oidc.groups_claim): a list of strings, or one string;
+ * anything else counts as none. Pure: tested on its own.
+ */
+export function claimGroups(claims: Record<string, unknown>, claim: string | undefined): string[] {
+  if (!claim) return [];
+  const v = claims[claim];
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return [...new Set(list.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= 256))].sort();
+}
+
 export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
   const refuse = async (req: FastifyRequest, reply: FastifyReply, message: string, code = 403) => {
@@ -111,8 +122,9 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
       const current = new URL(req.url, await ctx.accessUrl());
       const tokens = await client.authorizationCodeGrant(config, current, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
       claims = (tokens.claims() ?? {}) as Record<string, unknown>;
-      // Providers that keep the ID token small put the email in userinfo instead.
-      if (typeof claims.email !== 'string' && typeof claims.sub === 'string') claims = { ...claims, ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)) };
+      // Providers that keep the ID token small put the email (or the groups) in userinfo instead.
+      const missing = typeof claims.email !== 'string' || (o.groups_claim !== undefined && claims[o.groups_claim] === undefined);
+      if (missing && typeof claims.sub === 'string') claims = { ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
     } catch (err) {
       req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'OIDC callback refused');
       await audit.append(db, { actor: 'anonymous', action: 'login_failed', target: null, details: { method: 'oidc', reason: err instanceof Error ? err.message : 'callback' }, ip: req.clientIp });
@@ -128,8 +140,11 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     if (!user || user.email.toLowerCase() !== m.email) return fail(`No user with email ${m.email} is declared in the config repo. Ask an owner to add users/<you>.yaml.`, m.email);
     if (user.login_type !== 'oidc') return fail(`${user.username} does not sign in with SSO (users/${user.username}.yaml login: ${user.login_type}).`, user.username);
     if (user.status !== 'active') return fail('This account is suspended.', user.username);
+    // Membership by claim (README: Groups): this sign-in's groups replace the last one's.
+    const idpGroups = claimGroups(claims, o.groups_claim);
+    if (o.groups_claim && (await users.setIdpGroups(db, user.id, idpGroups))) await users.changed(db);
     const { secret } = await issueKey(db, user.id, 'session', null, SESSION_TTL_MS);
-    await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? '') }, ip: req.clientIp });
+    await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? ''), ...(o.groups_claim ? { groups: idpGroups } : {}) }, ip: req.clientIp });
     ctx.metrics.login('success');
     reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: await ctx.secure(), maxAge: SESSION_TTL_MS / 1000 });
     return reply.redirect(safeNext(flow.next), 303);

@@ -28,6 +28,8 @@ const sub = (text: string, from: string, to: string): string => {
 const W = 'workspaces/alice/dev.yaml';
 const T = 'templates/small/template.yaml';
 const TF = 'templates/small/main.tf';
+const G = 'groups/devs.yaml';
+const devs = 'apiVersion: coder-git/v1\nkind: Group\nmembers: [alice, bob]\nroles: [template-admin]\n';
 const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
 
 const cases: Case[] = [
@@ -47,12 +49,12 @@ const cases: Case[] = [
   { name: 'nesting too deep', files: { 'users/carol.yaml': `x: ${'['.repeat(20000)}${']'.repeat(20000)}\n` }, expect: ['users/carol.yaml:1:1: nested too deeply to read; a config file needs only a few levels'] },
   { name: 'a list as a key', files: { 'users/bob.yaml': `${bob}? [a, b]\n: c\n` }, expect: ['users/bob.yaml:6:3: a key must be a plain string, not a list, mapping or alias'] },
   { name: 'symlink', files: {}, setup: (d) => symlinkSync('/etc/passwd', path.join(d, 'users/carol.yaml')), expect: ['users/carol.yaml:1:1: a symbolic link is not followed; put the file itself here'] },
-  { name: 'a link to a folder of workspaces', files: { 'elsewhere/dev.yaml': '# not read\n' }, setup: (d) => symlinkSync('../elsewhere', path.join(d, 'workspaces/carol')), expect: ['elsewhere/dev.yaml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way', 'workspaces/carol:1:1: a symbolic link is not followed; put the folder or file itself here'] },
+  { name: 'a link to a folder of workspaces', files: { 'elsewhere/dev.yaml': '# not read\n' }, setup: (d) => symlinkSync('../elsewhere', path.join(d, 'workspaces/carol')), expect: ['elsewhere/dev.yaml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, groups/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way', 'workspaces/carol:1:1: a symbolic link is not followed; put the folder or file itself here'] },
   { name: 'a link to a template folder', files: {}, setup: (d) => symlinkSync('/tmp', path.join(d, 'templates/big')), expect: ['templates/big:1:1: a symbolic link is not followed; put the folder or file itself here'] },
   { name: 'a link to the users folder', files: { 'users/alice.yaml': null, 'users/bob.yaml': null, [W]: null, 'workspaces/bob/box.yaml': null, 'people/.keep': '' }, setup: (d) => symlinkSync('people', path.join(d, 'users')), expect: ['users:1:1: a symbolic link is not followed; put the folder or file itself here'] },
   // ---- where files live
-  { name: 'stray YAML at the root', files: { 'docker-compose.yaml': 'services: {}\n' }, expect: ['docker-compose.yaml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way'] },
-  { name: 'stray YAML in another folder', files: { 'docs/example.yml': 'a: 1\n' }, expect: ['docs/example.yml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way'] },
+  { name: 'stray YAML at the root', files: { 'docker-compose.yaml': 'services: {}\n' }, expect: ['docker-compose.yaml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, groups/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way'] },
+  { name: 'stray YAML in another folder', files: { 'docs/example.yml': 'a: 1\n' }, expect: ['docs/example.yml:1:1: not a coder-git file: config files are coder-git.yaml, users/<name>.yaml, groups/<name>.yaml, templates/<name>/template.yaml and workspaces/<owner>/<name>.yaml; move it, or into a folder whose name starts with "." to keep it out of coder-git\'s way'] },
   { name: 'nested user file', files: { 'users/team/carol.yaml': alice }, expect: ['users/team/carol.yaml:1:1: user files live directly in users/, as users/<username>.yaml'] },
   { name: '.yml extension', files: { 'users/carol.yml': alice }, expect: ['users/carol.yml:1:1: use the .yaml extension: users/carol.yaml'] },
   { name: 'workspace not in an owner folder', files: { 'workspaces/dev.yaml': aliceDev }, expect: ['workspaces/dev.yaml:1:1: workspace files live at workspaces/<owner>/<name>.yaml'] },
@@ -64,7 +66,7 @@ const cases: Case[] = [
   { name: 'missing apiVersion', files: { 'users/bob.yaml': sub(bob, 'apiVersion: coder-git/v1\n', '') }, expect: ['users/bob.yaml:1:1: missing required key "apiVersion"'] },
   { name: 'unsupported apiVersion', files: { 'users/bob.yaml': sub(bob, 'coder-git/v1', 'coder-git/v2') }, expect: ['users/bob.yaml:1:13: apiVersion: "coder-git/v2" is not supported; this coder-git reads coder-git/v1'] },
   { name: 'wrong kind for the folder', files: { 'users/bob.yaml': sub(bob, 'kind: User', 'kind: Workspace') }, expect: ['users/bob.yaml:2:7: kind: "Workspace" does not belong here; a file in users/ is kind: User'] },
-  { name: 'unknown key, with a suggestion', files: { 'users/bob.yaml': sub(bob, 'email:', 'emial:') }, expect: ['users/bob.yaml:1:1: missing required key "email"', 'users/bob.yaml:3:1: unknown key "emial" (did you mean "email"?); allowed keys here: apiVersion, kind, name, email, full_name, roles, login, status, password_hash'] },
+  { name: 'unknown key, with a suggestion', files: { 'users/bob.yaml': sub(bob, 'email:', 'emial:') }, expect: ['users/bob.yaml:1:1: missing required key "email"', 'users/bob.yaml:3:1: unknown key "emial" (did you mean "email"?); allowed keys here: apiVersion, kind, name, email, full_name, roles, login, status, password_hash, github, quota, schedule, shell, dotfiles'] },
   { name: 'role not in the enum', files: { 'users/bob.yaml': sub(bob, '[member]', '[member, admn]') }, expect: ['users/bob.yaml:4:17: roles[1]: "admn" is not one of owner, template-admin, user-admin, auditor, member'] },
   { name: 'bad email', files: { 'users/bob.yaml': sub(bob, 'bob@example.com', 'bob@') }, expect: ['users/bob.yaml:3:8: email: "bob@" is not an email address like alice@example.com'] },
   { name: 'role listed twice', files: { 'users/bob.yaml': sub(bob, '[member]', '[member, auditor, member]') }, expect: ['users/bob.yaml:4:26: roles[2]: "member" is listed twice'] },
@@ -130,7 +132,28 @@ const cases: Case[] = [
   { name: 'state typo', files: { [W]: sub(aliceDev, 'state: running', 'state: runing') }, expect: [`${W}:7:8: state: "runing" is not one of running, stopped (did you mean "running"?)`] },
   { name: 'a schema error does not hide the rest of the file', files: { [W]: sub(sub(aliceDev, 'state: running', 'state: up'), 'template: small', 'template: smal') }, expect: [`${W}:3:11: template: "smal" does not exist (did you mean "small"?); templates: small`, `${W}:7:8: state: "up" is not one of running, stopped`] },
   { name: 'a broken user file does not make its workspaces orphans', files: { 'users/bob.yaml': sub(bob, 'login: none', 'login: nope') }, expect: ['users/bob.yaml:5:8: login: "nope" is not one of password, oidc, none (did you mean "none"?)'] },
+  // ---- groups, quotas, per-user defaults
+  { name: 'group member without a user file', files: { [G]: sub(devs, '[alice, bob]', '[alice, bbo]') }, expect: ['groups/devs.yaml:3:18: members[1]: "bbo" has no users/bbo.yaml (did you mean "bob"?); add the user or remove the member'] },
+  { name: 'group file of the wrong kind', files: { [G]: sub(devs, 'kind: Group', 'kind: User') }, expect: ['groups/devs.yaml:2:7: kind: "User" does not belong here; a file in groups/ is kind: Group'] },
+  { name: 'group file in a subfolder', files: { 'groups/eng/devs.yaml': devs }, expect: ['groups/eng/devs.yaml:1:1: group files live directly in groups/, as groups/<name>.yaml'] },
+  { name: 'group role typo', files: { [G]: sub(devs, 'template-admin', 'template-admn') }, expect: ['groups/devs.yaml:4:9: roles[0]: "template-admn" is not one of owner, template-admin, user-admin, auditor, member (did you mean "template-admin"?)'] },
+  { name: 'group member listed twice', files: { [G]: sub(devs, '[alice, bob]', '[alice, bob, alice]') }, expect: ['groups/devs.yaml:3:23: members[2]: "alice" is listed twice'] },
+  { name: 'quota: more workspaces than the user may own', files: { 'users/bob.yaml': `${bob}quota:\n  workspaces: 0\n` }, expect: ['workspaces/bob/box.yaml:1:1: bob would own 1 workspace (box); quota.workspaces (users/bob.yaml:7) allows 0: remove one or raise the quota'] },
+  { name: "quota: a group's running limit", files: { [G]: `${devs}quota:\n  running: 0\n` }, expect: ['workspaces/alice/dev.yaml:7:8: alice would run 1 workspace (dev); quota.running (groups/devs.yaml:6) allows 0: set state: stopped on one or raise the quota', 'workspaces/bob/box.yaml:1:1: bob would run 1 workspace (box); quota.running (groups/devs.yaml:6) allows 0: set state: stopped on one or raise the quota'] },
+  { name: "quota: the user's own limit replaces the group's", valid: true, files: { [G]: `${sub(devs, '[alice, bob]', '[alice]')}quota:\n  running: 0\n`, 'users/alice.yaml': `${alice}quota: { running: 1 }\n` }, expect: [] },
+  { name: 'quota: a budget the running workspaces exceed', files: { [T]: `${smallTemplate}cost:\n  base: 1\n  parameters:\n    cpu: 0.5\n    image: { ubuntu-22.04: 2 }\n`, 'users/alice.yaml': `${alice}quota:\n  budget: 2.5\n` }, expect: [`workspaces/alice/dev.yaml:5:3: alice's running workspaces would cost 3 (dev 3); quota.budget (users/alice.yaml:9) allows 2.5: stop one, choose smaller parameters or raise the quota`] },
+  { name: 'quota: a negative limit', files: { 'users/bob.yaml': `${bob}quota: { running: -1 }\n` }, expect: ['users/bob.yaml:6:19: quota.running: -1 is less than the minimum 0'] },
+  { name: 'cost of a parameter the template does not declare', files: { [T]: `${smallTemplate}cost:\n  parameters:\n    cpus: 1\n` }, expect: ['templates/small/template.yaml:23:5: cost.parameters.cpus: no parameter "cpus" (did you mean "cpu"?); it declares: cpu, image, label'] },
+  { name: 'cost rate on a string parameter', files: { [T]: `${smallTemplate}cost:\n  parameters:\n    label: 1\n` }, expect: ['templates/small/template.yaml:23:12: cost.parameters.label: a rate per unit needs a number parameter, and "label" is string; give a price per value instead, like label: {value: 1}'] },
+  { name: 'cost price of a value the parameter cannot take', files: { [T]: `${smallTemplate}cost:\n  parameters:\n    image: { debian-11: 1 }\n` }, expect: ['templates/small/template.yaml:23:14: cost.parameters.image.debian-11: "debian-11" is not a value of parameter image (did you mean "debian-12"?); values: debian-12, ubuntu-22.04'] },
+  { name: "user's default autostart is not cron", files: { 'users/bob.yaml': `${bob}schedule:\n  autostart: "9am"\n` }, expect: ['users/bob.yaml:7:14: schedule.autostart: expected 5 fields (minute hour day-of-month month day-of-week) after an optional CRON_TZ=<zone>, got 1: "9am"'] },
+  { name: "user's default ttl is longer than a template allows", files: { 'users/bob.yaml': `${bob}schedule:\n  ttl: 48h\n` }, expect: [`workspaces/bob/box.yaml:3:11: schedule.ttl: the owner's default 48h (users/bob.yaml:7) is longer than template "small" allows (max_ttl 24h); set a shorter schedule.ttl in this file`] },
+  { name: 'shell is not an absolute path', files: { 'users/bob.yaml': `${bob}shell: zsh\n` }, expect: ['users/bob.yaml:6:8: shell: "zsh" must be an absolute path like /bin/bash'] },
+  { name: 'dotfiles without a repository', files: { 'users/bob.yaml': `${bob}dotfiles:\n  install_script: /install.sh\n` }, expect: ['users/bob.yaml:6:1: dotfiles: missing required key "repository"', 'users/bob.yaml:7:19: dotfiles.install_script: "/install.sh" must be a path inside the repository, like install.sh'] },
+  { name: 'github login with a bad character', files: { 'users/bob.yaml': `${bob}github: bob_the_builder\n` }, expect: [`users/bob.yaml:6:9: github: "bob_the_builder" must be a GitHub login: letters, digits and single '-' between them, at most 39 characters`] },
   // ---- warnings only
+  { name: 'oidc_group without a groups claim', valid: true, files: { [G]: `${devs}oidc_group: platform\n` }, expect: ['groups/devs.yaml:5:13: warning: oidc_group: "platform", but coder-git.yaml sets no auth.oidc.groups_claim, so no sign-in brings members; set auth.oidc.groups_claim (often "groups")'] },
+  { name: 'a workspace opts out of its owner\'s autostart', valid: true, files: { 'users/bob.yaml': `${bob}schedule:\n  autostart: "0 9 * * 1-5"\n  ttl: 4h\n`, 'workspaces/bob/box.yaml': `${bobBox}schedule:\n  autostart: "off"\n` }, expect: [] },
   { name: 'oidc login without oidc configured', valid: true, files: { 'users/bob.yaml': sub(bob, 'login: none', 'login: oidc') }, expect: ['users/bob.yaml:5:8: warning: login: oidc, but coder-git.yaml configures no auth.oidc; this user cannot sign in until it does'] },
 ];
 
@@ -142,7 +165,7 @@ test('the base repo is valid', async () => {
     const { result } = await loadConfig({ dir, ref });
     assert.equal(result.diagnostics.map(render), []);
     assert.ok(result.state);
-    assert.equal(result.counts, { users: 2, templates: 1, workspaces: 2 });
+    assert.equal(result.counts, { users: 2, groups: 0, templates: 1, workspaces: 2 });
   }
 });
 

@@ -55,7 +55,7 @@ test('a config repo in a subfolder of a git repository (monorepo)', async () => 
   for (const ref of [undefined, 'HEAD']) {
     const { result } = await loadConfig({ dir, ref });
     assert.equal(result.diagnostics, [], `${ref}: files outside the subfolder are not read`);
-    assert.equal(result.counts, { users: 2, templates: 1, workspaces: 2 });
+    assert.equal(result.counts, { users: 2, groups: 0, templates: 1, workspaces: 2 });
   }
 });
 
@@ -65,7 +65,7 @@ test('working tree: untracked files count, ignored and deleted ones do not', asy
   rmSync(path.join(dir, 'workspaces/bob/box.yaml'));
   const { result } = await loadConfig({ dir });
   assert.equal(result.diagnostics, []);
-  assert.equal(result.counts, { users: 3, templates: 1, workspaces: 1 });
+  assert.equal(result.counts, { users: 3, groups: 0, templates: 1, workspaces: 1 });
 });
 
 test('a folder that is not a git repository validates from the file system', async () => {

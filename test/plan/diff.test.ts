@@ -3,8 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateSource } from '../../src/config/validate.ts';
 import type { DesiredState } from '../../src/config/types.ts';
-import { diff, hasChanges, templateVersions } from '../../src/plan/diff.ts';
+import { diff, hasChanges, templateVersions, userDefaults } from '../../src/plan/diff.ts';
 import { effectiveParameters } from '../../src/plan/hash.ts';
+import { effectiveRoles, workspaceCost } from '../../src/config/resolve.ts';
 import type { AppliedState } from '../../src/db/state.ts';
 import { aliceDev, baseFiles, bob, deployment, smallMain, smallTemplate } from '../fixtures/base.ts';
 import type { Files } from '../helpers/git.ts';
@@ -21,22 +22,23 @@ function desired(overrides: Files = {}): DesiredState {
 /** The applied state after a successful apply of d (every last build succeeded). */
 function appliedOf(d: DesiredState, buildStatus = 'succeeded'): AppliedState {
   const hashes = templateVersions(d);
-  const applied: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: d.deployment };
-  for (const u of d.users.values()) applied.users.set(u.name, { id: `u-${u.name}`, username: u.name, email: u.email, full_name: u.full_name ?? null, roles: u.roles, login_type: u.login, status: u.status, password_hash: u.password_hash ?? null });
+  const applied: AppliedState = { users: new Map(), groups: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: d.deployment };
+  for (const u of d.users.values()) applied.users.set(u.name, { id: `u-${u.name}`, username: u.name, email: u.email, full_name: u.full_name ?? null, roles: effectiveRoles(u, d.groups), login_type: u.login, status: u.status, password_hash: u.password_hash ?? null, groups: u.groups, quota: u.quota ?? {}, defaults: userDefaults(u) });
+  for (const g of d.groups.values()) applied.groups.set(g.name, { name: g.name, display_name: g.display_name ?? null, members: [...g.members].sort(), roles: g.roles, oidc_group: g.oidc_group ?? null, quota: g.quota ?? {} });
   for (const t of d.templates.values()) applied.templates.set(t.name, { id: `t-${t.name}`, name: t.name, display_name: t.display_name ?? null, description: t.description ?? null, icon: t.icon ?? null, active_version_id: 'v', active_hash: hashes.get(t.name)! });
   for (const [key, w] of d.workspaces) {
     const t = d.templates.get(w.template)!;
-    applied.workspaces.set(key, { id: `w-${key}`, owner: w.owner, name: w.name, template: w.template, template_version_id: 'v', content_hash: hashes.get(w.template)!, parameters: effectiveParameters(t, w), desired_state: w.state, schedule: w.schedule, build_id: 'b', build_number: 1, build_transition: w.state === 'running' ? 'start' : 'stop', build_status: buildStatus, build_hash: hashes.get(w.template)!, build_parameters: effectiveParameters(t, w) });
+    applied.workspaces.set(key, { id: `w-${key}`, owner: w.owner, name: w.name, template: w.template, template_version_id: 'v', content_hash: hashes.get(w.template)!, parameters: effectiveParameters(t, w), desired_state: w.state, schedule: w.schedule, cost: workspaceCost(t, effectiveParameters(t, w)), build_id: 'b', build_number: 1, build_transition: w.state === 'running' ? 'start' : 'stop', build_status: buildStatus, build_hash: hashes.get(w.template)!, build_parameters: effectiveParameters(t, w) });
   }
   return applied;
 }
 
-const empty: AppliedState = { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: null };
+const empty: AppliedState = { users: new Map(), groups: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: null };
 
 test('from nothing: everything is created; running workspaces start, stopped ones stop', () => {
   const d = desired({ 'workspaces/bob/box.yaml': 'apiVersion: coder-git/v1\nkind: Workspace\ntemplate: small\nparameters: { label: box }\nstate: stopped\n' });
   const p = diff(d, empty);
-  assert.equal(p.summary, { users: { create: 2, update: 0, delete: 0 }, templates: { create: 1, update: 0, delete: 0 }, workspaces: { create: 2, update: 0, delete: 0 }, builds: { start: 1, stop: 1, delete: 0 } });
+  assert.equal(p.summary, { users: { create: 2, update: 0, delete: 0 }, groups: { create: 0, update: 0, delete: 0 }, templates: { create: 1, update: 0, delete: 0 }, workspaces: { create: 2, update: 0, delete: 0 }, builds: { start: 1, stop: 1, delete: 0 } });
   const dev = p.workspaces.find((w) => w.key === 'alice/dev')!;
   assert.equal(dev.build, { transition: 'start', reason: 'sync', why: ['new workspace'] });
   assert.ok(dev.fields.some((f) => f.field === 'parameters.image' && f.after === 'debian-12'), 'defaults are part of the parameters');
@@ -217,6 +219,40 @@ test('a workspace cannot move to another template', () => {
   const other = { 'templates/other/template.yaml': smallTemplate, 'templates/other/main.tf': smallMain };
   const p = diff(desired({ ...other, 'workspaces/alice/dev.yaml': aliceDev.replace('template: small', 'template: other') }), appliedOf(before));
   assert.match(p.errors[0]!.message, /cannot move from template "small" to "other"/);
+});
+
+test('groups: roles given through a group show on the member; removing the group takes them back; nothing builds', () => {
+  const devs = 'apiVersion: coder-git/v1\nkind: Group\nmembers: [bob]\nroles: [template-admin]\nquota: { running: 2 }\n';
+  const before = desired();
+  const withGroup = desired({ 'groups/devs.yaml': devs });
+  let p = diff(withGroup, appliedOf(before));
+  assert.equal(p.groups, [{ key: 'devs', action: 'create', fields: [{ field: 'members', before: null, after: ['bob'] }, { field: 'roles', before: null, after: ['template-admin'] }, { field: 'quota', before: null, after: { running: 2 } }] }]);
+  assert.equal(p.users.find((u) => u.key === 'bob')!.fields, [{ field: 'roles', before: ['member'], after: ['template-admin', 'member'] }, { field: 'groups', before: [], after: ['devs'] }]);
+  assert.equal(p.summary.groups, { create: 1, update: 0, delete: 0 });
+  assert.ok(p.workspaces.every((w) => !w.build), 'roles never build');
+  assert.is(diff(withGroup, appliedOf(withGroup)).groups[0]!.action, 'noop');
+  p = diff(before, appliedOf(withGroup));
+  assert.equal(p.groups.map((g) => [g.key, g.action]), [['devs', 'delete']]);
+  assert.equal(p.users.find((u) => u.key === 'bob')!.fields.map((f) => [f.field, f.after]), [['roles', ['member']], ['groups', []]]);
+});
+
+test("a user's defaults: schedule defaults land on their workspaces; shell and dotfiles change the user only", () => {
+  const before = desired();
+  const bobWith = `${bob}schedule:\n  autostart: "0 9 * * 1-5"\n  ttl: 4h\nshell: /bin/zsh\ndotfiles:\n  repository: https://git.example.com/bob/dotfiles\n`;
+  const p = diff(desired({ 'users/bob.yaml': bobWith }), appliedOf(before));
+  assert.equal(p.users.find((u) => u.key === 'bob')!.fields.map((f) => f.field), ['schedule', 'shell', 'dotfiles']);
+  const box = p.workspaces.find((w) => w.key === 'bob/box')!;
+  assert.equal(box.fields, [{ field: 'schedule', before: {}, after: { autostart: '0 9 * * 1-5', ttl: '4h' } }]);
+  assert.is(box.build, null, 'a schedule alone does not build');
+  // alice's workspace keeps its own schedule: her (empty) defaults change nothing.
+  assert.is(p.workspaces.find((w) => w.key === 'alice/dev')!.action, 'noop');
+});
+
+test('cost: a workspace records what it costs while it runs', () => {
+  const before = desired();
+  const costly = desired({ 'templates/small/template.yaml': `${smallTemplate}cost:\n  base: 1\n  parameters:\n    cpu: 0.5\n` });
+  const dev = diff(costly, appliedOf(before)).workspaces.find((w) => w.key === 'alice/dev')!;
+  assert.equal(dev.fields.find((f) => f.field === 'cost'), { field: 'cost', before: null, after: 3 });
 });
 
 test.run();

@@ -12,13 +12,14 @@ import { golden } from '../helpers/golden.ts';
 
 
 test('a plan with every kind of change, in every format', () => {
-  const files = Object.entries({ ...baseFiles(), 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6') }).map(([path, c]) => ({ path, size: 1, content: Buffer.from(String(c)), kind: 'file' as const }));
+  const files = Object.entries({ ...baseFiles(), 'workspaces/alice/dev.yaml': aliceDev.replace('cpu: 4', 'cpu: 6'), 'groups/devs.yaml': 'apiVersion: coder-git/v1\nkind: Group\nmembers: [bob]\nroles: [auditor]\n' }).map(([path, c]) => ({ path, size: 1, content: Buffer.from(String(c)), kind: 'file' as const }));
   const desired = validateSource({ dir: '/x', ref: undefined, commit: undefined, files }).state!;
   const applied: AppliedState = {
     users: new Map([
-      ['alice', { id: 'u1', username: 'alice', email: 'alice@old.example.com', full_name: 'Alice Liddell', roles: ['owner'], login_type: 'password', status: 'active', password_hash: null }],
-      ['zed', { id: 'u3', username: 'zed', email: 'zed@example.com', full_name: null, roles: ['member'], login_type: 'none', status: 'active', password_hash: null }],
+      ['alice', { id: 'u1', username: 'alice', email: 'alice@old.example.com', full_name: 'Alice Liddell', roles: ['owner'], login_type: 'password', status: 'active', password_hash: null, groups: [], quota: {}, defaults: {} }],
+      ['zed', { id: 'u3', username: 'zed', email: 'zed@example.com', full_name: null, roles: ['member'], login_type: 'none', status: 'active', password_hash: null, groups: [], quota: {}, defaults: {} }],
     ]),
+    groups: new Map([['old-team', { name: 'old-team', display_name: null, members: ['zed'], roles: [], oidc_group: null, quota: {} }]]),
     templates: new Map([['small', { id: 't1', name: 'small', display_name: 'Small', description: null, icon: null, active_version_id: 'v1', active_hash: '0123456789abcdef' }]]),
     workspaces: new Map<string, WorkspaceRow>([
       ['alice/dev', { id: 'w1', owner: 'alice', name: 'dev', template: 'small', template_version_id: 'v1', content_hash: '0123456789abcdef', parameters: { cpu: 4, image: 'debian-12', label: 'dev' }, desired_state: 'running', schedule: { autostart: 'CRON_TZ=Europe/Berlin 0 9 * * 1-5', ttl: '8h' }, build_id: 'b1', build_number: 3, build_transition: 'start', build_status: 'succeeded' }],

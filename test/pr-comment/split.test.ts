@@ -23,7 +23,7 @@ function bigPlan(n: number): string {
   }
   const source = { dir: '/x', ref: undefined, commit: undefined, files: Object.entries(files).map(([path, c]) => ({ path, size: c.length, content: Buffer.from(c), kind: 'file' as const })) };
   const desired = validateSource(source).state!;
-  const plan = diff(desired, { users: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: null });
+  const plan = diff(desired, { users: new Map(), groups: new Map(), templates: new Map(), workspaces: new Map(), lastApplied: null, deployment: null });
   for (const w of plan.workspaces) {
     const resources = Array.from({ length: 12 }, (_, k) => ({ address: `module.home[${k}].terraform_data.volume_with_a_long_name`, action: 'create' as const }));
     w.terraform = { resources, add: resources.length, change: 0, destroy: 0 };

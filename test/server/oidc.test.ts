@@ -13,7 +13,7 @@ import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
 import { cleanup, tempDir } from '../helpers/git.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { buildServer } from '../../src/server/app.ts';
-import { matchIdentity } from '../../src/server/oidc.ts';
+import { claimGroups, matchIdentity } from '../../src/server/oidc.ts';
 import { deploymentFixture } from './setup.ts';
 
 let d: TestDb;
@@ -22,8 +22,8 @@ let idp: Server;
 let browser: Browser;
 let base: string;
 
-const ACCOUNTS: Record<string, { email: string; email_verified: boolean }> = {
-  olga: { email: 'olga@example.com', email_verified: true },
+const ACCOUNTS: Record<string, { email: string; email_verified: boolean; groups?: string[] }> = {
+  olga: { email: 'olga@example.com', email_verified: true, groups: ['staff'] },
   bob: { email: 'bob@example.com', email_verified: true },
   ghost: { email: 'ghost@example.com', email_verified: true },
   unverified: { email: 'olga@example.com', email_verified: false },
@@ -37,6 +37,13 @@ test('matchIdentity: a verified email, from an allowed domain', () => {
   assert.match((matchIdentity({ allowed_domains: ['example.com'] }, { email: 'a@evil.com', email_verified: true }) as { refused: string }).refused, /evil\.com is not allowed/);
 });
 
+test('claimGroups: a list or one string; anything else is none', () => {
+  assert.equal(claimGroups({ groups: ['b', 'a', 'a', 7, ''] }, 'groups'), ['a', 'b']);
+  assert.equal(claimGroups({ roles: 'platform' }, 'roles'), ['platform']);
+  assert.equal(claimGroups({ groups: { a: 1 } }, 'groups'), []);
+  assert.equal(claimGroups({ groups: ['a'] }, undefined), []);
+});
+
 test('set-up: an OpenID provider and a server configured for it', async () => {
   const [idpPort, appPort] = [await freePort(), await freePort()];
   const issuer = `http://127.0.0.1:${idpPort}`;
@@ -44,7 +51,7 @@ test('set-up: an OpenID provider and a server configured for it', async () => {
   const provider = new Provider(issuer, {
     clients: [{ client_id: 'coder-git', client_secret: 'idp-client-secret', redirect_uris: [`${base}/login/oidc/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
     pkce: { required: () => true },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     conformIdTokenClaims: false,
     cookies: { keys: ['test-cookie-key'] },
     findAccount: async (_ctx: unknown, id: string) => (ACCOUNTS[id] ? { accountId: id, claims: async () => ({ sub: id, ...ACCOUNTS[id] }) } : undefined),
@@ -54,7 +61,8 @@ test('set-up: an OpenID provider and a server configured for it', async () => {
   process.env.TEST_OIDC_SECRET = 'idp-client-secret';
   d = await testDatabase();
   await deploymentFixture(d, {
-    deployment: `apiVersion: coder-git/v1\nkind: Deployment\naccess_url: ${base}\nauth:\n  oidc:\n    issuer_url: ${issuer}\n    client_id: coder-git\n    client_secret_env: TEST_OIDC_SECRET\n    allowed_domains: [example.com]\n`,
+    deployment: `apiVersion: coder-git/v1\nkind: Deployment\naccess_url: ${base}\nauth:\n  oidc:\n    issuer_url: ${issuer}\n    client_id: coder-git\n    client_secret_env: TEST_OIDC_SECRET\n    allowed_domains: [example.com]\n    scopes: [openid, email, groups]\n    groups_claim: groups\n`,
+    files: { 'groups/platform.yaml': 'apiVersion: coder-git/v1\nkind: Group\noidc_group: platform\nroles: [auditor]\n' },
   });
   app = await buildServer({ database: d, logger: false });
   await app.listen({ host: '127.0.0.1', port: appPort });
@@ -112,6 +120,30 @@ for (const [account, why] of [
     await ctx.close();
   });
 }
+
+test("groups from the claim: a sign-in in the IdP's group gets the group's roles, a later one without it loses them (its older session too)", async () => {
+  const roles = async (cookie: string) => (await (await fetch(`${base}/api/v1/me`, { headers: { cookie: `coder_git_session=${cookie}` } })).json()).roles;
+  const signIn = async () => {
+    const ctx = await browser.newContext();
+    await sso(ctx, 'olga');
+    const c = (await ctx.cookies()).find((x) => x.name === 'coder_git_session')!.value;
+    await ctx.close();
+    return c;
+  };
+  ACCOUNTS.olga!.groups = ['platform', 'staff'];
+  const first = await signIn();
+  assert.equal(await roles(first), ['auditor', 'member']);
+  assert.equal((await d.db.one("SELECT idp_groups FROM users WHERE username = 'olga'")).idp_groups, ['platform', 'staff']);
+  const audit = await d.db.one<{ details: { groups: string[] } }>("SELECT details FROM audit_log WHERE action = 'login' AND actor = 'olga' ORDER BY id DESC LIMIT 1");
+  assert.equal(audit.details.groups, ['platform', 'staff']);
+  // The auditor role reads every workspace; a member reads their own.
+  assert.is((await fetch(`${base}/api/v1/users`, { headers: { cookie: `coder_git_session=${first}` } })).status, 200);
+  ACCOUNTS.olga!.groups = ['staff'];
+  const second = await signIn();
+  assert.equal(await roles(second), ['member']);
+  assert.equal(await roles(first), ['member'], 'the older session lost the role at once');
+  assert.is((await fetch(`${base}/api/v1/users`, { headers: { cookie: `coder_git_session=${first}` } })).status, 403);
+});
 
 test('a callback that did not start here (no state cookie, or a forged state) is refused', async () => {
   const res = await fetch(`${base}/login/oidc/callback?code=abc&state=xyz`);

@@ -18,5 +18,6 @@ export interface AuditRow extends Required<AuditInput> {
 
 export const audit = {
   append: (q: Q, e: AuditInput) => q.none(sql('audit_log/insert'), { target: null, details: {}, sync_id: null, ip: null, ...e }),
+  latestFor: (q: Q, action: string, target: string) => q.oneOrNone<AuditRow>(sql('audit_log/latest-for'), { action, target }),
   recent: (q: Q, limit = 50, before: string | null = null) => q.any<AuditRow>(sql('audit_log/recent'), { limit, before }),
 };

@@ -18,6 +18,7 @@ export interface WorkspaceRow {
   schedule: { autostart?: string; ttl?: string };
   /** shared ports as applied (older rows and test fixtures: absent) */
   ports?: { port: number; share: string }[];
+  cost?: number;
   build_id: string | null;
   build_number: number | null;
   build_transition: 'start' | 'stop' | 'delete' | null;
@@ -48,6 +49,18 @@ export interface WorkspaceInput {
   schedule: { autostart?: string; ttl?: string };
   /** (none: nothing shared) */
   ports?: { port: number; share: string }[];
+  /** what it costs while it runs (none: 0) */
+  cost?: number;
+}
+
+export interface QuotaRow {
+  username: string;
+  running_limit: number | null;
+  budget: number | null;
+  cost: number;
+  /** the owner's other workspaces that run or are starting */
+  running: string[];
+  spent: number;
 }
 
 /** What the schedule decides on (sql/workspaces/schedule.sql). */
@@ -128,6 +141,8 @@ export const workspaces = {
   appTarget: (q: Q, owner: string, name: string) => q.oneOrNone<AppTarget>(sql('workspaces/app-target'), { owner, name }),
   localAgents: (q: Q) => q.any<{ owner: string; name: string; build_status: BuildStatus }>(sql('workspaces/local-agents')),
   /** owner/name with its latest build, locked (a person asks to start it). */
+  /** What starting workspace id would do to its owner's quota (sql/workspaces/quota.sql). */
+  quota: (q: Q, id: string) => q.one<QuotaRow>(sql('workspaces/quota'), { id }),
   forStart: (q: Q, owner: string, name: string) =>
     q.oneOrNone<{ id: string; template_version_id: string; parameters: Record<string, Scalar>; scheduled_state: string | null; build_transition: Transition | null; build_status: BuildStatus | null; build_number: number | null }>(sql('workspaces/for-start'), { owner, name }),
   driftDue: (q: Q, intervalMs: number, limit: number) => q.any<DriftDue>(sql('workspaces/drift-due'), { interval_ms: intervalMs, limit }),

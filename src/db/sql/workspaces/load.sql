@@ -2,7 +2,7 @@
 -- version it asks for, and its latest build: what that build was made with (version and
 -- parameters), which is what the plan compares with to decide on a new build.
 SELECT w.id, u.username AS owner, w.name, t.name AS template, w.template_version_id, v.content_hash,
-       w.parameters, w.desired_state, w.scheduled_state, w.schedule, w.ports,
+       w.parameters, w.desired_state, w.scheduled_state, w.schedule, w.ports, w.cost::float8 AS cost,
        b.id AS build_id, b.build_number, b.transition AS build_transition, b.status AS build_status,
        b.finished_at AS build_finished_at, bv.content_hash AS build_hash, b.parameters AS build_parameters
 FROM workspaces w

@@ -1,0 +1,2 @@
+-- Groups ${names} were removed from git.
+DELETE FROM groups WHERE name = ANY(${names})
