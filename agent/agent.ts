@@ -11,6 +11,8 @@ import net from 'node:net';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { sshServer } from './ssh.ts';
 import { Terminals } from './terminals.ts';
+import { existsSync } from 'node:fs';
+import { applyDotfiles, type Dotfiles } from './dotfiles.ts';
 
 /** Activity is reported at most this often (the server keeps the latest; the ttl counts from it). */
 const ACTIVITY_EVERY_MS = 30_000;
@@ -42,6 +44,8 @@ export class Agent {
   private pendingLogs: { stream: 'stdout' | 'stderr'; line: string }[] = [];
   /** the template's agent.env, from the server's welcome */
   private env: Record<string, string> = {};
+  /** the owner's user-file settings, from the welcome */
+  private user: { shell?: string; dotfiles?: Dotfiles } = {};
   private lastActivity = 0;
   private terminals: Terminals;
   private portScan: NodeJS.Timeout | undefined;
@@ -60,6 +64,8 @@ export class Agent {
    */
   sessionEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
+    // The owner's shell (their user file's shell), when the image has it.
+    if (this.user.shell && existsSync(this.user.shell)) env.SHELL = this.user.shell;
     for (const [k, v] of Object.entries(env)) {
       if (k === 'CODER_AGENT_TOKEN' || k.startsWith('TF_') || (this.o.token.length >= 16 && v?.includes(this.o.token))) delete env[k];
     }
@@ -105,7 +111,7 @@ export class Agent {
       this.send({ type: 'hello', protocol: 1, version: this.o.version, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; version?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
+      let m: { type?: string; version?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; shell?: string | null; dotfiles?: Dotfiles | null; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
@@ -113,6 +119,7 @@ export class Agent {
       }
       if (m.type === 'welcome') {
         if (m.env && typeof m.env === 'object') this.env = m.env;
+        this.user = { shell: typeof m.shell === 'string' ? m.shell : undefined, dotfiles: m.dotfiles && typeof m.dotfiles.repository === 'string' ? m.dotfiles : undefined };
         this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
       }
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
@@ -218,8 +225,17 @@ export class Agent {
 
   private async runStartup(script: string | null): Promise<void> {
     this.setState('starting');
+    if (this.user.shell && !existsSync(this.user.shell)) this.pendingLogs.push({ stream: 'stderr', line: `shell: ${this.user.shell} is not in this image; sessions use ${process.env.SHELL || '/bin/sh'}` });
+    let dotfilesOk = true;
+    if (this.user.dotfiles) {
+      const flush = setInterval(() => this.flushLogs(), 250);
+      const env = this.sessionEnv();
+      dotfilesOk = await applyDotfiles(this.user.dotfiles, { home: env.HOME || os.homedir(), env, line: (stream, line) => this.pendingLogs.push({ stream, line }) });
+      clearInterval(flush);
+      this.flushLogs();
+    }
     if (!script?.trim()) {
-      this.setState('ready');
+      this.setState(dotfilesOk ? 'ready' : 'start_error');
       return;
     }
     const flush = setInterval(() => this.flushLogs(), 250);
@@ -241,7 +257,7 @@ export class Agent {
     clearInterval(flush);
     this.flushLogs();
     this.o.log(`startup script exited with ${code}`);
-    this.setState(code === 0 ? 'ready' : 'start_error');
+    this.setState(code === 0 && dotfilesOk ? 'ready' : 'start_error');
   }
 
   /** SIGTERM: shutting_down, then off, then close. */

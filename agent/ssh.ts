@@ -47,8 +47,8 @@ export function sshServer(o: { cwd: string; log: (m: string) => void; env: () =>
           accept?.();
         });
         const run = (stream: ServerChannel, command: string | undefined) => {
-          const shell = process.env.SHELL || '/bin/sh';
           const environment = { ...o.env(), ...env };
+          const shell = environment.SHELL || '/bin/sh';
           let child: ChildProcessWithoutNullStreams;
           if (pty) {
             term = spawnPty({ cwd: o.cwd, env: environment, cols: pty.cols, rows: pty.rows, term: pty.term, command });

@@ -8,7 +8,7 @@
 //                   {type:"logs", lines:[{stream:"stdout"|"stderr", line}]}   startup script output
 //                   {type:"heartbeat"}                              every heartbeat_ms
 //                   {type:"activity"}                               someone used the workspace
-//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env}
+//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env, shell, dotfiles}
 //                   {type:"error", message}                         a message that was refused
 //                   {type:"update", version}                        the agent runs another version than the server
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected. Heartbeats and
@@ -165,7 +165,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             write(async () => {
               await agents.report(db, agent.id, connection, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);
-              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {} });
+              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {}, shell: w?.shell ?? null, dotfiles: w?.dotfiles ?? null });
               // An agent of another version (delivered by an older or newer server) is told to update:
               // started by install.sh, it exits and the script installs this server's version.
               if (m.version !== undefined && m.version !== VERSION) send({ type: 'update', version: VERSION });

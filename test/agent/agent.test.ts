@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BIN, cli } from '../helpers/cli.ts';
 import { stopOwnServer, testDatabase, type TestDb } from '../helpers/db.ts';
-import { cleanup, commitAll, tempDir } from '../helpers/git.ts';
+import { cleanup, commitAll, gitRepo, tempDir } from '../helpers/git.ts';
 import { agentLogOf, localConfigRepo, type LocalRepo } from '../fixtures/local.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { issueKey } from '../../src/server/auth.ts';
@@ -39,6 +39,11 @@ test('set-up: a local-template repo whose access_url is a server on this machine
   port = await freePort();
   r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`).replace('  env: []', '  env: [TF_VAR_dbpass]'));
   r.edit('templates/local/template.yaml', (s) => s.replace('  connection_timeout: 2m', '  connection_timeout: 2m\n  env:\n    GREETING: hello from agent.env'));
+  // The admin's dotfiles: a local repository whose install script leaves a mark in the home folder.
+  const dotfiles = gitRepo({ 'install.sh': 'echo "installing for $USER"\necho "alias ll=\'ls -l\'" > "$HOME/.installed-by-dotfiles"\n', '.bashrc': 'export FROM_DOTFILES=yes\n' });
+  // (the workspace runs as nobody under a root runner, and git clones only repositories its user owns)
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'nobody', dotfiles]);
+  r.edit('users/admin.yaml', (s) => `${s}shell: /bin/dash\ndotfiles:\n  repository: ${dotfiles}\n`);
   commitAll(r.repo, 'the server is here');
   await serve();
 });
@@ -54,7 +59,13 @@ test('apply starts the workspace; its agent connects, runs the startup script an
   });
   assert.is(a.status, 'connected');
   const logs = await (await fetch(`http://127.0.0.1:${port}/api/v1/workspaces/admin/dev/builds/latest/logs`, { headers: { authorization: `Bearer ${token}` } })).json();
-  assert.equal(logs.agent_startup_log.map((l: { line: string }) => l.line), ['Welcome to your coder-git workspace'], 'the startup script (cat .motd) ran in the workspace folder');
+  const lines = logs.agent_startup_log.map((l: { line: string }) => l.line);
+  const stdout = logs.agent_startup_log.filter((l: { stream: string; line: string }) => l.stream === 'stdout' && !l.line.startsWith('dotfiles: ')).map((l: { line: string }) => l.line);
+  assert.equal(stdout, ['installing for nobody', 'Welcome to your coder-git workspace'], 'the startup script (cat .motd) ran in the workspace folder, after the dotfiles');
+  assert.ok(lines.includes('dotfiles: running install.sh') && lines.includes('dotfiles: done'), lines.join('\n'));
+  const home = path.join(r.root, 'admin', 'dev');
+  assert.match(readFileSync(path.join(home, '.installed-by-dotfiles'), 'utf8'), /alias ll/);
+  assert.match(readFileSync(path.join(home, '.dotfiles', '.bashrc'), 'utf8'), /FROM_DOTFILES/);
 });
 
 test('port-forward: a local port reaches an HTTP server inside the workspace, through server and agent', async () => {
@@ -112,6 +123,8 @@ test('SSH: config-ssh writes a managed block; plain ssh runs commands in the wor
   assert.is(pwd.out.trim(), path.join(r.root, 'admin', 'dev'), 'commands run in the workspace folder');
   const env2 = await run('ssh', ['-F', cfg, 'coder.dev', 'echo "$GREETING"; echo "token:${CODER_AGENT_TOKEN:-none}"']);
   assert.is(env2.out, 'hello from agent.env\ntoken:none\n', "sessions get the template's agent.env, never the agent's token");
+  const shell = await run('ssh', ['-F', cfg, 'coder.dev', 'echo "$SHELL"']);
+  assert.is(shell.out, '/bin/dash\n', "the owner's shell (users/admin.yaml shell), not the account's");
   const agentPid = Number(readFileSync(path.join(r.root, 'admin', 'dev.agent.pid'), 'utf8'));
   const agentToken = execFileSync('sh', ['-c', `cat /proc/$(pgrep -P ${agentPid} || echo ${agentPid})/environ /proc/${agentPid}/environ 2>/dev/null | tr '\\0' '\\n' | sed -n 's/^CODER_AGENT_TOKEN=//p' | head -n 1`], { encoding: 'utf8' }).trim();
   assert.ok(agentToken.length > 20, 'found the agent process\'s token');

@@ -124,7 +124,7 @@ test('validate --format json is the documented shape', async () => {
   assert.is(j.valid, false);
   assert.is(j.source.ref, 'HEAD');
   assert.match(j.source.commit, /^[0-9a-f]{40}$/);
-  assert.equal(j.counts, { users: 2, templates: 1, workspaces: 2 });
+  assert.equal(j.counts, { users: 2, groups: 0, templates: 1, workspaces: 2 });
   assert.is(j.errors, 1);
   assert.equal(j.diagnostics, [{ file: 'workspaces/alice/dev.yaml', line: 5, col: 8, severity: 'error', code: 'reference', message: 'parameters.cpu: 9 is more than the maximum 8 (template "small")' }]);
 });
@@ -152,7 +152,7 @@ test('schema prints the schema files; without a kind, the kinds', async () => {
   const s = JSON.parse(r.stdout);
   assert.is(s.$id, 'https://coder-git.dev/schemas/v1/workspace.json');
   assert.is(s.$schema, 'https://json-schema.org/draft/2020-12/schema');
-  assert.is((await cli(['schema'])).stdout, 'deployment\nuser\ntemplate\nworkspace\n');
+  assert.is((await cli(['schema'])).stdout, 'deployment\nuser\ngroup\ntemplate\nworkspace\n');
 });
 
 test('completion prints a shell script that completes commands', async () => {
