@@ -1,6 +1,7 @@
 // `coder-git init`: a new config repo that validates and runs as it is: coder-git.yaml, the
 // built-in templates asked for, an owner, one running workspace, CI pipelines and a first commit.
 
+import { codeowners, CODEOWNERS_PATH } from './governance/codeowners.ts';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { CoderGitError } from './errors.ts';
@@ -61,6 +62,9 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
   }
   for (const [rel, text] of await repoScaffold()) files.set(rel, text);
   files.set('README.md', readme(opts));
+  // (its admin has no github login yet: the file says so; `coder-git codeowners` refreshes it)
+  const admin = { name: opts.admin, file: `users/${opts.admin}.yaml`, email: opts.adminEmail, roles: ['owner' as const], login: 'password' as const, status: 'active' as const, groups: [] };
+  files.set(CODEOWNERS_PATH, codeowners({ users: new Map([[opts.admin, admin]]), groups: new Map() }));
 
   await writeNewFiles(dir, files);
   const commit = opts.commit ? await commitNewRepo(dir, 'Initial coder-git config repo') : undefined;

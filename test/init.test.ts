@@ -22,7 +22,7 @@ test('init makes a committed repo that validates, in the working tree and at HEA
   for (const ref of [undefined, 'HEAD']) {
     const { result } = await loadConfig({ dir, ref });
     assert.equal(result.diagnostics, []);
-    assert.equal(result.counts, { users: 1, templates: 1, workspaces: 1 });
+    assert.equal(result.counts, { users: 1, groups: 0, templates: 1, workspaces: 1 });
     const ws = result.state!.workspaces.get('admin/dev')!;
     assert.is(ws.template, 'local');
     assert.is(ws.state, 'running');
@@ -36,6 +36,10 @@ test('init makes a committed repo that validates, in the working tree and at HEA
   assert.ok(wf.includes(`CODER_GIT: npx --yes coder-git@${VERSION}\n`), 'the pipeline runs the coder-git version that made the repo');
   assert.ok(readFileSync(path.join(dir, '.gitlab-ci.yml'), 'utf8').includes(`CODER_GIT: npx --yes coder-git@${VERSION}\n`));
   assert.match(wf, /validate --format github/);
+  // A first CODEOWNERS, current for the repo as made (the admin has no github login yet: said so).
+  assert.match(readFileSync(path.join(dir, '.github/CODEOWNERS'), 'utf8'), /^# without a github login \(their workspaces fall back to the owners\): admin$/m);
+  const current = await cli(['codeowners', '--check', '-C', dir]);
+  assert.equal([current.code, current.stdout], [0, '.github/CODEOWNERS is current\n'], current.stderr);
 });
 
 test('scaffolded YAML files start with a modeline naming the repo\'s own copy of their schema (offline, this version)', async () => {
@@ -55,6 +59,7 @@ test('scaffolded YAML files start with a modeline naming the repo\'s own copy of
     './.coder-git/schemas/user.json': 'users/*.yaml',
     './.coder-git/schemas/template.json': 'templates/*/template.yaml',
     './.coder-git/schemas/workspace.json': 'workspaces/*/*.yaml',
+    './.coder-git/schemas/group.json': 'groups/*.yaml',
   });
   assert.not.ok(existsSync(path.join(dir, '.git')), '--no-commit leaves git alone');
 });

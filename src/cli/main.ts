@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CoderGitError, describeError, EXIT, exitCodeFor } from '../errors.ts';
 import { validateCommand } from './commands/validate.ts';
+import { checkCommand, codeownersCommand } from './commands/check.ts';
 import { initCommand } from './commands/init.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
@@ -48,6 +49,8 @@ export function buildCli(argv: string[]): Argv {
       global: true,
     })
     .command(validateCommand)
+    .command(checkCommand)
+    .command(codeownersCommand)
     .command(initCommand)
     .command(importCommand)
     .command(schemaCommand)

@@ -87,6 +87,12 @@ export class GitRepo {
     return (await this.run('finding the git directory', () => this.git.raw(['rev-parse', '--absolute-git-dir']))).trim();
   }
 
+  /** Paths (relative to this folder) a pull request from `base` to `head` changes: added, modified, deleted, both sides of a rename. */
+  async changedSince(base: string, head: string): Promise<string[]> {
+    const out = await this.run(`comparing ${base} with ${head}`, () => this.git.raw(['diff', '--name-only', '-z', '--no-renames', '--relative', `${base}...${head}`, '--']));
+    return out.split('\0').filter(Boolean);
+  }
+
   /** Commits reachable from `to` but not from `from`, newest first, at most `max`. */
   async between(from: string, to: string, max = 100): Promise<string[]> {
     const out = await this.run('listing commits', () => this.git.raw(['rev-list', `--max-count=${max}`, `${from}..${to}`]));

@@ -95,6 +95,11 @@ test('the shipped pipelines: pinned version, apply never overlapping, PR jobs wi
   assert.is(gl['coder-git-apply'].resource_group, 'coder-git-apply');
   assert.is(gl['coder-git-apply'].variables.GIT_DEPTH, '0', 'the history, to tell an older commit from a newer one');
   assert.is(wf.jobs.apply.steps[0].with['fetch-depth'], 0);
+  // coder-git check on pull requests and reviews, with the history for base...head and read access to the reviews
+  assert.equal(wf.jobs.check.permissions, { contents: 'read', 'pull-requests': 'read' });
+  assert.is(wf.jobs.check.steps[0].with['fetch-depth'], 0);
+  assert.equal(wf.on.pull_request_review.types, ['submitted', 'dismissed']);
+  assert.match(wf.jobs.check.steps.at(-1).run, /\$CODER_GIT check --base "\$BASE" --author "\$AUTHOR" \$\{approvers:\+--approved-by "\$approvers"\} --format github/);
   assert.is(gl['coder-git-validate'].artifacts.reports.codequality, 'gl-code-quality-report.json');
 });
 
