@@ -14,6 +14,8 @@ import { hasChanges } from '../plan/diff.ts';
 import type { Plan } from '../plan/types.ts';
 import { assertFresh, makePlan, writeChanges } from './apply.ts';
 import { loadCommit, newerApplied, type LoadedCommit } from './session.ts';
+import { untrusted } from './signatures.ts';
+import { deployment as deploymentRepo } from '../db/repos/deployment.ts';
 
 export interface SyncOptions {
   db: Db;
@@ -76,7 +78,7 @@ export async function syncCommit(o: SyncOptions): Promise<SyncOutcome> {
   // applied sync is always what is deployed.
   const prior = await syncs.byCommit(db, sha);
   const seen = prior && (await syncs.recent(db, 1))[0]?.id === prior.id ? prior : null;
-  const record = (status: 'invalid' | 'applied' | 'failed', errors: unknown[], planSummary: unknown) =>
+  const record = (status: 'invalid' | 'untrusted' | 'applied' | 'failed', errors: unknown[], planSummary: unknown) =>
     syncs.insert(db, { commit_sha: sha, ref: o.ref, author: info?.author ?? null, message: info?.subject ?? null, status, errors, plan_summary: planSummary });
 
   if (!loaded.desired) {
@@ -85,6 +87,16 @@ export async function syncCommit(o: SyncOptions): Promise<SyncOutcome> {
   }
   const desired = loaded.desired;
   const deployment = desired.deployment;
+
+  // Whether signatures are required, and whom to trust, is what was last applied says (a commit
+  // cannot switch the check off for itself); a commit that turns it on is checked by its own rule.
+  const applied = await deploymentRepo.load(db);
+  const rule = applied?.signatures?.required ? applied : deployment;
+  const distrust = await untrusted(o.dir, sha, rule, (await syncs.lastWritten(db))?.commit_sha);
+  if (distrust) {
+    const errors = [{ message: `commit ${sha.slice(0, 12)} is not trusted: ${distrust}; nothing of it is applied` }];
+    return { kind: 'invalid', syncId: seen?.id ?? (await record('untrusted', errors, null)), errors, loaded, newly: !seen };
+  }
 
   if (o.neverBackwards) {
     const newer = await newerApplied(o.dir, sha, (await syncs.lastWritten(db))?.commit_sha);

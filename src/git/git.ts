@@ -93,6 +93,26 @@ export class GitRepo {
     return out.split('\0').filter(Boolean);
   }
 
+  /**
+   * Commit sha's signature as git checks it (%G? and the signer), with SSH signatures checked
+   * against allowedSigners (a file path); GPG ones against the runner's keyring.
+   */
+  async signature(sha: string, allowedSigners: string | undefined): Promise<{ status: string; signer: string; key: string; fingerprint: string }> {
+    const config = allowedSigners ? ['-c', `gpg.ssh.allowedSignersFile=${allowedSigners}`] : [];
+    const out = await this.run(`reading the signature of ${sha}`, () => this.git.raw([...config, 'log', '-1', '--format=%G?%x00%GS%x00%GK%x00%GF', sha, '--']));
+    const [status = 'N', signer = '', key = '', fingerprint = ''] = out.trim().split('\0');
+    return { status, signer, key, fingerprint };
+  }
+
+  /** A file's bytes at a commit, or undefined when it has none. */
+  async fileAt(sha: string, file: string): Promise<Buffer | undefined> {
+    try {
+      return await this.git.binaryCatFile(['blob', `${sha}:${file}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Commits reachable from `to` but not from `from`, newest first, at most `max`. */
   async between(from: string, to: string, max = 100): Promise<string[]> {
     const out = await this.run('listing commits', () => this.git.raw(['rev-list', `--max-count=${max}`, `${from}..${to}`]));

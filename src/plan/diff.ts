@@ -64,6 +64,7 @@ export function diff(desired: DesiredState, applied: AppliedState, hashes: Map<s
     ['auth', was?.auth, dep.auth],
     ['terraform', was?.terraform, dep.terraform],
     ['notifications', was?.notifications, dep.notifications],
+    ['signatures', was?.signatures, dep.signatures],
   ]);
   const deployment: ObjectChange = { key: 'coder-git.yaml', action: !was ? 'create' : depFields.length ? 'update' : 'noop', fields: depFields };
 

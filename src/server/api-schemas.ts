@@ -19,7 +19,7 @@ const TRANSITIONS = ['start', 'stop', 'delete'];
 const BUILD_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 const BUILD_REASONS = ['sync', 'autostart', 'autostop', 'inactivity', 'drift', 'agent-lost', 'retry', 'manual'];
 const LIFECYCLES = ['created', 'starting', 'ready', 'start_error', 'shutting_down', 'off'];
-const SYNC_STATUSES = ['invalid', 'applying', 'applied', 'failed', 'superseded'];
+const SYNC_STATUSES = ['invalid', 'untrusted', 'applying', 'applied', 'failed', 'superseded'];
 const STATES = ['running', 'stopped'];
 const counts = obj({ create: int, update: int, delete: int });
 

@@ -22,7 +22,7 @@ import { appHealthy, portShare } from './apps.ts';
 import type { Plan } from '../plan/types.ts';
 
 export const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + 'Z' : '');
-export const statusClass = (s: string) => (s === 'succeeded' || s === 'applied' || s === 'connected' ? 'ok' : s === 'failed' || s === 'invalid' || s === 'timeout' || s === 'interrupted' ? 'error' : '');
+export const statusClass = (s: string) => (s === 'succeeded' || s === 'applied' || s === 'connected' ? 'ok' : s === 'failed' || s === 'invalid' || s === 'untrusted' || s === 'timeout' || s === 'interrupted' ? 'error' : '');
 const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'interrupted']);
 
 export const workspaceHref = (owner: string, name: string) => `/workspaces/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;

@@ -2,7 +2,7 @@
 import type { Q } from '../connect.ts';
 import { sql } from '../sql.ts';
 
-export type SyncStatus = 'invalid' | 'applying' | 'applied' | 'failed' | 'superseded';
+export type SyncStatus = 'invalid' | 'untrusted' | 'applying' | 'applied' | 'failed' | 'superseded';
 
 export interface SyncInput {
   commit_sha: string;
