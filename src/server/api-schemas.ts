@@ -69,7 +69,7 @@ export const SCHEMAS = {
   }),
   LogLine: obj({ id: bigId, at: time, stream: { type: 'string', enum: ['stdout', 'stderr', 'system'] }, line: str }),
   BuildLogs: obj({ build: ref('Build'), lines: list(ref('LogLine')), agent_startup_log: list(ref('LogLine')) }, { description: 'lines: up to 1000 after the given id (ask again with after=<last id>)' }),
-  User: obj({ id: uuid, username: str, email: str, full_name: nullable(str), roles: list(str), login_type: { type: 'string', enum: ['password', 'oidc', 'none'] }, status: { type: 'string', enum: ['active', 'suspended'] } }),
+  User: obj({ id: uuid, username: str, email: str, full_name: nullable(str), roles: list(str), groups: { ...list(str), description: 'declared groups (groups/*.yaml members)' }, idp_groups: { ...list(str), description: "the OIDC groups claim of the user's last sign-in" }, login_type: { type: 'string', enum: ['password', 'oidc', 'none'] }, status: { type: 'string', enum: ['active', 'suspended'] } }),
   Sync: obj({
     id: bigId,
     commit_sha: str,
@@ -78,7 +78,7 @@ export const SCHEMAS = {
     message: nullable(str),
     status: { type: 'string', enum: SYNC_STATUSES },
     errors: list({ type: 'object', required: ['message'], properties: { message: str, file: str, line: int, col: int }, description: 'an invalid commit: its diagnostics (file, line, col, severity, code, message); a failed one: what failed' }),
-    plan_summary: { oneOf: [{ type: 'null' }, obj({ users: counts, templates: counts, workspaces: counts, builds: obj({ start: int, stop: int, delete: int }) })] },
+    plan_summary: { oneOf: [{ type: 'null' }, obj({ users: counts, groups: counts, templates: counts, workspaces: counts, builds: obj({ start: int, stop: int, delete: int }) }, { required: ['users', 'templates', 'workspaces', 'builds'] })] },
     created_at: time,
     started_at: nullable(time),
     finished_at: nullable(time),
