@@ -119,10 +119,14 @@ export async function up(o: UpOptions): Promise<Up> {
   let runner: Runner | undefined;
   let watch: NodeJS.Timeout | undefined;
   let stopping = false;
+  let restarting: Promise<void> = Promise.resolve();
   // Handed out before anything starts, so a Ctrl-C during start-up stops whatever has started by then.
   const stop = async () => {
     stopping = true;
     clearInterval(watch);
+    // A start asked for at this very moment must be in the database before we look for what to
+    // stop, or it would be missed and its agent would outlive us.
+    await restarting.catch(() => undefined);
     if (runner) await stopLocalWorkspaces(db, stoppedFile, o.log);
     await runner?.stop();
     await app?.close();
@@ -152,15 +156,18 @@ export async function up(o: UpOptions): Promise<Up> {
   await firstSync(db, await source.head(), o.log);
 
   // What the last `up` stopped on its way out is started again.
-  const stopped: { owner: string; name: string }[] = existsSync(stoppedFile) ? JSON.parse(await fsp.readFile(stoppedFile, 'utf8')) : [];
-  for (const w of stopped) {
-    if (stopping) break;
-    await requestStart(db, w.owner, w.name, { username: 'up' }).then(
-      (r) => r.queued && o.log(`starting ${w.owner}/${w.name} again (build #${r.build_number})`),
-      () => undefined,
-    );
-  }
-  if (!stopping) await fsp.rm(stoppedFile, { force: true });
+  restarting = (async () => {
+    const stopped: { owner: string; name: string }[] = existsSync(stoppedFile) ? JSON.parse(await fsp.readFile(stoppedFile, 'utf8')) : [];
+    for (const w of stopped) {
+      if (stopping) return;
+      await requestStart(db, w.owner, w.name, { username: 'up' }).then(
+        (r) => r.queued && o.log(`starting ${w.owner}/${w.name} again (build #${r.build_number})`),
+        () => undefined,
+      );
+    }
+    if (!stopping) await fsp.rm(stoppedFile, { force: true });
+  })();
+  await restarting;
 
   // Tell the person when each workspace's agent is there (the demo's, typically, a few seconds in).
   const announced = new Set<string>();

@@ -34,7 +34,7 @@ export async function untrusted(dir: string, sha: string, d: Deployment, lastApp
       if (!signers) return `signatures.allowed_signers_env names ${s.allowed_signers_env}, which the runner's environment does not set`;
     } else if (s.allowed_signers) {
       const from = lastApplied ?? sha;
-      const bytes = (await repo.fileAt(from, s.allowed_signers)) ?? undefined;
+      const bytes = await repo.fileAt(from, s.allowed_signers);
       if (!bytes) return `${s.allowed_signers} is not in commit ${from.slice(0, 12)}${lastApplied ? ' (the last applied one, which decides whom to trust)' : ''}`;
       tmp = await mkdtemp(path.join(os.tmpdir(), 'coder-git-signers-'));
       signers = path.join(tmp, 'allowed_signers');

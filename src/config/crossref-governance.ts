@@ -7,7 +7,8 @@ import type { Group, Quota, Template, User } from './types.ts';
 import { didYouMean } from './messages.ts';
 import { parseCron } from '../time/cron.ts';
 import { isDuration, parseDuration } from '../time/duration.ts';
-import { QUOTA_FIELDS, workspaceCost } from './resolve.ts';
+import { quotaWinners, roundCost, workspaceCost } from './resolve.ts';
+import { plural } from '../plural.ts';
 
 export function checkGroups(set: FileSet, at: At): void {
   const oidc = set.deployment && !set.deployment.broken ? set.deployment.value.auth.oidc : undefined;
@@ -62,21 +63,10 @@ interface Limit {
 
 /** Each limit of a user and the file line that sets it: their own quota, else the most generous group. */
 function limits(u: Loaded<User>, groups: Map<string, Loaded<Group>>): Partial<Record<keyof Quota, Limit>> {
-  const out: Partial<Record<keyof Quota, Limit>> = {};
-  const where = (l: Loaded<unknown>, file: string, k: string) => `${file}:${l.parsed.locate(['quota', k]).line}`;
+  const where = (l: Loaded<{ file: string }>, k: string) => `${l.value.file}:${l.parsed.locate(['quota', k]).line}`;
   const mine = [...groups.values()].filter((g) => !g.broken && g.value.members.includes(u.value.name));
-  for (const k of QUOTA_FIELDS) {
-    const own = u.value.quota?.[k];
-    if (own !== undefined) {
-      out[k] = { value: own, from: where(u, u.value.file, k) };
-      continue;
-    }
-    for (const g of mine) {
-      const v = g.value.quota?.[k];
-      if (v !== undefined && (!out[k] || v > out[k].value)) out[k] = { value: v, from: where(g, g.value.file, k) };
-    }
-  }
-  return out;
+  const won = quotaWinners(u.value.quota, mine.map((g) => g.value.quota));
+  return Object.fromEntries(Object.entries(won).map(([k, w]) => [k, { value: w.value, from: where(w.group === undefined ? u : mine[w.group]!, k) }]));
 }
 
 /**
@@ -102,20 +92,19 @@ export function checkQuotas(set: FileSet, at: At): void {
     const blame = (ws: typeof list, message: string, field?: string) => {
       for (const w of ws) at(w.value.file, w.parsed, field && field in (w.parsed.value as object) ? [field] : [], message, 'quota');
     };
-    const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
     if (l.workspaces && list.length > l.workspaces.value) {
-      blame(list, `${owner} would own ${n(list.length, 'workspace')} (${names(list)}); quota.workspaces (${l.workspaces.from}) allows ${l.workspaces.value}: remove one or raise the quota`);
+      blame(list, `${owner} would own ${plural(list.length, 'workspace')} (${names(list)}); quota.workspaces (${l.workspaces.from}) allows ${l.workspaces.value}: remove one or raise the quota`);
     }
     const running = list.filter((w) => w.value.state === 'running');
     if (l.running && running.length > l.running.value) {
-      blame(running, `${owner} would run ${n(running.length, 'workspace')} (${names(running)}); quota.running (${l.running.from}) allows ${l.running.value}: set state: stopped on one or raise the quota`, 'state');
+      blame(running, `${owner} would run ${plural(running.length, 'workspace')} (${names(running)}); quota.running (${l.running.from}) allows ${l.running.value}: set state: stopped on one or raise the quota`, 'state');
     }
     if (l.budget) {
       const costOf = (w: (typeof list)[number]) => {
         const t = set.templates.get(w.value.template);
         return t && !t.broken && typeof w.value.parameters === 'object' ? workspaceCost(t.value, w.value.parameters) : 0;
       };
-      const total = Math.round(running.reduce((n, w) => n + costOf(w), 0) * 1e6) / 1e6;
+      const total = roundCost(running.reduce((n, w) => n + costOf(w), 0));
       if (total > l.budget.value) {
         const each = running.map((w) => `${w.value.name} ${costOf(w)}`).join(', ');
         blame(running.filter((w) => costOf(w) > 0), `${owner}'s running workspaces would cost ${total} (${each}); quota.budget (${l.budget.from}) allows ${l.budget.value}: stop one, choose smaller parameters or raise the quota`, 'parameters');

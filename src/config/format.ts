@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ConfigSource } from './source.ts';
 import type { ValidationResult } from './validate.ts';
+import { plural } from '../plural.ts';
 
 export const FORMATS = ['text', 'json', 'github', 'gitlab'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -42,10 +43,6 @@ export function textLine(d: Diagnostic, c: Colors = PLAIN): string {
 
 function where(source: ConfigSource): string {
   return source.commit ? `${source.ref} (${source.commit.sha.slice(0, 12)})` : 'the working tree';
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function summary(source: ConfigSource, r: ValidationResult, c: Colors): string {

@@ -4,6 +4,7 @@
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ParsedFile, PathSeg } from './yaml.ts';
+import { plural } from '../plural.ts';
 
 export function pathFromPointer(pointer: string, root: unknown): PathSeg[] {
   if (!pointer) return [];
@@ -159,7 +160,7 @@ function describe(e: ErrorObject, path: PathSeg[]): Described | undefined {
     case 'maxLength':
       return { path, key: false, message: `is longer than ${p.limit} characters` };
     case 'minItems':
-      return { path, key: false, message: `needs at least ${p.limit} item${p.limit === 1 ? '' : 's'}` };
+      return { path, key: false, message: `needs at least ${plural(Number(p.limit), 'item')}` };
     case 'uniqueItems': {
       const list = e.data as unknown[];
       // (the later of the two: Ajv names them in either order, depending on the items' schema)

@@ -35,15 +35,27 @@ export const QUOTA_FIELDS = ['workspaces', 'running', 'budget'] as const;
 
 /** Each limit: the user's own, else the largest any of their groups gives, else none. */
 export function effectiveQuota(user: Pick<User, 'quota' | 'groups'>, groups: Map<string, Pick<Group, 'quota'>>): Quota {
-  const out: Quota = {};
+  const won = quotaWinners(user.quota, user.groups.map((g) => groups.get(g)?.quota));
+  return Object.fromEntries(Object.entries(won).map(([k, w]) => [k, w.value]));
+}
+
+/**
+ * The quota rule, field by field: the user's own value replaces their groups'; of several groups
+ * the largest wins. Says which won (`group`: its index in `groups`; absent: the user's own), so
+ * validate can name the line that sets the limit.
+ */
+export function quotaWinners(own: Quota | undefined, groups: (Quota | undefined)[]): Partial<Record<keyof Quota, { value: number; group?: number }>> {
+  const out: Partial<Record<keyof Quota, { value: number; group?: number }>> = {};
   for (const k of QUOTA_FIELDS) {
-    const own = user.quota?.[k];
-    if (own !== undefined) {
-      out[k] = own;
+    const mine = own?.[k];
+    if (mine !== undefined) {
+      out[k] = { value: mine };
       continue;
     }
-    const given = user.groups.map((g) => groups.get(g)?.quota?.[k]).filter((v): v is number => v !== undefined);
-    if (given.length) out[k] = Math.max(...given);
+    groups.forEach((q, group) => {
+      const v = q?.[k];
+      if (v !== undefined && (!out[k] || v > out[k].value)) out[k] = { value: v, group };
+    });
   }
   return out;
 }
@@ -57,6 +69,10 @@ export function workspaceCost(t: Pick<Template, 'cost' | 'parameters'>, params: 
     if (typeof rate === 'number') cost += typeof v === 'number' ? v * rate : 0;
     else cost += rate[String(v)] ?? 0;
   }
-  // (sums of decimals like 0.1 + 0.2 would otherwise show as 0.30000000000000004)
+  return roundCost(cost);
+}
+
+/** Costs are shown and compared to six places: sums of decimals like 0.1 + 0.2 would otherwise show as 0.30000000000000004. */
+export function roundCost(cost: number): number {
   return Math.round(cost * 1e6) / 1e6;
 }

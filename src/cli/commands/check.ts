@@ -7,6 +7,7 @@ import { checkChanges } from '../../governance/check.ts';
 import { codeowners, CODEOWNERS_PATH } from '../../governance/codeowners.ts';
 import { CoderGitError, EXIT } from '../../errors.ts';
 import { jsonOption } from '../output.ts';
+import { plural } from '../../plural.ts';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 
@@ -49,7 +50,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       process.stdout.write(denied.length ? `${denied.length} of ${findings.length} changed files need an approval\n` : `allowed: ${findings.length} changed files\n`);
     } else {
       for (const f of findings) process.stdout.write(`${f.ok ? 'ok  ' : 'NO  '} ${f.file}: ${f.message}\n`);
-      process.stdout.write(denied.length ? `${denied.length} of ${findings.length} changed files need an approval.\n` : `Allowed: ${findings.length} changed file${findings.length === 1 ? '' : 's'}.\n`);
+      process.stdout.write(denied.length ? `${denied.length} of ${findings.length} changed files need an approval.\n` : `Allowed: ${plural(findings.length, 'changed file')}.\n`);
     }
     process.exitCode = denied.length ? EXIT.error : EXIT.ok;
   },

@@ -6,6 +6,7 @@ import { FORGES, forgeFor, GITHUB_LIMIT, type ForgeName } from '../../pr-comment
 import { commentParts } from '../../pr-comment/split.ts';
 import { postSticky } from '../../pr-comment/sticky.ts';
 import { envNote, envString } from '../env.ts';
+import { plural } from '../../plural.ts';
 
 interface Args {
   dir: string;
@@ -59,6 +60,6 @@ export const commentCommand: CommandModule<object, Args> = {
     const forge = forgeFor({ forge: argv.forge, repo: argv.repo, pr: argv.pr, env: process.env });
     const r = await postSticky(forge, body, marker);
     const did = [r.created && `${r.created} created`, r.updated && `${r.updated} updated`, r.unchanged && `${r.unchanged} unchanged`, r.deleted && `${r.deleted} deleted`].filter(Boolean).join(', ');
-    process.stdout.write(`${forge.where}: plan comment in ${r.parts} part${r.parts === 1 ? '' : 's'} (${did})\n`);
+    process.stdout.write(`${forge.where}: plan comment in ${plural(r.parts, 'part')} (${did})\n`);
   },
 };
