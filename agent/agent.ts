@@ -13,6 +13,7 @@ import { sshServer } from './ssh.ts';
 import { Terminals } from './terminals.ts';
 import { existsSync } from 'node:fs';
 import { applyDotfiles, type Dotfiles } from './dotfiles.ts';
+import { gitSshAgent, type GitSshAgent, type KeyPair } from './git-ssh.ts';
 
 /** Activity is reported at most this often (the server keeps the latest; the ttl counts from it). */
 const ACTIVITY_EVERY_MS = 30_000;
@@ -47,6 +48,8 @@ export class Agent {
   /** the owner's user-file settings, from the welcome */
   private user: { shell?: string; dotfiles?: Dotfiles } = {};
   private lastActivity = 0;
+  /** signs with the owner's git SSH key for sessions' git (when the owner has one) */
+  private gitSsh: GitSshAgent | undefined;
   private terminals: Terminals;
   private portScan: NodeJS.Timeout | undefined;
   /** the listening ports last told to the server (JSON), to send only changes */
@@ -66,6 +69,8 @@ export class Agent {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
     // The owner's shell (their user file's shell), when the image has it.
     if (this.user.shell && existsSync(this.user.shell)) env.SHELL = this.user.shell;
+    // git over SSH with the owner's key (a template's own agent.env GIT_SSH_COMMAND wins)
+    if (this.gitSsh && !this.env.GIT_SSH_COMMAND) env.GIT_SSH_COMMAND = this.gitSsh.command;
     for (const [k, v] of Object.entries(env)) {
       if (k === 'CODER_AGENT_TOKEN' || k.startsWith('TF_') || (this.o.token.length >= 16 && v?.includes(this.o.token))) delete env[k];
     }
@@ -111,7 +116,7 @@ export class Agent {
       this.send({ type: 'hello', protocol: 1, version: this.o.version, os: os.platform(), arch: os.arch() });
     });
     ws.on('message', (data) => {
-      let m: { type?: string; version?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; shell?: string | null; dotfiles?: Dotfiles | null; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
+      let m: { type?: string; version?: string; heartbeat_ms?: number; startup_script?: string | null; env?: Record<string, string>; shell?: string | null; dotfiles?: Dotfiles | null; git_ssh_key?: boolean; message?: string; session?: string; kind?: string; port?: number; reconnect?: string; cols?: number; rows?: number };
       try {
         m = JSON.parse(String(data));
       } catch {
@@ -120,6 +125,7 @@ export class Agent {
       if (m.type === 'welcome') {
         if (m.env && typeof m.env === 'object') this.env = m.env;
         this.user = { shell: typeof m.shell === 'string' ? m.shell : undefined, dotfiles: m.dotfiles && typeof m.dotfiles.repository === 'string' ? m.dotfiles : undefined };
+        if (m.git_ssh_key === true) this.gitSsh ??= gitSshAgent({ fetchKey: () => this.fetchGitSshKey(), log: this.o.log });
         this.welcome(m.heartbeat_ms ?? 15_000, m.startup_script ?? null);
       }
       else if (m.type === 'error') this.o.log(`server: ${m.message}`);
@@ -261,8 +267,17 @@ export class Agent {
   }
 
   /** SIGTERM: shutting_down, then off, then close. */
+  /** The owner's key pair from the server (with this agent's token), or undefined when there is none. */
+  private async fetchGitSshKey(): Promise<KeyPair | undefined> {
+    const res = await fetch(`${this.o.url.replace(/\/+$/, '')}/api/v1/agents/me/gitsshkey`, { headers: { 'coder-agent-token': this.o.token }, signal: AbortSignal.timeout(10_000) });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`the server answered HTTP ${res.status}`);
+    return (await res.json()) as KeyPair;
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
+    this.gitSsh?.close();
     this.setState('shutting_down');
     this.setState('off');
     this.stopping = true;

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'CG_CONFLICT' // the thing is busy or in a state that does not allow it (try again later)
   | 'CG_AUTH' // not signed in, or the server refused the credentials
   | 'CG_QUOTA' // starting it would exceed its owner's quota (running workspaces or budget)
+  | 'CG_SECRET' // a secret kept encrypted cannot be opened (its key is not in CODER_GIT_ENCRYPTION_KEYS)
   | 'CG_HTTP'; // the server cannot be reached or answered with an error
 
 export class CoderGitError extends Error {
@@ -59,6 +60,7 @@ const exitByCode: Record<ErrorCode, number> = {
   CG_CONFLICT: EXIT.error,
   CG_AUTH: EXIT.error,
   CG_QUOTA: EXIT.error,
+  CG_SECRET: EXIT.error,
   CG_HTTP: EXIT.error,
 };
 

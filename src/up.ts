@@ -15,6 +15,7 @@ import { Runner } from '../runner/runner.ts';
 import { initRepo } from './init.ts';
 import { GitRepo } from './git/git.ts';
 import { hashPassword } from './auth/password.ts';
+import { ENCRYPTION_KEYS_ENV } from './auth/secret-box.ts';
 import { workspaces } from './db/repos/workspaces.ts';
 import { builds } from './db/repos/builds.ts';
 import { syncs } from './db/repos/syncs.ts';
@@ -43,6 +44,7 @@ export interface Up {
 }
 
 const PASSWORD_FILE = 'initial-admin-password';
+const ENCRYPTION_KEY_FILE = 'encryption-key';
 const STOPPED_FILE = 'up-stopped.json';
 const STOP_WAIT_MS = 120_000;
 const FIRST_SYNC_WAIT_MS = 60_000;
@@ -53,6 +55,17 @@ const FIRST_SYNC_WAIT_MS = 60_000;
  * demo in seven got an invalid admin file, and `up` waited forever for a sign-in line).
  */
 export const withPasswordHash = (userFile: string, hash: string) => userFile.replace(/^(# )?password_hash:.*$/m, () => `password_hash: "${hash}"`);
+
+/**
+ * The key that seals users' git SSH keys, when the environment gives none: one of up's own, made
+ * once in the data dir (mode 0600), so the demo has git SSH keys like a deployment.
+ */
+async function ensureEncryptionKey(dataDir: string): Promise<void> {
+  if (process.env[ENCRYPTION_KEYS_ENV]) return;
+  const file = path.join(dataDir, ENCRYPTION_KEY_FILE);
+  if (!existsSync(file)) await fsp.writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+  process.env[ENCRYPTION_KEYS_ENV] = (await fsp.readFile(file, 'utf8')).trim();
+}
 
 /** The demo config repo: made once (with a generated admin password), its access_url kept current. */
 async function demoRepo(dir: string, dataDir: string, url: string): Promise<{ username: string; password: string; file: string }> {
@@ -114,6 +127,7 @@ export async function up(o: UpOptions): Promise<Up> {
   const admin = o.repo ? undefined : await demoRepo(repoDir, o.dataDir, url);
   const { db } = o.database;
   const stoppedFile = path.join(o.dataDir, STOPPED_FILE);
+  await ensureEncryptionKey(o.dataDir);
 
   let app: FastifyInstance | undefined;
   let runner: Runner | undefined;

@@ -30,6 +30,8 @@ import { locks } from '../db/repos/locks.ts';
 import { states } from '../db/repos/states.ts';
 import { addTerraformPlans } from '../plan/terraform.ts';
 import type { TerraformDriver } from '../terraform/driver.ts';
+import { keyringFromEnv } from '../auth/secret-box.ts';
+import { ensureGitSshKeys } from '../auth/git-ssh.ts';
 
 /** A digest of the applied state: a saved plan is stale when it no longer matches. */
 export function fingerprint(a: AppliedState): string {
@@ -121,6 +123,8 @@ export interface Written {
 
 export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOptions): Promise<Written> {
   const hashes = templateVersions(desired);
+  // (read before anything is written: a malformed key refuses the apply, it does not half-apply it)
+  const ring = keyringFromEnv();
   return underApplyLock(db, o.epoch, async (t) => {
     const applied = await readAppliedState(t);
     assertFresh(o.expectFingerprint, fingerprint(applied));
@@ -163,6 +167,8 @@ export async function writeChanges(db: Db, desired: DesiredState, o: ApplyOption
           groups: u.groups, quota: u.quota ?? {}, defaults: userDefaults(u),
         })),
     );
+    // Every user gets a git SSH key on their first apply (or the first with encryption keys).
+    if (ring) await ensureGitSshKeys(t, ring);
     const groupActions = actions(plan.groups);
     await groups.upsert(
       t,

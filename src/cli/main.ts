@@ -19,6 +19,7 @@ import { importCommand } from './commands/import.ts';
 import { statusCommand } from './commands/status.ts';
 import { serverCommand } from './commands/server.ts';
 import { listCommand, loginCommand, logoutCommand } from './commands/session.ts';
+import { publickeyCommand } from './commands/publickey.ts';
 import { agentCommand } from './commands/agent.ts';
 import { portForwardCommand } from './commands/port-forward.ts';
 import { configSshCommand, sshCommand } from './commands/ssh.ts';
@@ -67,6 +68,7 @@ export function buildCli(argv: string[]): Argv {
     .command(loginCommand)
     .command(logoutCommand)
     .command(listCommand)
+    .command(publickeyCommand)
     .command(sshCommand)
     .command(configSshCommand)
     .command(portForwardCommand)

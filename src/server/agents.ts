@@ -8,9 +8,11 @@
 //                   {type:"logs", lines:[{stream:"stdout"|"stderr", line}]}   startup script output
 //                   {type:"heartbeat"}                              every heartbeat_ms
 //                   {type:"activity"}                               someone used the workspace
-//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env, shell, dotfiles}
+//   server → agent  {type:"welcome", protocol:1, agent_id, workspace, heartbeat_ms, startup_script, env, shell, dotfiles, git_ssh_key}
 //                   {type:"error", message}                         a message that was refused
 //                   {type:"update", version}                        the agent runs another version than the server
+// Besides the socket, one HTTP route with the same token: GET /api/v1/agents/me/gitsshkey, the
+// workspace owner's git SSH key pair, which the agent keeps in memory (README: Git SSH keys).
 // Two missed heartbeats close the socket (4000) and mark the agent disconnected. Heartbeats and
 // activity are written at most every touchMs (3,000 activity frames are not 3,000 writes); a
 // log line's NUL bytes (which PostgreSQL text cannot hold) and broken UTF-16 are replaced, never
@@ -23,6 +25,8 @@ import type { Ctx } from './context.ts';
 import { VERSION } from '../version.ts';
 import { sha256 } from './auth.ts';
 import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
+import { keyringFromEnv } from '../auth/secret-box.ts';
+import { openGitSshKey } from '../auth/git-ssh.ts';
 
 export const PROTOCOL = 1;
 const LINE_MAX = 4096;
@@ -93,6 +97,15 @@ export function agentFromRequest(ctx: Ctx) {
 export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
   const cap = ctx.o.agentLogCap ?? 1_048_576;
+
+  app.get('/api/v1/agents/me/gitsshkey', { preValidation: agentFromRequest(ctx) }, async (req, reply) => {
+    const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
+    const ring = keyringFromEnv();
+    const w = await agents.welcome(db, agent.id);
+    const key = ring && w ? await openGitSshKey(db, ring, w.owner_id) : undefined;
+    if (!key) return reply.code(404).send({ error: { code: 'not_found', message: ring ? `${w?.owner ?? 'the owner'} has no git SSH key yet (one is made when their user file is applied)` : 'this server keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set' } });
+    return reply.header('cache-control', 'no-store').send(key);
+  });
 
   app.get(
     '/api/v1/agents/connect',
@@ -165,7 +178,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             write(async () => {
               await agents.report(db, agent.id, connection, { version: m.version, os: m.os, arch: m.arch, heartbeat: true });
               const w = await agents.welcome(db, agent.id);
-              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {}, shell: w?.shell ?? null, dotfiles: w?.dotfiles ?? null });
+              send({ type: 'welcome', protocol: PROTOCOL, agent_id: agent.id, workspace: w ? `${w.owner}/${w.workspace}` : null, heartbeat_ms: ctx.heartbeatMs, startup_script: w?.startup_script ?? null, env: w?.env ?? {}, shell: w?.shell ?? null, dotfiles: w?.dotfiles ?? null, git_ssh_key: !!w?.git_ssh_key && !!keyringFromEnv() });
               // An agent of another version (delivered by an older or newer server) is told to update:
               // started by install.sh, it exits and the script installs this server's version.
               if (m.version !== undefined && m.version !== VERSION) send({ type: 'update', version: VERSION });

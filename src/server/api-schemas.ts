@@ -25,6 +25,7 @@ const counts = obj({ create: int, update: int, delete: int });
 
 export const SCHEMAS = {
   Error: obj({ error: obj({ code: { type: 'string', description: 'stable: unauthenticated, forbidden, not_found, bad_request, conflict, rate_limited, database_unavailable, …' }, message: { type: 'string', description: 'for people: what is wrong and what would be right' } }) }),
+  GitSshKey: obj({ public_key: { type: 'string', description: 'one OpenSSH line: ssh-ed25519 AAAA… user@coder-git' }, fingerprint: { type: 'string', description: 'SHA256:…, as ssh-keygen -l shows it' }, created_at: time }),
   Me: obj({ username: str, roles: list(str), via: { type: 'string', enum: ['session', 'token'], description: 'how the caller signed in' } }),
   Workspace: obj({
     owner: str,

@@ -26,6 +26,10 @@ import { requestStart } from '../apply/manual-builds.ts';
 import { CoderGitError, HTTP_STATUS } from '../errors.ts';
 import { asDatabaseError } from '../db/connect.ts';
 import { list, obj, ref, SCHEMAS, str } from './api-schemas.ts';
+import { gitSshKeys } from '../db/repos/git-ssh-keys.ts';
+import { keyringFromEnv } from '../auth/secret-box.ts';
+import { resetGitSshKey } from '../auth/git-ssh.ts';
+import { fingerprint } from '../auth/ssh-key.ts';
 
 export type Access = 'anonymous' | 'user' | Permission;
 
@@ -56,6 +60,8 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+const gitSshKeyView = (r: { public_key: string; created_at: Date }) => ({ public_key: r.public_key, fingerprint: fingerprint(r.public_key), created_at: r.created_at });
 
 const params = (req: FastifyRequest) => req.params as Record<string, string>;
 
@@ -277,6 +283,35 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
+    method: 'GET',
+    url: '/api/v1/users/me/gitsshkey',
+    summary: "The caller's git SSH key: the public half, to add to a git host (the private half never leaves coder-git but for the agents of the caller's workspaces)",
+    access: 'user',
+    responses: { 200: { description: 'the public key', schema: ref('GitSshKey') }, 404: { description: 'no key yet (made when the user file is applied) or none kept here', schema: ref('Error') } },
+    handler: async (req, _r, ctx) => {
+      const row = await gitSshKeys.byUser(ctx.o.database.db, req.actor!.user_id);
+      if (!row) throw new ApiError(404, 'not_found', keyringFromEnv() ? `${req.actor!.username} has no git SSH key yet: one is made when their user file is applied` : 'this deployment keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set where it applies and serves');
+      return gitSshKeyView(row);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/users/me/gitsshkey',
+    summary: "A new git SSH key for the caller: the old one stops working wherever it was added (what `coder-git publickey --reset` does)",
+    access: 'user',
+    mutates: true,
+    responses: { 201: { description: 'the new public key', schema: ref('GitSshKey') }, 409: { description: 'this server keeps no git SSH keys (no CODER_GIT_ENCRYPTION_KEYS)', schema: ref('Error') } },
+    handler: async (req, reply, ctx) => {
+      const ring = keyringFromEnv();
+      if (!ring) throw new ApiError(409, 'conflict', 'this server keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set');
+      const me = req.actor!;
+      const row = await resetGitSshKey(ctx.o.database.db, ring, { id: me.user_id, username: me.username });
+      await audit.append(ctx.o.database.db, { actor: me.username, action: 'git_ssh_key_reset', target: me.username, details: { fingerprint: fingerprint(row.public_key) }, ip: req.clientIp });
+      reply.code(201);
+      return gitSshKeyView(row);
+    },
+  },
+  {
     method: 'POST',
     url: '/api/v1/login',
     summary: 'Sign in with a password and get an API token (what `coder-git login` does)',
@@ -406,6 +441,13 @@ const OTHER_ROUTES: DocRoute[] = [
     access: 'workspace-owner',
     query: { reconnect: { type: 'string', description: 'an id of the caller\'s choosing: the same one reattaches to the same shell' }, cols: { type: 'integer', minimum: 1 }, rows: { type: 'integer', minimum: 1 } },
     responses: { ...WEBSOCKET, 404: NOT_FOUND },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/agents/me/gitsshkey',
+    summary: "The workspace owner's git SSH key pair, for the agent to hold in memory and sign with (agent token)",
+    access: 'agent',
+    responses: { 200: { description: 'the key pair', schema: obj({ public_key: str, private_key: { type: 'string', description: 'PKCS#8 PEM' } }) }, 404: { description: 'the owner has no key, or the server keeps none', schema: ref('Error') } },
   },
   { method: 'GET', url: '/api/v1/agents/relay', summary: "The agent's side of a relayed stream (agent token; session from the agent's control socket)", access: 'agent', query: { session: { type: 'string', description: 'the stream the agent was asked to open' } }, responses: WEBSOCKET },
   {

@@ -31,6 +31,7 @@ import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
 import { SCHEMA_KINDS, schemaText, type SchemaKind } from '../config/schemas.ts';
 import { server as pgServer } from '../db/repos/server.ts';
+import { keyringFromEnv } from '../auth/secret-box.ts';
 
 export type { Ctx, ServerOptions } from './context.ts';
 
@@ -89,6 +90,8 @@ const SECURITY_HEADERS = {
 export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["coder-session-token"]', 'req.headers["coder-agent-token"]', 'req.headers["x-gitlab-token"]', 'req.headers["x-hub-signature-256"]', 'res.headers["set-cookie"]'];
 
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
+  // A malformed CODER_GIT_ENCRYPTION_KEYS stops the server here, not at an agent's first git push.
+  keyringFromEnv();
   const metrics = new ServerMetrics();
   const app = Fastify({
     logger: o.logger === undefined ? { level: 'info', redact: REDACT } : o.logger === false ? false : { redact: REDACT, ...(o.logger === true ? {} : o.logger) },

@@ -63,6 +63,7 @@ ${o.head}
   ${o.user ? html`<nav aria-label="Main">
     <a href="/workspaces">Workspaces</a>
     <a href="/tokens">API tokens</a>
+    <a href="/ssh-key">Git SSH key</a>
     <form method="post" action="/logout" class="inline">
       <input type="hidden" name="_csrf" value="${o.csrf}">
       <button type="submit">Sign out ${o.user.username}</button>
@@ -102,6 +103,8 @@ form.inline { display: inline; }
 .error { color: var(--bad); }
 .ok { color: var(--good); }
 .muted { color: var(--muted); }
+textarea.key { display: block; width: 100%; box-sizing: border-box; font: 13px/1.4 ui-monospace, monospace; padding: .5rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); word-break: break-all; resize: vertical; }
+div.card, p.card { max-width: 44rem; }
 code.secret { display: block; padding: .6rem; border: 1px dashed var(--line); word-break: break-all; }
 pre.log { overflow-x: auto; padding: .6rem; border: 1px solid var(--line); border-radius: 6px; max-height: 60vh; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.25rem; margin: .5rem 0 1.5rem; }

@@ -1,5 +1,6 @@
 // The pages (server-rendered, usable without JavaScript): sign in, my workspaces (owners, auditors and
-// template admins see every workspace, the latest syncs and failed builds), API tokens, sign out.
+// template admins see every workspace, the latest syncs and failed builds), API tokens, the git SSH
+// key, sign out.
 // Every form carries the CSRF token; every POST checks it.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +17,10 @@ import { apiKeys } from '../db/repos/api-keys.ts';
 import { audit } from '../db/repos/audit.ts';
 import { workspaceView, type WorkspaceView } from '../workspace-view.ts';
 import { parseLifetime, TOKEN_LIFETIMES } from './tokens.ts';
+import { gitSshKeys } from '../db/repos/git-ssh-keys.ts';
+import { keyringFromEnv } from '../auth/secret-box.ts';
+import { resetGitSshKey } from '../auth/git-ssh.ts';
+import { fingerprint } from '../auth/ssh-key.ts';
 
 
 export async function pageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -131,6 +136,41 @@ ${dataTable(
 )}`;
     return reply.code(code).type('text/html; charset=utf-8').send(page('API tokens', body, { user: me, csrf }));
   };
+
+  // The person's git SSH key (README: Git SSH keys): the public half to copy to their git host, and
+  // a reset. The private half is never on a page.
+  const sshKeyPage = async (req: FastifyRequest, reply: FastifyReply, flash?: Html, code = 200) => {
+    const me = req.actor!;
+    const key = await gitSshKeys.byUser(db, me.user_id);
+    const ring = keyringFromEnv();
+    const csrf = csrfToken(req, reply, await secure());
+    const body = html`<h1>Git SSH key</h1>
+<p class="muted">Git in your workspaces signs with this key: add the public key below to your git host (GitHub: Settings → SSH and GPG keys) and <code>git push</code> over SSH works there, with no key written into the workspace. <code>coder-git publickey</code> prints it too.</p>
+${flash ?? ''}
+${key
+  ? html`<div class="card">
+  <label for="public-key">Public key</label>
+  <textarea id="public-key" class="key" readonly rows="3" spellcheck="false">${key.public_key}</textarea>
+  <p class="muted">Fingerprint <code>${fingerprint(key.public_key)}</code>, made ${when(key.created_at)}.</p>
+</div>
+${ring ? html`<form method="post" action="/ssh-key/reset" class="card">
+  <input type="hidden" name="_csrf" value="${csrf}">
+  <p>A new key replaces this one: the old one stops working wherever you added it.</p>
+  <button type="submit">Make a new key</button>
+</form>` : ''}`
+  : html`<p class="card">${ring ? 'You have no key yet: one is made when your user file is applied.' : 'This deployment keeps no git SSH keys (its administrators have not set CODER_GIT_ENCRYPTION_KEYS).'}</p>`}`;
+    return reply.code(code).type('text/html; charset=utf-8').send(page('Git SSH key', body, { user: me, csrf }));
+  };
+  app.get('/ssh-key', async (req, reply) => (signedIn(req, reply) ? sshKeyPage(req, reply) : reply));
+  app.post('/ssh-key/reset', async (req, reply) => {
+    const me = signedIn(req, reply);
+    if (!me || !checkForm(req, reply)) return reply;
+    const ring = keyringFromEnv();
+    if (!ring) return sshKeyPage(req, reply, html`<p class="error" role="alert">This deployment keeps no git SSH keys.</p>`, 409);
+    const row = await resetGitSshKey(db, ring, { id: me.user_id, username: me.username });
+    await audit.append(db, { actor: me.username, action: 'git_ssh_key_reset', target: me.username, details: { fingerprint: fingerprint(row.public_key) }, ip: req.clientIp });
+    return sshKeyPage(req, reply, html`<p class="flash" role="status">New key made. Add it to your git host; the old one no longer works from your workspaces.</p>`);
+  });
 
   // `coder-git login --sso`: the CLI waits on a loopback port; a signed-in person approves, and the
   // new token goes back to that port. Approval is a link carrying the CSRF token (a form's redirect

@@ -12,7 +12,7 @@ import { cleanup, gitRepo, tempDir } from '../helpers/git.ts';
 import { aliceDev, baseFiles } from '../fixtures/base.ts';
 
 
-const COMMANDS = ['', 'validate', 'check', 'codeowners', 'init', 'import', 'schema', 'hash-password', 'plan', 'apply', 'comment', 'runner', 'status', 'server', 'login', 'logout', 'list', 'ssh', 'config-ssh', 'port-forward', 'agent', 'up', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'version', 'logs', 'completion'];
+const COMMANDS = ['', 'validate', 'check', 'codeowners', 'init', 'import', 'schema', 'hash-password', 'plan', 'apply', 'comment', 'runner', 'status', 'server', 'login', 'logout', 'list', 'publickey', 'ssh', 'config-ssh', 'port-forward', 'agent', 'up', 'db', 'db migrate', 'db status', 'db url', 'db stop', 'db rotate-keys', 'version', 'logs', 'completion'];
 
 test('--help of every command matches its golden file', async () => {
   const results = await Promise.all(COMMANDS.map((c) => cli([...(c ? c.split(' ') : []), '--help'])));

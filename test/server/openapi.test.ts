@@ -26,6 +26,8 @@ const REDOCLY = fileURLToPath(new URL('../../node_modules/.bin/redocly', import.
 
 test('set-up: a deployment, builds with logs, a failed build, a server', async () => {
   d = await testDatabase();
+  // (so that users get git SSH keys, and the key routes answer)
+  process.env.CODER_GIT_ENCRYPTION_KEYS = Buffer.alloc(32, 1).toString('base64');
   f = await deploymentFixture(d);
   const b = await d.db.one<{ id: string }>("SELECT b.id FROM workspace_builds b JOIN workspaces w ON w.latest_build_id = b.id WHERE w.name = 'box'");
   await d.db.none("INSERT INTO build_logs (build_id, stream, line) VALUES ($1, 'stdout', 'Apply complete!'), ($1, 'system', 'build finished')", [b.id]);
@@ -111,6 +113,11 @@ test("every real answer matches its operation's schema for its status: successes
     { method: 'POST', url: '/api/v1/runner/refresh', headers: bearer('alice'), expect: 202 },
     { method: 'POST', url: '/api/v1/runner/refresh', headers: bearer('bob'), expect: 403 },
     { method: 'POST', url: '/api/v1/webhooks/git', headers: { 'content-type': 'application/json' }, payload: {}, expect: 404 },
+    { method: 'GET', url: '/api/v1/users/me/gitsshkey', headers: bearer('bob'), expect: 200 },
+    { method: 'POST', url: '/api/v1/users/me/gitsshkey', headers: bearer('bob'), expect: 201 },
+    { method: 'POST', url: '/api/v1/users/me/gitsshkey', headers: { cookie: `coder_git_session=${f.tokens.bob}` }, expect: 403 },
+    { method: 'GET', url: '/api/v1/agents/me/gitsshkey', headers: { 'coder-agent-token': f.agentToken }, expect: 200 },
+    { method: 'GET', url: '/api/v1/agents/me/gitsshkey', headers: { 'coder-agent-token': 'nope' }, expect: 401 },
     { method: 'POST', url: '/api/v1/logout', headers: bearer('erin'), expect: 204 },
   ];
   const wrong: string[] = [];
@@ -147,6 +154,7 @@ test("every real answer matches its operation's schema for its status: successes
 
 test('cleanup', async () => {
   await app.close();
+  delete process.env.CODER_GIT_ENCRYPTION_KEYS;
   await d.drop();
   await stopOwnServer();
   cleanup();

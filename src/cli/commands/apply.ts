@@ -7,6 +7,7 @@ import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.
 import { envNote, envString } from '../env.ts';
 import { formatOptions, useColor, type FormatArgs } from '../output.ts';
 import { readLine } from '../prompt.ts';
+import { keyringFromEnv } from '../../auth/secret-box.ts';
 
 interface Args extends DatabaseArgs, BuildArgs, FormatArgs<'text' | 'json'> {
   dir: string;
@@ -38,6 +39,7 @@ export const applyCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const json = argv.format === 'json';
     const out = json ? process.stderr : process.stdout;
+    keyringFromEnv(); // (a malformed key is a usage error before anything is read or written)
     const d = await openForCommand(argv);
     const r = await applyCommit({
       db: d.db,

@@ -4,6 +4,10 @@ import { stopEmbedded } from '../../db/embedded.ts';
 import { server as pgServer } from '../../db/repos/server.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { formatOptions, type FormatArgs } from '../output.ts';
+import { ENCRYPTION_KEYS_ENV, keyringFromEnv } from '../../auth/secret-box.ts';
+import { rotateGitSshKeys } from '../../auth/git-ssh.ts';
+import { CoderGitError } from '../../errors.ts';
+import { plural } from '../../plural.ts';
 
 type Args = DatabaseArgs & Partial<FormatArgs<'text' | 'json'>>;
 
@@ -64,9 +68,23 @@ const stopCommand: CommandModule<object, Args> = {
   },
 };
 
+const rotateKeysCommand: CommandModule<object, Args> = {
+  command: 'rotate-keys',
+  describe: `Re-encrypt every secret kept in the database (users' git SSH keys) with the first key of ${ENCRYPTION_KEYS_ENV}`,
+  builder: (y) => databaseOptions(y).epilog(`Put the new key first in ${ENCRYPTION_KEYS_ENV} and keep the old ones after it; once this is done, the old ones can go.`) as never,
+  handler: async (argv) => {
+    const ring = keyringFromEnv();
+    if (!ring) throw new CoderGitError('CG_USAGE', `${ENCRYPTION_KEYS_ENV} is not set: give the new key first, then the old ones, comma-separated`);
+    const d = await openForCommand(argv);
+    // (one transaction: either every secret is under the new key or none moved)
+    const n = await d.db.tx((t) => rotateGitSshKeys(t, ring));
+    process.stdout.write(`re-encrypted ${plural(n, 'git SSH key')} with key ${ring.current}\n`);
+  },
+};
+
 export const dbCommand: CommandModule = {
   command: 'db <command>',
-  describe: 'The state database: migrate, status, url, stop',
-  builder: (y) => y.command(migrateCommand).command(statusCommand).command(urlCommand).command(stopCommand).demandCommand(1, 'Name a db command: migrate, status, url or stop'),
+  describe: 'The state database: migrate, status, url, stop, rotate-keys',
+  builder: (y) => y.command(migrateCommand).command(statusCommand).command(urlCommand).command(stopCommand).command(rotateKeysCommand).demandCommand(1, 'Name a db command: migrate, status, url, stop or rotate-keys'),
   handler: () => {},
 };

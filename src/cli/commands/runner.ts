@@ -9,6 +9,7 @@ import { onRelease, setShutdownBudget } from '../../lifecycle.ts';
 import { buildOptions, type BuildArgs } from '../build-options.ts';
 import { databaseOptions, openForCommand, type DatabaseArgs } from '../database.ts';
 import { envBoolean, envNote, envString } from '../env.ts';
+import { keyringFromEnv } from '../../auth/secret-box.ts';
 
 interface Args extends DatabaseArgs, BuildArgs {
   repo: string;
@@ -49,6 +50,7 @@ export const runnerCommand: CommandModule<object, Args> = {
     const intervalMs = duration('interval', argv.interval);
     const graceMs = duration('grace', argv.grace);
     if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new CoderGitError('CG_USAGE', `--workers ${argv.workers}: expected a whole number of at least 1`);
+    keyringFromEnv(); // (a malformed key refuses to start, rather than failing every apply)
     const database = await openForCommand(argv, { sessionLevel: true });
     const source = await openSource({ repo: argv.repo, branch: argv.branch, dataDir: argv['data-dir'], intervalMs });
     const runner = new Runner({

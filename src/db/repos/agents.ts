@@ -51,7 +51,16 @@ export const agents = {
   /** The TCP ports its agent last saw listening inside the workspace. */
   setListeningPorts: (q: Q, id: string, ports: { port: number; address: string }[]) => q.none(sql('agents/set-listening-ports'), { id, ports }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
-  welcome: (q: Q, id: string) => q.oneOrNone<{ owner: string; workspace: string; startup_script: string | null; env: Record<string, string>; shell: string | null; dotfiles: { repository: string; branch?: string; install_script?: string } | null }>(sql('agents/welcome'), { id }),
+  welcome: (q: Q, id: string) => q.oneOrNone<{
+      owner_id: string;
+      owner: string;
+      workspace: string;
+      startup_script: string | null;
+      env: Record<string, string>;
+      shell: string | null;
+      dotfiles: { repository: string; branch?: string; install_script?: string } | null;
+      git_ssh_key: boolean;
+    }>(sql('agents/welcome'), { id }),
   /** Which replica holds the agent's control socket (url), or that it left (null, previous url). */
   setReplica: (q: Q, id: string, connection: string, url: string | null, previous: string | null = null) => q.none(sql('agents/set-replica'), { id, connection, url, previous }),
   replicaOf: async (q: Q, id: string) => (await q.oneOrNone<{ replica_url: string | null }>(sql('agents/replica'), { id }))?.replica_url ?? null,
