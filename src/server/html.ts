@@ -105,6 +105,7 @@ form.inline { display: inline; }
 .muted { color: var(--muted); }
 textarea.key { display: block; width: 100%; box-sizing: border-box; font: 13px/1.4 ui-monospace, monospace; padding: .5rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); word-break: break-all; resize: vertical; }
 div.card, p.card { max-width: 44rem; }
+div.card code { overflow-wrap: anywhere; }
 code.secret { display: block; padding: .6rem; border: 1px dashed var(--line); word-break: break-all; }
 pre.log { overflow-x: auto; padding: .6rem; border: 1px solid var(--line); border-radius: 6px; max-height: 60vh; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.25rem; margin: .5rem 0 1.5rem; }

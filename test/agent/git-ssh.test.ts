@@ -20,6 +20,7 @@ import { issueKey } from '../../src/server/auth.ts';
 import { freePort, until as poll } from '../helpers/wait.ts';
 import { keyring, parseKeys } from '../../src/auth/secret-box.ts';
 import { openGitSshKey } from '../../src/auth/git-ssh.ts';
+import { pkgPath } from '../../src/paths.ts';
 
 const KEY_A = Buffer.alloc(32, 7).toString('base64');
 const KEY_B = Buffer.alloc(32, 9).toString('hex');
@@ -67,6 +68,7 @@ test('set-up: a local workspace, a server that keeps git SSH keys, an OpenSSH se
   await serve(KEY_A);
 
   // OpenSSH's sshd on 127.0.0.1, authenticating the user running the tests by the keys in one file.
+  execFileSync(pkgPath('scripts', 'install-debian.sh'), ['/usr/sbin/sshd', 'openssh-server'], { stdio: 'inherit' });
   const dir = tempDir();
   chmodSync(dir, 0o755);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host_key')]);
