@@ -61,6 +61,7 @@ export function crossCheck(set: FileSet): Diagnostic[] {
 
 function checkUsers(set: FileSet, at: At): void {
   const byEmail = new Map<string, Loaded<import('./types.ts').User>>();
+  const byGithub = new Map<string, Loaded<import('./types.ts').User>>();
   const settings = set.deployment && !set.deployment.broken ? set.deployment.value : undefined;
   for (const u of set.users.values()) {
     if (u.broken) continue;
@@ -71,6 +72,12 @@ function checkUsers(set: FileSet, at: At): void {
       const p = first.parsed.locate(['email']);
       at(user.file, parsed, ['email'], `email: "${user.email}" is already the email of ${first.value.file}:${p.line}; each user needs their own`, 'reference');
     } else byEmail.set(key, u);
+    // (GitHub logins are case-insensitive: sign-in matches them so)
+    const gh = user.github?.toLowerCase();
+    const firstGh = gh === undefined ? undefined : byGithub.get(gh);
+    if (firstGh) {
+      at(user.file, parsed, ['github'], `github: "${user.github}" is already the GitHub login of ${firstGh.value.file}:${firstGh.parsed.locate(['github']).line}; a GitHub account signs in as one user`, 'reference');
+    } else if (gh !== undefined) byGithub.set(gh, u);
     if (user.password_hash !== undefined && user.login !== 'password') {
       at(user.file, parsed, ['password_hash'], `password_hash is only used with login: password (this user has login: ${user.login}); remove it or change login`, 'reference', true);
     }
@@ -78,6 +85,9 @@ function checkUsers(set: FileSet, at: At): void {
     if (!settings) continue;
     if (user.login === 'oidc' && !settings.auth.oidc) {
       at(user.file, parsed, ['login'], 'login: oidc, but coder-git.yaml configures no auth.oidc; this user cannot sign in until it does', 'reference', false, 'warning');
+    }
+    if (user.login === 'github' && !settings.auth.github) {
+      at(user.file, parsed, ['login'], 'login: github, but coder-git.yaml configures no auth.github; this user cannot sign in until it does', 'reference', false, 'warning');
     }
     if (user.login === 'password' && !settings.auth.password.enabled) {
       at(user.file, parsed, ['login'], 'login: password, but coder-git.yaml sets auth.password.enabled: false; this user cannot sign in', 'reference', false, 'warning');

@@ -23,6 +23,17 @@ export interface Deployment {
       /** the claim that lists the user's IdP groups (groups/*.yaml oidc_group) */
       groups_claim?: string;
     };
+    github?: {
+      client_id: string;
+      client_secret_env: string;
+      /** https://github.com, or a GitHub Enterprise Server */
+      base_url: string;
+      api_url?: string;
+      allowed_organizations?: string[];
+      /** organization/team-slug */
+      allowed_teams?: string[];
+      button_text: string;
+    };
   };
   terraform: {
     binary: 'terraform' | 'tofu';
@@ -50,7 +61,7 @@ export interface User {
   email: string;
   full_name?: string;
   roles: Role[];
-  login: 'password' | 'oidc' | 'none';
+  login: 'password' | 'oidc' | 'github' | 'none';
   status: 'active' | 'suspended';
   password_hash?: string;
   github?: string;

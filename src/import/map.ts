@@ -63,6 +63,7 @@ export function mapSnapshot(s: CoderSnapshot): Mapped {
   // Users.
   const users = new Set<string>();
   const passwordUsers: string[] = [];
+  const githubUsers: string[] = [];
   for (const u of s.users) {
     const name = u.username.toLowerCase();
     if (!NAME_RE.test(name)) {
@@ -74,10 +75,8 @@ export function mapSnapshot(s: CoderSnapshot): Mapped {
     if (other.length) notes.push(`user ${name}: role${other.length > 1 ? 's' : ''} ${other.join(', ')} not mapped (coder-git roles: owner, template-admin, user-admin, auditor, member)`);
     let login: string = u.login_type;
     if (login === 'password') passwordUsers.push(name);
-    else if (login === 'github') {
-      notes.push(`user ${name}: signs in with GitHub in Coder; coder-git has passwords and OIDC: imported with login: none`);
-      login = 'none';
-    } else if (login !== 'oidc') login = 'none';
+    else if (login === 'github') githubUsers.push(name);
+    else if (login !== 'oidc') login = 'none';
     let status: string = u.status;
     if (status === 'dormant') {
       notes.push(`user ${name}: dormant in Coder; imported as active`);
@@ -86,6 +85,7 @@ export function mapSnapshot(s: CoderSnapshot): Mapped {
     users.add(name);
     files.set(`users/${name}.yaml`, doc('user', { email: u.email, ...(u.name ? { full_name: clip(u.name, 128) } : {}), roles: roles.length ? roles : ['member'], login, status }));
   }
+  if (githubUsers.length) notes.push(`users ${githubUsers.join(', ')}: sign in with GitHub, imported with login: github, matched by their verified email at sign-in; add github: <their GitHub login> to match by login instead, and auth.github to coder-git.yaml`);
   if (passwordUsers.length) notes.push(`users ${passwordUsers.join(', ')}: sign in with a password, whose hash Coder does not reveal: add password_hash (coder-git hash-password) or switch them to login: oidc`);
 
   // Templates.

@@ -70,7 +70,7 @@ export const SCHEMAS = {
   }),
   LogLine: obj({ id: bigId, at: time, stream: { type: 'string', enum: ['stdout', 'stderr', 'system'] }, line: str }),
   BuildLogs: obj({ build: ref('Build'), lines: list(ref('LogLine')), agent_startup_log: list(ref('LogLine')) }, { description: 'lines: up to 1000 after the given id (ask again with after=<last id>)' }),
-  User: obj({ id: uuid, username: str, email: str, full_name: nullable(str), roles: list(str), groups: { ...list(str), description: 'declared groups (groups/*.yaml members)' }, idp_groups: { ...list(str), description: "the OIDC groups claim of the user's last sign-in" }, login_type: { type: 'string', enum: ['password', 'oidc', 'none'] }, status: { type: 'string', enum: ['active', 'suspended'] } }),
+  User: obj({ id: uuid, username: str, email: str, full_name: nullable(str), roles: list(str), groups: { ...list(str), description: 'declared groups (groups/*.yaml members)' }, idp_groups: { ...list(str), description: "the OIDC groups claim of the user's last sign-in" }, login_type: { type: 'string', enum: ['password', 'oidc', 'github', 'none'] }, status: { type: 'string', enum: ['active', 'suspended'] } }),
   Sync: obj({
     id: bigId,
     commit_sha: str,

@@ -26,6 +26,7 @@ import { apiRoutes, databaseDown } from './api.ts';
 import { agentRoutes } from './agents.ts';
 import { webhookRoutes } from './webhook.ts';
 import { oidcRoutes } from './oidc.ts';
+import { githubLoginRoutes } from './github-login.ts';
 import { agentInstallRoutes } from './agent-install.ts';
 import { ServerMetrics } from './metrics.ts';
 import { HEARTBEAT_MS } from '../workspace-view.ts';
@@ -209,6 +210,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (s) => agentRoutes(s, ctx));
   await app.register(async (s) => webhookRoutes(s, ctx));
   await app.register(async (s) => oidcRoutes(s, ctx));
+  await app.register(async (s) => githubLoginRoutes(s, ctx));
   await app.register(async (s) => relayRoutes(s, ctx));
   await app.register(async (s) => agentInstallRoutes(s));
   app.addHook('onClose', async () => ctx.metrics.close());

@@ -13,13 +13,11 @@ import type { Ctx } from './context.ts';
 import type { Deployment } from '../config/types.ts';
 import { users } from '../db/repos/users.ts';
 import { audit } from '../db/repos/audit.ts';
-import { issueKey, SESSION_COOKIE, SESSION_TTL_MS } from './auth.ts';
 import { html, page } from './html.ts';
-import { safeNext } from './redirect.ts';
+import { completeSignIn, refuseSignIn, startFlow, takeFlow } from './sso.ts';
 
 const FLOW_COOKIE = 'coder_git_oidc';
 const CALLBACK = '/login/oidc/callback';
-const FLOW_TTL_S = 600;
 
 type OidcSettings = NonNullable<Deployment['auth']['oidc']>;
 
@@ -75,10 +73,7 @@ export function claimGroups(claims: Record<string, unknown>, claim: string | und
 
 export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const { db } = ctx.o.database;
-  const refuse = async (req: FastifyRequest, reply: FastifyReply, message: string, code = 403) => {
-    ctx.metrics.login('refused');
-    return reply.code(code).type('text/html; charset=utf-8').send(page('Sign-in refused', html`<h1>Sign-in refused</h1><p class="error" role="alert">${message}</p><p><a href="/login">Back to sign in</a></p>`));
-  };
+  const refuse = async (_req: FastifyRequest, reply: FastifyReply, message: string, code = 403) => refuseSignIn(ctx, reply, message, code);
 
   app.get('/login/oidc', async (req, reply) => {
     const o = (await ctx.deployment())?.auth.oidc;
@@ -93,7 +88,7 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     const verifier = client.randomPKCECodeVerifier();
     const flow = { state: client.randomState(), nonce: client.randomNonce(), verifier, next: String((req.query as { next?: string }).next ?? '/workspaces') };
     const redirect = new URL(CALLBACK, await ctx.accessUrl());
-    reply.setCookie(FLOW_COOKIE, Buffer.from(JSON.stringify(flow)).toString('base64url'), { path: CALLBACK, httpOnly: true, sameSite: 'lax', secure: await ctx.secure(), maxAge: FLOW_TTL_S });
+    await startFlow(ctx, reply, FLOW_COOKIE, CALLBACK, flow);
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: redirect.href,
       scope: o.scopes.join(' '),
@@ -108,14 +103,8 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
   app.get(CALLBACK, async (req, reply) => {
     const o = (await ctx.deployment())?.auth.oidc;
     if (!o) return refuse(req, reply, 'SSO is not set up.', 404);
-    let flow: { state: string; nonce: string; verifier: string; next: string };
-    try {
-      flow = JSON.parse(Buffer.from(req.cookies[FLOW_COOKIE] ?? '', 'base64url').toString('utf8'));
-      if (typeof flow.state !== 'string' || typeof flow.verifier !== 'string') throw new Error('incomplete');
-    } catch {
-      return refuse(req, reply, 'This sign-in did not start here, or took too long. Start again.', 400);
-    }
-    reply.clearCookie(FLOW_COOKIE, { path: CALLBACK });
+    const flow = takeFlow(req, reply, FLOW_COOKIE, CALLBACK, ['state', 'nonce', 'verifier']);
+    if (!flow) return refuse(req, reply, 'This sign-in did not start here, or took too long. Start again.', 400);
     let claims: Record<string, unknown>;
     try {
       const config = await configuration(o);
@@ -143,10 +132,6 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     // Membership by claim (README: Groups): this sign-in's groups replace the last one's.
     const idpGroups = claimGroups(claims, o.groups_claim);
     if (o.groups_claim && (await users.setIdpGroups(db, user.id, idpGroups))) await users.changed(db);
-    const { secret } = await issueKey(db, user.id, 'session', null, SESSION_TTL_MS);
-    await audit.append(db, { actor: user.username, action: 'login', target: user.username, details: { method: 'oidc', subject: String(claims.sub ?? ''), ...(o.groups_claim ? { groups: idpGroups } : {}) }, ip: req.clientIp });
-    ctx.metrics.login('success');
-    reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: await ctx.secure(), maxAge: SESSION_TTL_MS / 1000 });
-    return reply.redirect(safeNext(flow.next), 303);
+    return completeSignIn(ctx, req, reply, user, 'oidc', { subject: String(claims.sub ?? ''), ...(o.groups_claim ? { groups: idpGroups } : {}) }, flow.next);
   });
 }

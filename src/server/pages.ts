@@ -45,6 +45,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     const d = await ctx.deployment();
     const next = safeNext((req.query as { next?: string } | undefined)?.next ?? (req.body as { next?: string } | undefined)?.next);
     const oidc = d?.auth.oidc;
+    const github = d?.auth.github;
     const csrf = csrfToken(req, reply, await secure());
     const body = html`<h1>Sign in</h1>
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
@@ -55,7 +56,8 @@ ${d?.auth.password.enabled === false ? '' : html`<form method="post" action="/lo
   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
   <button type="submit" class="primary">Sign in</button>
 </form>`}
-${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encodeURIComponent(next)}">${oidc.button_text}</a></p>` : ''}`;
+${oidc ? html`<p><a class="button" role="button" href="/login/oidc?next=${encodeURIComponent(next)}">${oidc.button_text}</a></p>` : ''}
+${github ? html`<p><a class="button" role="button" href="/login/github?next=${encodeURIComponent(next)}">${github.button_text}</a></p>` : ''}`;
     return reply.code(o.code ?? 200).type('text/html; charset=utf-8').send(page('Sign in', body, { csrf }));
   };
 

@@ -38,10 +38,10 @@ test('users: roles, sign-in and status mapped; what is not, listed', () => {
   assert.equal(yamlOf('users/alice.yaml').login, 'oidc');
   assert.equal(yamlOf('users/alice.yaml').roles, ['member']);
   const bob = yamlOf('users/bob.yaml');
-  assert.equal([bob.roles, bob.login, bob.status], [['template-admin'], 'none', 'active']);
+  assert.equal([bob.roles, bob.login, bob.status], [['template-admin'], 'github', 'active']);
   assert.is(yamlOf('users/carol.yaml').status, 'suspended');
   assert.match(out, /user bob: role organization-admin not mapped/);
-  assert.match(out, /user bob: signs in with GitHub in Coder; .*login: none/);
+  assert.match(out, /users bob: sign in with GitHub, imported with login: github, matched by their verified email at sign-in/);
   assert.match(out, /user bob: dormant in Coder; imported as active/);
   assert.match(out, /users admin, carol: sign in with a password, whose hash Coder does not reveal/);
 });

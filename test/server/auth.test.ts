@@ -85,6 +85,10 @@ const MATRIX: { method: string; route: string; url: string; body?: unknown; expe
   { method: 'GET', route: '/api/v1/workspaces/{owner}/{name}/pty', url: '/api/v1/workspaces/carol/lab/pty?reconnect=abcdefgh12', expect: [...NOBODY, 404, 409, 404, 404, 404, 409] },
   // Start on connect: carol/lab is running already (200: nothing queued; the queued case is in test/agent).
   { method: 'POST', route: '/api/v1/workspaces/{owner}/{name}/start', url: '/api/v1/workspaces/carol/lab/start', expect: [...NOBODY, 404, 200, 404, 404, 404, 200] },
+  // No CODER_GIT_ENCRYPTION_KEYS here: no keys kept (404), none made (409); the key routes with keys are in test/agent/git-ssh.
+  { method: 'GET', route: '/api/v1/users/me/gitsshkey', url: '/api/v1/users/me/gitsshkey', expect: everyUser(404) },
+  { method: 'POST', route: '/api/v1/users/me/gitsshkey', url: '/api/v1/users/me/gitsshkey', expect: everyUser(409) },
+  { method: 'GET', route: '/api/v1/agents/me/gitsshkey', url: '/api/v1/agents/me/gitsshkey', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
   { method: 'GET', route: '/api/v1/agents/relay', url: '/api/v1/agents/relay?session=x', expect: [401, 401, 401, 404, 401, 401, 401, 401, 401, 401] },
   { method: 'POST', route: '/api/v1/webhooks/git', url: '/api/v1/webhooks/git', body: {}, expect: CALLERS.map(() => 404) },
   // Last: it revokes the caller's token (the test issues new ones after the matrix).

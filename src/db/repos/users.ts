@@ -17,7 +17,7 @@ export interface UserRow {
   email: string;
   full_name: string | null;
   roles: Role[];
-  login_type: 'password' | 'oidc' | 'none';
+  login_type: 'password' | 'oidc' | 'github' | 'none';
   status: 'active' | 'suspended';
   password_hash: string | null;
   /** declared groups */
@@ -35,6 +35,8 @@ export type LoginRow = Pick<UserRow, 'id' | 'username' | 'email' | 'roles' | 'lo
 export const users = {
   /** The user signing in as `name` (a username or an email address). */
   forLogin: (q: Q, name: string) => q.oneOrNone<LoginRow>(sql('users/for-login'), { username: name, email: name }),
+  /** The user a GitHub identity signs in as (by their declared github login, else a verified email). */
+  forGithub: (q: Q, login: string, emails: string[]) => q.oneOrNone<LoginRow & { by_login: boolean }>(sql('users/for-github'), { login, emails }),
   /** Tell the servers that who may sign in changed (inside the applying transaction). */
   changed: (q: Q) => q.one(sql('users/changed')),
   list: (q: Q) => q.any<Omit<UserRow, 'password_hash' | 'quota' | 'defaults'> & { idp_groups: string[] }>(sql('users/list')),
