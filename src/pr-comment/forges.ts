@@ -1,5 +1,5 @@
-// The HTTP client adapter for code hosts' comment APIs: GitHub (issue comments on a pull request)
-// and GitLab (notes on a merge request). Where to post and the token come from the CI environment
+// The HTTP client adapter for code hosts' pull-request APIs: GitHub (issue comments and reviews of
+// a pull request) and GitLab (notes and approvals of a merge request). Where to post and the token come from the CI environment
 // each host documents, or from flags.
 // https://docs.github.com/rest/issues/comments  https://docs.gitlab.com/api/notes/#merge-requests
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,13 @@ export interface Forge {
   create(body: string): Promise<void>;
   update(id: string, body: string): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Who wrote the pull request, and who approves it now (logins / usernames): on GitHub each reviewer's latest review,
+   * if it approves the pull request's head commit (an approval of an earlier push does not count);
+   * on GitLab the merge request's approvals (which GitLab removes on a new push where the project
+   * says so).
+   */
+  approvals(): Promise<{ author: string; approvedBy: string[] }>;
 }
 
 export const FORGES = ['github', 'gitlab'] as const;
@@ -86,6 +93,21 @@ function github(o: ForgeOptions): Forge {
     create: async (body) => void (await req('POST', `/repos/${repo}/issues/${pr}/comments`, { body })),
     update: async (id, body) => void (await req('PATCH', `/repos/${repo}/issues/comments/${id}`, { body })),
     remove: async (id) => void (await req('DELETE', `/repos/${repo}/issues/comments/${id}`)),
+    async approvals() {
+      const readHint = 'the token needs to read pull requests (permissions: pull-requests: read)';
+      const pull = (await call('GitHub', auth, 'GET', `${api}/repos/${repo}/pulls/${pr}`, undefined, readHint)) as { user?: { login?: string }; head?: { sha?: string } };
+      const head = pull.head?.sha;
+      // Reviews come oldest first; a reviewer's later "changes requested" or a dismissal undoes their approval.
+      const latest = new Map<string, { state: string; commit: string }>();
+      for (let page = 1; ; page++) {
+        const rows = (await call('GitHub', auth, 'GET', `${api}/repos/${repo}/pulls/${pr}/reviews?per_page=${PER_PAGE}&page=${page}`, undefined, readHint)) as { user?: { login?: string }; state?: string; commit_id?: string }[];
+        for (const r of rows) {
+          if (r.user?.login && r.state && r.state !== 'COMMENTED' && r.state !== 'PENDING') latest.set(r.user.login, { state: r.state, commit: r.commit_id ?? '' });
+        }
+        if (rows.length < PER_PAGE) break;
+      }
+      return { author: pull.user?.login ?? '', approvedBy: [...latest].filter(([, r]) => r.state === 'APPROVED' && r.commit === head).map(([login]) => login).sort() };
+    },
   };
 }
 
@@ -126,6 +148,13 @@ function gitlab(o: ForgeOptions): Forge {
     create: async (body) => void (await req('POST', base, { body })),
     update: async (id, body) => void (await req('PUT', `${base}/${id}`, { body })),
     remove: async (id) => void (await req('DELETE', `${base}/${id}`)),
+    async approvals() {
+      // (GitLab says who approved, not which push: the project's "remove approvals when commits are added" setting keeps them current)
+      const readHint = 'the token needs the read_api scope and at least the Reporter role';
+      const mr = (await call('GitLab', { 'private-token': token }, 'GET', `${api}/projects/${project}/merge_requests/${iid}`, undefined, readHint)) as { author?: { username?: string } };
+      const r = (await call('GitLab', { 'private-token': token }, 'GET', `${api}/projects/${project}/merge_requests/${iid}/approvals`, undefined, readHint)) as { approved_by?: { user?: { username?: string } }[] };
+      return { author: mr.author?.username ?? '', approvedBy: (r.approved_by ?? []).map((a) => a.user?.username).filter((u): u is string => !!u).sort() };
+    },
   };
 }
 

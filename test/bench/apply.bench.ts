@@ -4,7 +4,8 @@
 //  2. a plan with no changes on the 30k-object repo, everything applied: time (whole process, against
 //     validate in the same run) and SQL queries (in-process);
 //  3. one workspace file changed on that repo: how many workspaces terraform plans;
-//  4. the runner's tick on that repo's unchanged tip, with the commit cached, against the first tick.
+//  4. the runner's tick on that repo's unchanged tip, with the commit cached, against the first tick;
+//  5. every user's git SSH key made on that repo's first apply with encryption keys, against bare key generation.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,9 @@ import { TerraformDriver } from '../../src/terraform/driver.ts';
 import { initRepo } from '../../src/init.ts';
 import { pgDataDir } from '../helpers/db.ts';
 import { generateRepo, FULL } from './generate.ts';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { keyring } from '../../src/auth/secret-box.ts';
+import { ensureGitSshKeys } from '../../src/auth/git-ssh.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'bin/coder-git.js');
@@ -141,6 +145,19 @@ export async function benchApply(opts: { tmp: string; workspaces: number }): Pro
     lines.push(`  later ticks (commit cached by SHA, median of 5) ${(w / 1000).toFixed(2)} s`);
     lines.push(`  loading and validating the commit again         ${(reload / 1000).toFixed(2)} s   (what each tick also did before)`);
     lines.push(`  ratio later tick / first tick:                 ${(w / cold).toFixed(2)}x`);
+
+    // 5. Every user's git SSH key on the first apply with encryption keys: our step (find who has
+    // none, make, seal and insert) against bare Ed25519 key generation of as many keys.
+    const ring = keyring([randomBytes(32)]);
+    const made = { n: 0 };
+    const ours = await timed(async () => (made.n = await d.db.tx((t) => ensureGitSshKeys(t, ring))));
+    const bare = await timed(async () => {
+      for (let i = 0; i < made.n; i++) generateKeyPairSync('ed25519');
+    });
+    lines.push(`git SSH keys for ${made.n} users on the first apply with CODER_GIT_ENCRYPTION_KEYS (in-process)`);
+    lines.push(`  coder-git (query, generate, seal, insert)       ${(ours / 1000).toFixed(2)} s`);
+    lines.push(`  bare generateKeyPairSync('ed25519') x ${made.n}     ${(bare / 1000).toFixed(2)} s`);
+    lines.push(`  ratio:                                          ${(ours / bare).toFixed(2)}x`);
 
     // 3. One workspace file changed: terraform plans that one workspace only.
     execFileSync('sed', ['-i', 's/cpu: 2/cpu: 3/', path.join(big, 'workspaces/user1/ws1.yaml')]);

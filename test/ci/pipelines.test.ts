@@ -99,7 +99,11 @@ test('the shipped pipelines: pinned version, apply never overlapping, PR jobs wi
   assert.equal(wf.jobs.check.permissions, { contents: 'read', 'pull-requests': 'read' });
   assert.is(wf.jobs.check.steps[0].with['fetch-depth'], 0);
   assert.equal(wf.on.pull_request_review.types, ['submitted', 'dismissed']);
-  assert.match(wf.jobs.check.steps.at(-1).run, /\$CODER_GIT check --base "\$BASE" --author "\$AUTHOR" \$\{approvers:\+--approved-by "\$approvers"\} --format github/);
+  assert.is(wf.jobs.check.steps.at(-1).run, '$CODER_GIT check --base "$BASE" --forge-approvals --format github');
+  assert.is(wf.jobs.check.steps.at(-1).env.GITHUB_TOKEN, '${{ secrets.GITHUB_TOKEN }}');
+  assert.equal(gl['coder-git-check'].rules, [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
+  assert.is(gl['coder-git-check'].variables.GIT_DEPTH, '0');
+  assert.match(gl['coder-git-check'].script.at(-1), /check --base "origin\/\$CI_MERGE_REQUEST_TARGET_BRANCH_NAME" --forge-approvals/);
   assert.is(gl['coder-git-validate'].artifacts.reports.codequality, 'gl-code-quality-report.json');
 });
 
@@ -195,7 +199,7 @@ test('GitLab: merge request pipeline validates and notes the plan; the default b
   const vars = (mr: boolean): Record<string, string> => ({
     CI_PIPELINE_SOURCE: mr ? 'merge_request_event' : 'push',
     CI_DEFAULT_BRANCH: 'main',
-    ...(mr ? { CI_MERGE_REQUEST_IID: '9', CI_COMMIT_REF_NAME: 'gl-change' } : { CI_COMMIT_BRANCH: 'main' }),
+    ...(mr ? { CI_MERGE_REQUEST_IID: '9', CI_COMMIT_REF_NAME: 'gl-change', CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main' } : { CI_COMMIT_BRANCH: 'main' }),
     CI_API_V4_URL: `${host.url}/gitlab/api/v4`,
     CI_PROJECT_ID: '42',
     CI_PROJECT_DIR: r.repo,
@@ -225,6 +229,20 @@ test('GitLab: merge request pipeline validates and notes the plan; the default b
   p = await job('coder-git-plan', true);
   assert.ok(p.ok, show(p));
   assert.is((await job('coder-git-apply', true)).ran, false, 'no apply in a merge request pipeline');
+  // The check job: a user file needs a user-admin or an owner; the merge request's author (from the
+  // API, not whoever runs the pipeline) is an owner here, then a stranger that nobody approved.
+  git(r.repo, 'remote', 'add', 'origin', r.repo); // (what the job fetches its base from)
+  try {
+    host.authors.set('gitlab:42!9', 'admin');
+    const c = await job('coder-git-check', true);
+    assert.ok(c.ran && c.ok, show(c));
+    host.authors.set('gitlab:42!9', 'stranger');
+    const refused = await job('coder-git-check', true);
+    assert.ok(refused.ran && !refused.ok, show(refused));
+    assert.match(refused.steps.at(-1)!.stdout, /NO   users\/dora\.yaml: users may be changed by a user-admin or an owner/);
+  } finally {
+    git(r.repo, 'remote', 'remove', 'origin');
+  }
   assert.is(comments('gitlab:42!9').length, 1);
   assert.match(comments('gitlab:42!9')[0]!.body, /\+ dora/);
   tidy();

@@ -9,6 +9,7 @@ import { cli } from '../helpers/cli.ts';
 import { cleanup, commitAll, git, gitRepo, writeFiles } from '../helpers/git.ts';
 import { baseFiles, bob } from '../fixtures/base.ts';
 import { checkChanges, needed } from '../../src/governance/check.ts';
+import { forgeStandin } from '../helpers/forge-standin.ts';
 
 let repo: string;
 const carol = 'apiVersion: coder-git/v1\nkind: User\nemail: carol@example.com\nroles: [member]\nlogin: none\ngithub: carol-gh\n';
@@ -96,6 +97,49 @@ test('unit: checkChanges judges by the base state it is given', () => {
   const [f] = checkChanges({ users, groups: new Map() }, ['workspaces/ann/a.yaml'], 'ann', []);
   assert.is(f!.ok, false, 'a suspended user may not change even their own workspaces');
   assert.match(f!.message, /ann \(suspended\)/);
+});
+
+test("--forge-approvals reads who approved from the code host: GitHub reviews of the head commit only, each reviewer's latest; GitLab approvals", async () => {
+  const forge = await forgeStandin({ github: 'gh-token', gitlab: 'gl-token' });
+  try {
+    // (from a clean main: the tests above leave files in the working tree)
+    git(repo, 'checkout', '-q', '-f', 'main');
+    git(repo, 'clean', '-fdq');
+    branch('bob-reaches-again', { 'templates/small/main.tf': `${readFileSync(path.join(repo, 'templates/small/main.tf'), 'utf8')}# again\n` });
+    // (no --author: the pull request's author comes from the host, not from who runs the job — here carol)
+    const gh = (...args: string[]) => cli(['check', '--base', 'main', '-C', repo, '--forge-approvals', ...args], { env: { GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'carol-gh', GITHUB_API_URL: `${forge.url}/github`, GITHUB_REPOSITORY: 'acme/config', GITHUB_TOKEN: 'gh-token' } });
+    forge.authors.set('github:acme/config#5', 'bob-gh');
+    forge.authors.set('gitlab:42!7', 'bob-gh');
+    const head = 'c'.repeat(40);
+    forge.heads.set('github:acme/config#5', head);
+    // carol approved an earlier push; alice approved, then asked for changes; erin only commented
+    forge.reviews.set('github:acme/config#5', [
+      { user: { login: 'carol-gh' }, state: 'APPROVED', commit_id: 'a'.repeat(40) },
+      { user: { login: 'alice' }, state: 'APPROVED', commit_id: head },
+      { user: { login: 'alice' }, state: 'CHANGES_REQUESTED', commit_id: head },
+    ]);
+    const stale = await gh('--pr', '5');
+    assert.is(stale.code, 1, stale.stdout + stale.stderr);
+    assert.match(stale.stdout, /^NO   templates\/small\/main\.tf: templates may be changed by a template-admin or an owner; bob \(member\) may not/m);
+    forge.reviews.get('github:acme/config#5')!.push({ user: { login: 'carol-gh' }, state: 'COMMENTED', commit_id: head }, { user: { login: 'carol-gh' }, state: 'APPROVED', commit_id: head });
+    const ok = await gh('--pr', '5');
+    assert.is(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^ok   templates\/small\/main\.tf: approved by carol/m);
+    assert.ok(forge.requests.includes('GET /github/repos/acme/config/pulls/5/reviews'));
+    // A token the host refuses: said, with what the token needs.
+    const refused = await cli(['check', '--base', 'main', '-C', repo, '--author', 'bob', '--forge-approvals', '--pr', '5'], { env: { GITHUB_ACTIONS: 'true', GITHUB_API_URL: `${forge.url}/github`, GITHUB_REPOSITORY: 'acme/config', GITHUB_TOKEN: 'wrong' } });
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /GitHub answered 401 to GET \/github\/repos\/acme\/config\/pulls\/5/);
+    assert.match(refused.stderr, /pull-requests: read/);
+
+    const gl = (...args: string[]) => cli(['check', '--base', 'main', '-C', repo, '--forge-approvals', ...args], { env: { GITLAB_CI: 'true', GITLAB_USER_LOGIN: 'carol-gh', CI_API_V4_URL: `${forge.url}/gitlab/api/v4`, CI_PROJECT_ID: '42', CI_MERGE_REQUEST_IID: '7', GITLAB_TOKEN: 'gl-token' } });
+    assert.is((await gl()).code, 1);
+    forge.approvals.set('gitlab:42!7', ['carol-gh']);
+    const glOk = await gl();
+    assert.is(glOk.code, 0, glOk.stdout + glOk.stderr);
+  } finally {
+    await forge.close();
+  }
 });
 
 test('cleanup', () => cleanup());

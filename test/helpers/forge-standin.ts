@@ -14,6 +14,14 @@ export interface ForgeStandin {
   url: string;
   /** comments by thread: "github:o/r#5" or "gitlab:42!7" */
   threads: Map<string, StoredComment[]>;
+  /** a pull request's reviews, oldest first, by "github:o/r#5" */
+  reviews: Map<string, { user: { login: string }; state: string; commit_id: string }[]>;
+  /** a pull request's head commit, by "github:o/r#5" */
+  heads: Map<string, string>;
+  /** who opened a pull or merge request, by "github:o/r#5" or "gitlab:42!7" */
+  authors: Map<string, string>;
+  /** who approved a merge request, by "gitlab:42!7" */
+  approvals: Map<string, string[]>;
   requests: string[];
   close(): Promise<void>;
 }
@@ -23,6 +31,10 @@ const GITLAB_LIMIT = 1_000_000;
 
 export async function forgeStandin(tokens: { github: string; gitlab: string }): Promise<ForgeStandin> {
   const threads = new Map<string, StoredComment[]>();
+  const reviews: ForgeStandin['reviews'] = new Map();
+  const approvals: ForgeStandin['approvals'] = new Map();
+  const heads = new Map<string, string>();
+  const authors = new Map<string, string>();
   const requests: string[] = [];
   let nextId = 1000;
   const thread = (k: string) => threads.get(k) ?? threads.set(k, []).get(k)!;
@@ -60,6 +72,8 @@ export async function forgeStandin(tokens: { github: string; gitlab: string }): 
           return send(res, 201, c);
         }
       }
+      if ((m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(p)) && req.method === 'GET') return send(res, 200, { number: Number(m[2]), user: { login: authors.get(`github:${m[1]}#${m[2]}`) ?? 'octocat' }, head: { sha: heads.get(`github:${m[1]}#${m[2]}`) ?? '0'.repeat(40) } });
+      if ((m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/reviews$/.exec(p)) && req.method === 'GET') return send(res, 200, page(reviews.get(`github:${m[1]}#${m[2]}`) ?? [], u));
       if ((m = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/.exec(p))) {
         for (const [k, t] of threads) {
           const i = t.findIndex((c) => c.id === Number(m![2]));
@@ -79,6 +93,11 @@ export async function forgeStandin(tokens: { github: string; gitlab: string }): 
     if (u.pathname.startsWith('/gitlab/api/v4/')) {
       if (req.headers['private-token'] !== tokens.gitlab) return send(res, 401, { message: '401 Unauthorized' });
       const p = u.pathname.slice('/gitlab/api/v4'.length);
+      if ((m = /^\/projects\/([^/]+)\/merge_requests\/(\d+)$/.exec(p)) && req.method === 'GET') return send(res, 200, { iid: Number(m[2]), author: { username: authors.get(`gitlab:${decodeURIComponent(m[1]!)}!${m[2]}`) ?? 'root' } });
+      if ((m = /^\/projects\/([^/]+)\/merge_requests\/(\d+)\/approvals$/.exec(p)) && req.method === 'GET') {
+        const by = approvals.get(`gitlab:${decodeURIComponent(m[1]!)}!${m[2]}`) ?? [];
+        return send(res, 200, { iid: Number(m[2]), approved: by.length > 0, approved_by: by.map((username, id) => ({ user: { id, username, name: username, state: 'active' } })) });
+      }
       if ((m = /^\/projects\/([^/]+)\/merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(p))) {
         const t = thread(`gitlab:${decodeURIComponent(m[1]!)}!${m[2]}`);
         if (!m[3] && req.method === 'GET') return send(res, 200, page(t, u));
@@ -106,5 +125,5 @@ export async function forgeStandin(tokens: { github: string; gitlab: string }): 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, threads, requests, close: () => new Promise((r) => server.close(() => r())) };
+  return { url, threads, reviews, heads, authors, approvals, requests, close: () => new Promise((r) => server.close(() => r())) };
 }

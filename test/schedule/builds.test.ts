@@ -1,6 +1,6 @@
 // Schedules and drift for real: the `local` template applied with real terraform and PostgreSQL;
 // the schedule's clock is moved by the test (the runner's own clock is the system's), so ttl and
-// autostart happen at once instead of at 09:00 tomorrow.
+// autostart happen at once instead of at the autostart hour tomorrow.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -39,10 +39,14 @@ const build = async (ids: string[]) =>
   runBuilds({ parallelism: 1, buildIds: ids, env: { db: d.db, databaseUrl: d.childUrl, driver: driverFor(deployment, data), dataDir: data, deployment, leaseSeconds: 30 } });
 const drift = (o: Partial<DriftOptions> = {}) =>
   checkDrift({ db: d.db, driver: driverFor(deployment, data), deployment, runnerId: 'test:drift', leaseSeconds: 30, intervalMs: 0, parallelism: 1, selfHeal: false, ...o });
-const AUTOSTART = '0 9 * * *';
-const nine = (after: Date) => nextRun((parseCron(AUTOSTART) as { schedule: CronSchedule }).schedule, after)!;
+// The autostart hour is twelve hours from when the test runs: with a fixed 09:00 a run between
+// 08:00 and 09:00 saw the real autostart inside the 1 h ttl window the test moves the clock over.
+const HOUR = (new Date().getUTCHours() + 12) % 24;
+const HH = String(HOUR).padStart(2, '0');
+const AUTOSTART = `0 ${HOUR} * * *`;
+const autostartAfter = (after: Date) => nextRun((parseCron(AUTOSTART) as { schedule: CronSchedule }).schedule, after)!;
 
-test('set-up: a running workspace with autostart at 09:00 UTC and a 1h ttl', async () => {
+test('set-up: a running workspace with autostart twelve hours from now (UTC) and a 1h ttl', async () => {
   d = await testDatabase();
   ({ repo, root, data } = await localConfigRepo());
   edit('workspaces/admin/dev.yaml', (s) => `${s.replace(/\nschedule:[\s\S]*$/, '\n')}schedule:\n  autostart: "${AUTOSTART}"\n  ttl: 1h\n`);
@@ -75,20 +79,20 @@ test('git still says running, and the plan leaves the schedule\'s stop alone', a
   const s = await cg('status', '--json');
   const w = JSON.parse(s.stdout).workspaces.find((x: { workspace: string }) => x.workspace === 'admin/dev');
   assert.is(w.scheduled_state, 'stopped');
-  assert.is(w.next_autostart, nine(new Date()).toISOString());
+  assert.is(w.next_autostart, autostartAfter(new Date()).toISOString());
   const text = await cg('status');
-  assert.match(text.stdout, /admin\/dev\s+stopped\*\s+build #2 stop succeeded {2}autostart \d{4}-\d\d-\d\d 09:00Z/);
+  assert.match(text.stdout, new RegExp(`admin/dev\\s+stopped\\*\\s+build #2 stop succeeded {2}autostart \\d{4}-\\d\\d-\\d\\d ${HH}:00Z`));
 });
 
-test('at 09:00 autostart starts it, once', async () => {
+test('at the autostart hour autostart starts it, once', async () => {
   const stopped = (await latestBuild()).created_at;
-  const at = () => new Date(nine(stopped).getTime() + 5000);
+  const at = () => new Date(autostartAfter(stopped).getTime() + 5000);
   const made = await scheduleBuilds(d.db, { now: at });
   assert.equal(made.map((b) => [b.transition, b.reason]), [['start', 'autostart']]);
   await build([made[0]!.build_id]);
   assert.ok(agentRuns());
   assert.is((await latest()).scheduled_state, 'running');
-  // (The clock cannot stay at tomorrow 09:00: the start just finished now, so its ttl runs from now.)
+  // (The clock cannot stay at the autostart hour tomorrow: the start just finished now, so its ttl runs from now.)
   assert.equal(await scheduleBuilds(d.db), [], 'fired once, and the ttl runs from the start');
   const audit = await d.db.any<{ action: string }>("SELECT action FROM audit_log WHERE actor = 'schedule' ORDER BY id");
   assert.equal(audit.map((a) => a.action), ['workspace_autostop', 'workspace_autostart']);
@@ -103,7 +107,7 @@ test('a commit that changes state: takes over from the schedule, which still run
   assert.equal([b.transition, b.reason, b.status], ['stop', 'sync', 'succeeded']);
   assert.is((await latest()).scheduled_state, null);
   assert.not.ok(agentRuns());
-  const made = await scheduleBuilds(d.db, { now: () => new Date(nine(b.created_at).getTime() + 1000) });
+  const made = await scheduleBuilds(d.db, { now: () => new Date(autostartAfter(b.created_at).getTime() + 1000) });
   assert.equal(made.map((x) => x.reason), ['autostart'], 'stopped in git, started by the schedule the next morning');
   await build([made[0]!.build_id]);
   assert.ok(agentRuns());
@@ -129,7 +133,7 @@ test('drift: no check while a build is queued; self-heal starts it again and the
   assert.equal(made.map((x) => x.reason), ['autostop']);
   assert.equal(await drift(), [], 'the workspace is being built: not checked');
   await build([made[0]!.build_id]);
-  const start = await scheduleBuilds(d.db, { now: () => new Date(nine(new Date(Date.now() + 1000)).getTime() + 1000) });
+  const start = await scheduleBuilds(d.db, { now: () => new Date(autostartAfter(new Date(Date.now() + 1000)).getTime() + 1000) });
   await build([start[0]!.build_id]);
   rmSync(dir(), { recursive: true, force: true });
   const [r] = await drift({ selfHeal: true });

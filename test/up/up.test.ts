@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { BIN } from '../helpers/cli.ts';
 import { pgDataDir } from '../helpers/db.ts';
 import { freePort, until } from '../helpers/wait.ts';
@@ -77,13 +77,17 @@ test('up: a demo that works, signed in over HTTP; Ctrl-C leaves nothing running'
   await agentReady(token);
   assert.match(await until('announced', async () => /admin\/dev: agent connected/.test(p.out()) && p.out(), { ms: 10_000, detail: p.out }), /terminal at http/);
   assert.ok(leftovers().length >= 2, `the database and the agent run while up does:\n${leftovers().join('\n')}`);
+  // The demo seals git SSH keys with a key of its own (no CODER_GIT_ENCRYPTION_KEYS here): the admin has one.
+  assert.is(statSync(path.join(data, 'encryption-key')).mode & 0o777, 0o600);
+  const key = await (await fetch(`http://127.0.0.1:${port}/api/v1/users/me/gitsshkey`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.match(key.public_key, /^ssh-ed25519 \S+ admin@coder-git$/);
   if (process.getuid?.() === 0) {
     // as root, the demo workspace runs as nobody, who reaches its folder and nothing else of the data dir
     const agentPid = readFileSync(path.join(data, 'workspaces/admin/dev.agent.pid'), 'utf8').trim();
     assert.match(readFileSync(`/proc/${agentPid}/status`, 'utf8'), /^Uid:\s+65534\s/m);
     const asNobody = (...cmd: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...cmd], { encoding: 'utf8' });
     assert.is(asNobody('test', '-w', path.join(data, 'workspaces/admin/dev')).status, 0, 'the folder is reachable');
-    for (const secret of ['postgres.json', 'initial-admin-password', 'demo/users/admin.yaml']) {
+    for (const secret of ['postgres.json', 'initial-admin-password', 'encryption-key', 'demo/users/admin.yaml']) {
       assert.match(asNobody('cat', path.join(data, secret)).stderr, /Permission denied/, `${secret} is closed to the workspace`);
     }
     for (const folder of ['', 'work', 'postgres', 'demo']) assert.match(asNobody('ls', path.join(data, folder)).stderr, /Permission denied/, `${folder || 'the data dir'} cannot be listed`);

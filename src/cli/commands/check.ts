@@ -8,6 +8,8 @@ import { codeowners, CODEOWNERS_PATH } from '../../governance/codeowners.ts';
 import { CoderGitError, EXIT } from '../../errors.ts';
 import { jsonOption } from '../output.ts';
 import { plural } from '../../plural.ts';
+import { forgeFor } from '../../pr-comment/forges.ts';
+import { forgeOptions, type ForgeArgs } from '../forge-options.ts';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 
@@ -18,12 +20,13 @@ async function stateAt(dir: string, ref: string | undefined) {
   return result.state;
 }
 
-interface CheckArgs {
+interface CheckArgs extends ForgeArgs {
   dir: string;
   base: string;
   head: string;
   author?: string;
   'approved-by': string[];
+  'forge-approvals': boolean;
   format: (typeof FORMATS)[number];
 }
 
@@ -31,18 +34,26 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: "Say whether a pull request's author may change what it changes (self-service by pull request)",
   builder: (y) =>
-    jsonOption(y)
-      .option('base', { type: 'string', demandOption: true, describe: 'The branch the pull request goes into (its users and groups decide), like origin/main' })
-      .option('head', { type: 'string', default: 'HEAD', describe: 'The pull request\'s commit' })
-      .option('author', { type: 'string', default: process.env.GITHUB_ACTOR ?? process.env.GITLAB_USER_LOGIN, describe: 'Who wrote it: a username, GitHub login or email (default: $GITHUB_ACTOR, $GITLAB_USER_LOGIN)' })
-      .option('approved-by', { type: 'string', array: true, default: [], describe: 'Who approved it (from the forge\'s reviews), each a username, GitHub login or email; repeatable' })
+    forgeOptions(
+      jsonOption(y)
+        .option('base', { type: 'string', demandOption: true, describe: 'The branch the pull request goes into (its users and groups decide), like origin/main' })
+        .option('head', { type: 'string', default: 'HEAD', describe: 'The pull request\'s commit' })
+        .option('author', { type: 'string', describe: "Who wrote it: a username, GitHub login or email (default: the pull request's author with --forge-approvals, else $GITHUB_ACTOR or $GITLAB_USER_LOGIN)" })
+        .option('approved-by', { type: 'string', array: true, default: [], describe: 'Who approved it (from the forge\'s reviews), each a username, GitHub login or email; repeatable' })
+        .option('forge-approvals', { type: 'boolean', default: false, describe: "Read the author and who approved from the code host's API (GitHub reviews of the head commit, GitLab approvals)" }),
+    )
       .option('format', { choices: FORMATS, default: 'text' as const, describe: 'text for people, json for tools, github for pull-request annotations' })
-      .epilog('Exit status: 0 allowed, 1 something needs an approval it does not have, 64 usage error.') as never,
+      .epilog('Exit status: 0 allowed, 1 something needs an approval it does not have, 64 usage error. With --forge-approvals: GITHUB_TOKEN (pull-requests: read) or GITLAB_TOKEN (read_api), as for coder-git comment.') as never,
   handler: async (argv) => {
-    if (!argv.author) throw new CoderGitError('CG_USAGE', '--author: who wrote the change is needed (or $GITHUB_ACTOR)');
+    // (the forge's word on the author beats the CI's: a pipeline re-run by a reviewer runs as the reviewer)
+    const forge = argv['forge-approvals'] ? await forgeFor({ forge: argv.forge, repo: argv.repo, pr: argv.pr, env: process.env }).approvals() : undefined;
+    const author = argv.author ?? (forge?.author || undefined) ?? process.env.GITHUB_ACTOR ?? process.env.GITLAB_USER_LOGIN;
+    if (!author) throw new CoderGitError('CG_USAGE', '--author: who wrote the change is needed (or --forge-approvals, or $GITHUB_ACTOR)');
     const base = await stateAt(argv.dir, argv.base);
     const changed = await new GitRepo(argv.dir).changedSince(argv.base, argv.head);
-    const findings = checkChanges(base, changed, argv.author, argv['approved-by'].flatMap((a) => a.split(',')).filter(Boolean));
+    const approvers = argv['approved-by'].flatMap((a) => a.split(',')).filter(Boolean);
+    approvers.push(...(forge?.approvedBy ?? []));
+    const findings = checkChanges(base, changed, author, approvers);
     const denied = findings.filter((f) => !f.ok);
     if (argv.format === 'json') process.stdout.write(`${JSON.stringify({ allowed: denied.length === 0, findings }, null, 2)}\n`);
     else if (argv.format === 'github') {

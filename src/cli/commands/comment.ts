@@ -2,18 +2,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CoderGitError } from '../../errors.ts';
-import { FORGES, forgeFor, GITHUB_LIMIT, type ForgeName } from '../../pr-comment/forges.ts';
+import { forgeFor, GITHUB_LIMIT } from '../../pr-comment/forges.ts';
+import { forgeOptions, type ForgeArgs } from '../forge-options.ts';
 import { commentParts } from '../../pr-comment/split.ts';
 import { postSticky } from '../../pr-comment/sticky.ts';
 import { envNote, envString } from '../env.ts';
 import { plural } from '../../plural.ts';
 
-interface Args {
+interface Args extends ForgeArgs {
   dir: string;
   file: string;
-  forge?: ForgeName;
-  repo?: string;
-  pr?: number;
   marker?: string;
   'dry-run': boolean;
 }
@@ -39,11 +37,8 @@ export const commentCommand: CommandModule<object, Args> = {
   command: 'comment [file]',
   describe: 'Post a plan (markdown) as one sticky comment on the pull or merge request, updated in place on later runs',
   builder: (y) =>
-    y
+    forgeOptions(y)
       .positional('file', { type: 'string', default: '-', describe: 'The markdown to post, e.g. from coder-git plan --format markdown ("-": stdin)' })
-      .option('forge', { choices: FORGES, default: envString('forge') as ForgeName | undefined, describe: `The code host (default: the one whose CI this runs in)${envNote('forge')}` })
-      .option('repo', { type: 'string', describe: 'GitHub OWNER/NAME or GitLab project (default: from the CI environment)' })
-      .option('pr', { type: 'number', describe: 'Pull request number or merge request IID (default: from the CI environment)' })
       .option('marker', { type: 'string', default: envString('marker'), defaultDescription: '"plan", or "plan-<folder>" for a config repo in a subfolder (--dir)', describe: `Tells this comment from coder-git's other comments on the same pull request${envNote('marker')}` })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the comment bodies (split for GitHub) instead of posting them' })
       .epilog('Token: GITHUB_TOKEN or CODER_GIT_GITHUB_TOKEN; GITLAB_TOKEN or CODER_GIT_GITLAB_TOKEN (a project access token with the api scope).') as never,
