@@ -45,7 +45,8 @@ export const runnerCommand: CommandModule<object, Args> = {
       .option('drift-interval', { type: 'string', default: envString('drift-interval') ?? '1h', describe: `Check each running workspace for drift (a refresh-only terraform plan) this often; 0 turns checks off${envNote('drift-interval')}` })
       .option('self-heal', { type: 'boolean', default: envBoolean('self-heal') ?? false, describe: `Start a drifted workspace again, which applies its template over the drift${envNote('self-heal')}` })
       .option('max-destroy', { type: 'number', default: 5, describe: 'The mass-destroy guard: a commit destroying more workspaces is refused (recorded failed)' })
-      .option('allow-destroy', { type: 'boolean', default: false, describe: 'Turn the mass-destroy guard off' }) as never,
+      .option('allow-destroy', { type: 'boolean', default: false, describe: 'Turn the mass-destroy guard off' })
+      .epilog("Users' git SSH keys are made and sealed with the first key in [env: CODER_GIT_ENCRYPTION_KEYS] (a secret is never a flag).") as never,
   handler: async (argv) => {
     const intervalMs = duration('interval', argv.interval);
     const graceMs = duration('grace', argv.grace);

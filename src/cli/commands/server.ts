@@ -26,7 +26,9 @@ export const serverCommand: CommandModule<object, Args> = {
       .option('replica-url', { type: 'string', default: envString('replica-url'), defaultDescription: 'http://HOST:PORT of --listen, unless HOST is 0.0.0.0 or ::', describe: `How the other server replicas reach this one (e.g. http://$POD_IP:3000), so terminals, SSH and port forwards work whichever replica a person or an agent reaches${envNote('replica-url')}` })
       .option('trusted-proxies', { type: 'string', default: envString('trusted-proxies'), defaultDescription: 'none', describe: `The reverse proxies or load balancers in front of this server (comma-separated addresses or CIDRs, or loopback, linklocal, uniquelocal): only their X-Forwarded-For is believed, for sign-in limits and the audit log${envNote('trusted-proxies')}` })
       .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: envString('log-level') ?? 'info', describe: `Log level (JSON lines on stdout)${envNote('log-level')}` })
-      .epilog('The git webhook (POST /api/v1/webhooks/git) is on when CODER_GIT_WEBHOOK_SECRET is set; a secret is never a flag, so it stays out of process lists.') as never,
+      .epilog(
+        "The git webhook (POST /api/v1/webhooks/git) is on when CODER_GIT_WEBHOOK_SECRET is set; users' git SSH keys are opened with the keys in [env: CODER_GIT_ENCRYPTION_KEYS]. A secret is never a flag, so it stays out of process lists.",
+      ) as never,
   handler: async (argv) => {
     const { host, port } = parseListen(argv.listen);
     if (argv['access-url'] && !/^https?:\/\/[^\s/]+/.test(argv['access-url'])) throw new CoderGitError('CG_USAGE', `--access-url ${JSON.stringify(argv['access-url'])}: expected an http:// or https:// URL`);
