@@ -5,7 +5,7 @@
 import type { Q } from '../db/connect.ts';
 import { gitSshKeys } from '../db/repos/git-ssh-keys.ts';
 import type { Keyring } from './secret-box.ts';
-import { generateSshKey } from './ssh-key.ts';
+import { generateSshKey, privateKeyPem } from './ssh-key.ts';
 
 /** What a sealed key is bound to: opening it as another user's fails. */
 const context = (userId: string) => `git-ssh-key:${userId}`;
@@ -32,7 +32,7 @@ export async function resetGitSshKey(q: Q, ring: Keyring, user: { id: string; us
 export async function openGitSshKey(q: Q, ring: Keyring, userId: string): Promise<{ public_key: string; private_key: string } | undefined> {
   const row = await gitSshKeys.byUser(q, userId);
   if (!row) return undefined;
-  return { public_key: row.public_key, private_key: ring.open(row.private_key, context(userId)).toString() };
+  return { public_key: row.public_key, private_key: privateKeyPem(ring.open(row.private_key, context(userId)).toString()) };
 }
 
 /** Re-seals every key sealed with an older key under the current one; returns how many. */

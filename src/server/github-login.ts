@@ -24,6 +24,8 @@ export async function githubLoginRoutes(app: FastifyInstance, ctx: Ctx): Promise
   app.get('/login/github', async (req, reply) => {
     const o = (await ctx.deployment())?.auth.github;
     if (!o) return reply.code(404).type('text/html; charset=utf-8').send(page('Not found', html`<h1>GitHub sign-in is not set up</h1><p>coder-git.yaml has no auth.github.</p>`));
+    // (said before the person goes to GitHub and back for nothing)
+    if (!process.env[o.client_secret_env]) return refuseSignIn(ctx, reply, `GitHub sign-in is not ready: the server's environment does not set ${o.client_secret_env} (auth.github.client_secret_env), the OAuth app's client secret.`, 500);
     const verifier = randomBytes(32).toString('base64url');
     const flow = { state: randomBytes(24).toString('base64url'), verifier, next: String((req.query as { next?: string }).next ?? '/workspaces') };
     const redirectUri = new URL(CALLBACK, await ctx.accessUrl()).href;

@@ -159,6 +159,11 @@ test('cancelled on GitHub, a forged state, a replayed code, a wrong client secre
   assert.match(await again.text(), /GitHub’s answer could not be used/);
   const failed = await d.db.one<{ details: { reason: string } }>("SELECT details FROM audit_log WHERE action = 'login_failed' AND details->>'method' = 'github' ORDER BY id DESC LIMIT 1");
   assert.match(failed.details.reason, /GitHub refused the code: The code passed is incorrect or expired/);
+  // A server without its client secret says so before anyone goes to GitHub.
+  delete process.env.TEST_GITHUB_SECRET;
+  const unset = await fetch(`${base}/login/github`, { redirect: 'manual' });
+  assert.is(unset.status, 500);
+  assert.match(await unset.text(), /the server&#39;s environment does not set TEST_GITHUB_SECRET \(auth\.github\.client_secret_env\)/);
   // A server whose client secret is wrong: the exchange is refused.
   process.env.TEST_GITHUB_SECRET = 'not-the-secret';
   const ctx2 = await browser.newContext();
