@@ -3,9 +3,10 @@
 // of the user's own workspaces, and re-sealed under a new encryption key.
 
 import type { Q } from '../db/connect.ts';
-import { gitSshKeys } from '../db/repos/git-ssh-keys.ts';
+import { gitSshKeys, type GitSshKeyRow } from '../db/repos/git-ssh-keys.ts';
+import { audit } from '../db/repos/audit.ts';
 import type { Keyring } from './secret-box.ts';
-import { generateSshKey, privateKeyPem } from './ssh-key.ts';
+import { fingerprint, generateSshKey, privateKeyPem } from './ssh-key.ts';
 
 /** What a sealed key is bound to: opening it as another user's fails. */
 const context = (userId: string) => `git-ssh-key:${userId}`;
@@ -23,16 +24,22 @@ export async function ensureGitSshKeys(q: Q, ring: Keyring): Promise<number> {
   return missing.length;
 }
 
-/** A new key pair for the user (the old one stops working wherever it was added). */
-export async function resetGitSshKey(q: Q, ring: Keyring, user: { id: string; username: string }) {
-  return gitSshKeys.replace(q, { ...sealed(ring, user), reset: true });
+/** A new key pair for the user, at their own request from `ip` (audited); the old one stops working wherever it was added. */
+export async function resetGitSshKey(q: Q, ring: Keyring, user: { id: string; username: string }, ip: string | null) {
+  const row = await gitSshKeys.replace(q, { ...sealed(ring, user), reset: true });
+  await audit.append(q, { actor: user.username, action: 'git_ssh_key_reset', target: user.username, details: { fingerprint: fingerprint(row.public_key) }, ip });
+  return row;
 }
 
-/** The user's key pair, opened (for their workspace's agent), or undefined when they have none. */
+/** A stored key pair, opened (for the agent of one of its user's workspaces). */
+export function openKeyRow(ring: Keyring, row: GitSshKeyRow): { public_key: string; private_key: string } {
+  return { public_key: row.public_key, private_key: privateKeyPem(ring.open(row.private_key, context(row.user_id)).toString()) };
+}
+
+/** The user's key pair, opened, or undefined when they have none. */
 export async function openGitSshKey(q: Q, ring: Keyring, userId: string): Promise<{ public_key: string; private_key: string } | undefined> {
   const row = await gitSshKeys.byUser(q, userId);
-  if (!row) return undefined;
-  return { public_key: row.public_key, private_key: privateKeyPem(ring.open(row.private_key, context(userId)).toString()) };
+  return row ? openKeyRow(ring, row) : undefined;
 }
 
 /** Re-seals every key sealed with an older key under the current one; returns how many. */

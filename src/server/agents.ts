@@ -26,7 +26,8 @@ import { VERSION } from '../version.ts';
 import { sha256 } from './auth.ts';
 import { agents, LIFECYCLE_TRANSITIONS, type AgentRow, type Lifecycle } from '../db/repos/agents.ts';
 import { keyringFromEnv } from '../auth/secret-box.ts';
-import { openGitSshKey } from '../auth/git-ssh.ts';
+import { openKeyRow } from '../auth/git-ssh.ts';
+import { gitSshKeys } from '../db/repos/git-ssh-keys.ts';
 
 export const PROTOCOL = 1;
 const LINE_MAX = 4096;
@@ -101,10 +102,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   app.get('/api/v1/agents/me/gitsshkey', { preValidation: agentFromRequest(ctx) }, async (req, reply) => {
     const agent = (req as FastifyRequest & { agent: AgentRow }).agent;
     const ring = keyringFromEnv();
-    const w = await agents.welcome(db, agent.id);
-    const key = ring && w ? await openGitSshKey(db, ring, w.owner_id) : undefined;
-    if (!key) return reply.code(404).send({ error: { code: 'not_found', message: ring ? `${w?.owner ?? 'the owner'} has no git SSH key yet (one is made when their user file is applied)` : 'this server keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set' } });
-    return reply.header('cache-control', 'no-store').send(key);
+    const row = ring ? await gitSshKeys.byAgent(db, agent.id) : null;
+    if (!row) return reply.code(404).send({ error: { code: 'not_found', message: ring ? "the workspace's owner has no git SSH key yet (one is made when their user file is applied)" : 'this server keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set' } });
+    return reply.header('cache-control', 'no-store').send(openKeyRow(ring!, row));
   });
 
   app.get(

@@ -305,8 +305,7 @@ export const API_ROUTES: ApiRoute[] = [
       const ring = keyringFromEnv();
       if (!ring) throw new ApiError(409, 'conflict', 'this server keeps no git SSH keys: CODER_GIT_ENCRYPTION_KEYS is not set');
       const me = req.actor!;
-      const row = await resetGitSshKey(ctx.o.database.db, ring, { id: me.user_id, username: me.username });
-      await audit.append(ctx.o.database.db, { actor: me.username, action: 'git_ssh_key_reset', target: me.username, details: { fingerprint: fingerprint(row.public_key) }, ip: req.clientIp });
+      const row = await resetGitSshKey(ctx.o.database.db, ring, { id: me.user_id, username: me.username }, req.clientIp);
       reply.code(201);
       return gitSshKeyView(row);
     },

@@ -169,8 +169,7 @@ ${ring ? html`<form method="post" action="/ssh-key/reset" class="card">
     if (!me || !checkForm(req, reply)) return reply;
     const ring = keyringFromEnv();
     if (!ring) return sshKeyPage(req, reply, html`<p class="error" role="alert">This deployment keeps no git SSH keys.</p>`, 409);
-    const row = await resetGitSshKey(db, ring, { id: me.user_id, username: me.username });
-    await audit.append(db, { actor: me.username, action: 'git_ssh_key_reset', target: me.username, details: { fingerprint: fingerprint(row.public_key) }, ip: req.clientIp });
+    await resetGitSshKey(db, ring, { id: me.user_id, username: me.username }, req.clientIp);
     return sshKeyPage(req, reply, html`<p class="flash" role="status">New key made. Add it to your git host; the old one no longer works from your workspaces.</p>`);
   });
 

@@ -52,7 +52,6 @@ export const agents = {
   setListeningPorts: (q: Q, id: string, ports: { port: number; address: string }[]) => q.none(sql('agents/set-listening-ports'), { id, ports }),
   readLogs: (q: Q, agentId: string, after = 0, limit = 1000) => q.any<{ id: string; at: Date; stream: string; line: string }>(sql('agent_logs/read'), { agent_id: agentId, after, limit }),
   welcome: (q: Q, id: string) => q.oneOrNone<{
-      owner_id: string;
       owner: string;
       workspace: string;
       startup_script: string | null;

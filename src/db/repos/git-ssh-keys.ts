@@ -6,7 +6,7 @@ export interface GitSshKeyRow {
   user_id: string;
   username: string;
   public_key: string;
-  /** sealed: open it with the keyring, bound to `user:<user_id>` */
+  /** sealed: open it with the keyring, bound to `git-ssh-key:<user_id>` */
   private_key: Buffer;
   key_id: string;
   created_at: Date;
@@ -19,5 +19,7 @@ export const gitSshKeys = {
   replace: (q: Q, r: { user_id: string; public_key: string; private_key: Buffer; key_id: string; reset: boolean }) =>
     q.one<{ public_key: string; created_at: Date }>(sql('git_ssh_keys/replace'), r),
   byUser: (q: Q, userId: string) => q.oneOrNone<GitSshKeyRow>(sql('git_ssh_keys/by-user'), { user_id: userId }),
+  /** The key of the owner of the agent's workspace. */
+  byAgent: (q: Q, agentId: string) => q.oneOrNone<GitSshKeyRow>(sql('git_ssh_keys/by-agent'), { agent_id: agentId }),
   sealedWithOther: (q: Q, keyId: string) => q.any<GitSshKeyRow>(sql('git_ssh_keys/all'), { key_id: keyId }),
 };
