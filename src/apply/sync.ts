@@ -88,18 +88,23 @@ export async function syncCommit(o: SyncOptions): Promise<SyncOutcome> {
   const desired = loaded.desired;
   const deployment = desired.deployment;
 
+  const lastWritten = (await syncs.lastWritten(db))?.commit_sha;
   // Whether signatures are required, and whom to trust, is what was last applied says (a commit
   // cannot switch the check off for itself); a commit that turns it on is checked by its own rule.
-  const applied = await deploymentRepo.load(db);
-  const rule = applied?.signatures?.required ? applied : deployment;
-  const distrust = await untrusted(o.dir, sha, rule, (await syncs.lastWritten(db))?.commit_sha);
-  if (distrust) {
-    const errors = [{ message: `commit ${sha.slice(0, 12)} is not trusted: ${distrust}; nothing of it is applied` }];
-    return { kind: 'invalid', syncId: seen?.id ?? (await record('untrusted', errors, null)), errors, loaded, newly: !seen };
+  // A commit whose sync got past this check is not checked again on each of the runner's ticks; an
+  // untrusted one is (the runner's allowed signers may have changed).
+  if (!seen || seen.status === 'untrusted') {
+    const applied = await deploymentRepo.load(db);
+    const rule = applied?.signatures?.required ? applied : deployment;
+    const distrust = await untrusted(o.dir, sha, rule, lastWritten);
+    if (distrust) {
+      const errors = [{ message: `commit ${sha.slice(0, 12)} is not trusted: ${distrust}; nothing of it is applied` }];
+      return { kind: 'invalid', syncId: seen?.id ?? (await record('untrusted', errors, null)), errors, loaded, newly: !seen };
+    }
   }
 
   if (o.neverBackwards) {
-    const newer = await newerApplied(o.dir, sha, (await syncs.lastWritten(db))?.commit_sha);
+    const newer = await newerApplied(o.dir, sha, lastWritten);
     if (newer) return { kind: 'older', newer, loaded };
   }
 
