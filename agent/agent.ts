@@ -266,7 +266,6 @@ export class Agent {
     this.setState(code === 0 && dotfilesOk ? 'ready' : 'start_error');
   }
 
-  /** SIGTERM: shutting_down, then off, then close. */
   /** The owner's key pair from the server (with this agent's token), or undefined when there is none. */
   private async fetchGitSshKey(): Promise<KeyPair | undefined> {
     const res = await fetch(`${this.o.url.replace(/\/+$/, '')}/api/v1/agents/me/gitsshkey`, { headers: { 'coder-agent-token': this.o.token }, signal: AbortSignal.timeout(10_000) });
@@ -275,6 +274,7 @@ export class Agent {
     return (await res.json()) as KeyPair;
   }
 
+  /** SIGTERM: shutting_down, then off, then close. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.gitSsh?.close();

@@ -1,6 +1,6 @@
 // The HTTP client adapter for code hosts' pull-request APIs: GitHub (issue comments and reviews of
-// a pull request) and GitLab (notes and approvals of a merge request). Where to post and the token come from the CI environment
-// each host documents, or from flags.
+// a pull request) and GitLab (notes and approvals of a merge request). Where to post and the token
+// come from the CI environment each host documents, or from flags.
 // https://docs.github.com/rest/issues/comments  https://docs.gitlab.com/api/notes/#merge-requests
 import { readFileSync } from 'node:fs';
 import { CoderGitError } from '../errors.ts';
@@ -20,10 +20,10 @@ export interface Forge {
   update(id: string, body: string): Promise<void>;
   remove(id: string): Promise<void>;
   /**
-   * Who wrote the pull request, and who approves it now (logins / usernames): on GitHub each reviewer's latest review,
-   * if it approves the pull request's head commit (an approval of an earlier push does not count);
-   * on GitLab the merge request's approvals (which GitLab removes on a new push where the project
-   * says so).
+   * Who wrote the pull request, and who approves it now (logins / usernames): on GitHub each
+   * reviewer's latest review, if it approves the pull request's head commit (an approval of an
+   * earlier push does not count); on GitLab the merge request's approvals (which GitLab removes on
+   * a new push where the project says so).
    */
   approvals(): Promise<{ author: string; approvedBy: string[] }>;
 }
@@ -47,6 +47,16 @@ const PER_PAGE = 100;
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined || v === '' || (typeof v === 'number' && !Number.isFinite(v))) throw new CoderGitError('CG_USAGE', what);
   return v;
+}
+
+/** Every row of a paginated list: pages of PER_PAGE until a shorter one. */
+async function allPages<T>(page: (n: number) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let n = 1; ; n++) {
+    const rows = await page(n);
+    out.push(...rows);
+    if (rows.length < PER_PAGE) return out;
+  }
 }
 
 async function call(host: string, token: Record<string, string>, method: string, url: string, body?: unknown, hint?: string): Promise<unknown> {
@@ -83,12 +93,8 @@ function github(o: ForgeOptions): Forge {
     where: `GitHub pull request ${repo}#${pr}`,
     limit: GITHUB_LIMIT,
     async list() {
-      const out: HostComment[] = [];
-      for (let page = 1; ; page++) {
-        const rows = (await req('GET', `/repos/${repo}/issues/${pr}/comments?per_page=${PER_PAGE}&page=${page}`)) as { id: number; body?: string }[];
-        out.push(...rows.map((r) => ({ id: String(r.id), body: r.body ?? '' })));
-        if (rows.length < PER_PAGE) return out;
-      }
+      const rows = await allPages((page) => req('GET', `/repos/${repo}/issues/${pr}/comments?per_page=${PER_PAGE}&page=${page}`) as Promise<{ id: number; body?: string }[]>);
+      return rows.map((r) => ({ id: String(r.id), body: r.body ?? '' }));
     },
     create: async (body) => void (await req('POST', `/repos/${repo}/issues/${pr}/comments`, { body })),
     update: async (id, body) => void (await req('PATCH', `/repos/${repo}/issues/comments/${id}`, { body })),
@@ -98,13 +104,10 @@ function github(o: ForgeOptions): Forge {
       const pull = (await call('GitHub', auth, 'GET', `${api}/repos/${repo}/pulls/${pr}`, undefined, readHint)) as { user?: { login?: string }; head?: { sha?: string } };
       const head = pull.head?.sha;
       // Reviews come oldest first; a reviewer's later "changes requested" or a dismissal undoes their approval.
+      const reviews = await allPages((page) => call('GitHub', auth, 'GET', `${api}/repos/${repo}/pulls/${pr}/reviews?per_page=${PER_PAGE}&page=${page}`, undefined, readHint) as Promise<{ user?: { login?: string }; state?: string; commit_id?: string }[]>);
       const latest = new Map<string, { state: string; commit: string }>();
-      for (let page = 1; ; page++) {
-        const rows = (await call('GitHub', auth, 'GET', `${api}/repos/${repo}/pulls/${pr}/reviews?per_page=${PER_PAGE}&page=${page}`, undefined, readHint)) as { user?: { login?: string }; state?: string; commit_id?: string }[];
-        for (const r of rows) {
-          if (r.user?.login && r.state && r.state !== 'COMMENTED' && r.state !== 'PENDING') latest.set(r.user.login, { state: r.state, commit: r.commit_id ?? '' });
-        }
-        if (rows.length < PER_PAGE) break;
+      for (const r of reviews) {
+        if (r.user?.login && r.state && r.state !== 'COMMENTED' && r.state !== 'PENDING') latest.set(r.user.login, { state: r.state, commit: r.commit_id ?? '' });
       }
       return { author: pull.user?.login ?? '', approvedBy: [...latest].filter(([, r]) => r.state === 'APPROVED' && r.commit === head).map(([login]) => login).sort() };
     },
@@ -138,12 +141,8 @@ function gitlab(o: ForgeOptions): Forge {
     where: `GitLab merge request ${decodeURIComponent(project)}!${iid}`,
     limit: GITLAB_LIMIT,
     async list() {
-      const out: HostComment[] = [];
-      for (let page = 1; ; page++) {
-        const rows = (await req('GET', `${base}?per_page=${PER_PAGE}&page=${page}&sort=asc&order_by=created_at`)) as { id: number; body?: string; system?: boolean }[];
-        out.push(...rows.filter((r) => !r.system).map((r) => ({ id: String(r.id), body: r.body ?? '' })));
-        if (rows.length < PER_PAGE) return out;
-      }
+      const rows = await allPages((page) => req('GET', `${base}?per_page=${PER_PAGE}&page=${page}&sort=asc&order_by=created_at`) as Promise<{ id: number; body?: string; system?: boolean }[]>);
+      return rows.filter((r) => !r.system).map((r) => ({ id: String(r.id), body: r.body ?? '' }));
     },
     create: async (body) => void (await req('POST', base, { body })),
     update: async (id, body) => void (await req('PUT', `${base}/${id}`, { body })),
