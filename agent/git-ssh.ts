@@ -12,6 +12,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+// (the same wire format the server makes keys in; bundled into the agent, it needs nothing else)
+import { keyBlob, sshString } from '../src/auth/ssh-key.ts';
 
 // The ssh-agent protocol (draft-miller-ssh-agent), the two requests git's ssh makes; anything else
 // (OpenSSH 9's session-bind extension, adding keys) is answered with failure, which ssh takes in
@@ -24,19 +26,12 @@ const SIGN_REQUEST = 13;
 const SIGN_RESPONSE = 14;
 const MAX_MESSAGE = 256 * 1024;
 
-function sshString(b: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(b.length);
-  return Buffer.concat([len, b]);
-}
 const message = (type: number, ...parts: Buffer[]) => sshString(Buffer.concat([Buffer.from([type]), ...parts]));
 const uint32 = (n: number) => {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
 };
-/** The key blob of an OpenSSH public-key line (`ssh-ed25519 AAAA… comment`). */
-const blobOf = (line: string) => Buffer.from(line.split(/\s+/)[1] ?? '', 'base64');
 
 export interface KeyPair {
   public_key: string;
@@ -63,7 +58,7 @@ export function gitSshAgent(o: { fetchKey: () => Promise<KeyPair | undefined>; l
       if (type === REQUEST_IDENTITIES) {
         const k = await current();
         if (!k) return message(IDENTITIES_ANSWER, uint32(0));
-        return message(IDENTITIES_ANSWER, uint32(1), sshString(blobOf(k.public_key)), sshString(Buffer.from(k.public_key.split(/\s+/)[2] ?? '')));
+        return message(IDENTITIES_ANSWER, uint32(1), sshString(keyBlob(k.public_key)), sshString(Buffer.from(k.public_key.split(/\s+/)[2] ?? '')));
       }
       if (type === SIGN_REQUEST && body.length >= 4) {
         const blobLen = body.readUInt32BE(0);
@@ -71,7 +66,7 @@ export function gitSshAgent(o: { fetchKey: () => Promise<KeyPair | undefined>; l
         const dataLen = body.length >= 8 + blobLen ? body.readUInt32BE(4 + blobLen) : -1;
         const data = body.subarray(8 + blobLen, 8 + blobLen + dataLen);
         const k = await current();
-        if (!k || dataLen < 0 || data.length !== dataLen || !blob.equals(blobOf(k.public_key))) return message(FAILURE);
+        if (!k || dataLen < 0 || data.length !== dataLen || !blob.equals(keyBlob(k.public_key))) return message(FAILURE);
         const sig = sign(null, data, createPrivateKey(k.private_key));
         return message(SIGN_RESPONSE, sshString(Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(sig)])));
       }

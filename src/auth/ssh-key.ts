@@ -15,7 +15,8 @@ export interface SshKeyPair {
   privateKey: string;
 }
 
-function sshString(b: Buffer): Buffer {
+/** SSH's wire `string`: a uint32 length, then the bytes (RFC 4251); the agent's socket speaks it too. */
+export function sshString(b: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(b.length);
   return Buffer.concat([len, b]);
@@ -37,8 +38,10 @@ export function privateKeyPem(stored: string): string {
   return createPrivateKey({ key: JSON.parse(stored) as JsonWebKey, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/** The key blob of an OpenSSH public-key line (`ssh-ed25519 AAAA… comment`). */
+export const keyBlob = (line: string) => Buffer.from(line.split(/\s+/)[1] ?? '', 'base64');
+
 /** `SHA256:…`, as `ssh-keygen -lf` and GitHub show a key. */
 export function fingerprint(publicKey: string): string {
-  const blob = Buffer.from(publicKey.split(/\s+/)[1] ?? '', 'base64');
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${createHash('sha256').update(keyBlob(publicKey)).digest('base64').replace(/=+$/, '')}`;
 }
