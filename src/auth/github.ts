@@ -10,6 +10,7 @@
 
 import type { Deployment } from '../config/types.ts';
 import { CoderGitError } from '../errors.ts';
+import { isLoopbackUrl } from './loopback.ts';
 
 export type GithubSettings = NonNullable<Deployment['auth']['github']>;
 
@@ -29,17 +30,12 @@ const MAX_PAGES = 10;
 
 const trim = (u: string) => u.replace(/\/+$/, '');
 
-function loopback(url: string): boolean {
-  const h = new URL(url).hostname;
-  return h === '127.0.0.1' || h === 'localhost' || h === '[::1]';
-}
-
 /** Where the flow goes. Plain http only to this machine (a stand-in, a laptop), as for OIDC. */
 export function githubUrls(o: Pick<GithubSettings, 'base_url' | 'api_url'>): { authorize: string; token: string; api: string } {
   const base = trim(o.base_url);
   const api = trim(o.api_url ?? (new URL(base).hostname === 'github.com' ? 'https://api.github.com' : `${base}/api/v3`));
   for (const u of [base, api]) {
-    if (u.startsWith('http:') && !loopback(u)) throw new CoderGitError('CG_USAGE', `auth.github: ${u} is plain http; GitHub sign-in needs https (http only on this machine)`);
+    if (u.startsWith('http:') && !isLoopbackUrl(u)) throw new CoderGitError('CG_USAGE', `auth.github: ${u} is plain http; GitHub sign-in needs https (http only on this machine)`);
   }
   return { authorize: `${base}/login/oauth/authorize`, token: `${base}/login/oauth/access_token`, api };
 }

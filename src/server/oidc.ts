@@ -15,6 +15,7 @@ import { users } from '../db/repos/users.ts';
 import { audit } from '../db/repos/audit.ts';
 import { html, page } from './html.ts';
 import { completeSignIn, refuseSignIn, startFlow, takeFlow } from './sso.ts';
+import { isLoopbackUrl } from '../auth/loopback.ts';
 
 const FLOW_COOKIE = 'coder_git_oidc';
 const CALLBACK = '/login/oidc/callback';
@@ -23,18 +24,13 @@ type OidcSettings = NonNullable<Deployment['auth']['oidc']>;
 
 const configs = new Map<string, Promise<client.Configuration>>();
 
-function loopback(url: string): boolean {
-  const h = new URL(url).hostname;
-  return h === '127.0.0.1' || h === 'localhost' || h === '[::1]';
-}
-
 /** Discovery, once per issuer/client/secret (a failed discovery is retried at the next sign-in). */
 function configuration(o: OidcSettings): Promise<client.Configuration> {
   const secret = process.env[o.client_secret_env] ?? '';
   const key = `${o.issuer_url}\n${o.client_id}\n${secret}`;
   let c = configs.get(key);
   if (!c) {
-    const insecure = o.issuer_url.startsWith('http:') && loopback(o.issuer_url);
+    const insecure = o.issuer_url.startsWith('http:') && isLoopbackUrl(o.issuer_url);
     c = client.discovery(new URL(o.issuer_url), o.client_id, secret || undefined, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined);
     c.catch(() => configs.delete(key));
     configs.set(key, c);
