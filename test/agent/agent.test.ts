@@ -35,9 +35,9 @@ const until = <T>(what: string, fn: () => Promise<T | false | undefined>, ms = 3
 
 test('set-up: a local-template repo whose access_url is a server on this machine', async () => {
   d = await testDatabase();
-  r = await localConfigRepo();
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`).replace('  env: []', '  env: [TF_VAR_dbpass]'));
+  r = await localConfigRepo({ accessUrl: `http://127.0.0.1:${port}` });
+  r.edit('coder-git.yaml', (s) => s.replace('  env: []', '  env: [TF_VAR_dbpass]'));
   r.edit('templates/local/template.yaml', (s) => s.replace('  connection_timeout: 2m', '  connection_timeout: 2m\n  env:\n    GREETING: hello from agent.env'));
   // The admin's dotfiles: a local repository whose install script leaves a mark in the home folder.
   const dotfiles = gitRepo({ 'install.sh': 'echo "installing for $USER"\necho "alias ll=\'ls -l\'" > "$HOME/.installed-by-dotfiles"\n', '.bashrc': 'export FROM_DOTFILES=yes\n' });

@@ -61,10 +61,8 @@ const pushed = () => execFileSync('git', ['--git-dir', gitDir, 'log', '--format=
 
 test('set-up: a local workspace, a server that keeps git SSH keys, an OpenSSH server with a bare repository', async () => {
   d = await testDatabase();
-  r = await localConfigRepo();
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
-  commitAll(r.repo, 'the server is here');
+  r = await localConfigRepo({ accessUrl: `http://127.0.0.1:${port}` });
   await serve(KEY_A);
 
   // OpenSSH's sshd on 127.0.0.1, authenticating the user running the tests by the keys in one file.

@@ -49,10 +49,8 @@ const runInstall = (script: string, env: Record<string, string>) =>
 
 test('set-up: a server on this machine, the init script of the contract written to a file', async () => {
   d = await testDatabase();
-  r = await localConfigRepo();
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
-  commitAll(r.repo, 'the server is here');
+  r = await localConfigRepo({ accessUrl: `http://127.0.0.1:${port}` });
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/api/v1/agent/files/')) downloads.push(req.url);

@@ -49,9 +49,9 @@ const applyWith = async (vars: Record<string, string>, motd?: string) => {
 test('set-up: a local-template repo, a server on this machine', async () => {
   if (!root) return console.log('  (skipped: run_as switches users only under a root runner; this test runs as uid', process.getuid?.(), ')');
   d = await testDatabase();
-  r = await localConfigRepo();
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`).replace('  env: []', '  env: [TF_VAR_dbpass]'));
+  r = await localConfigRepo({ accessUrl: `http://127.0.0.1:${port}` });
+  r.edit('coder-git.yaml', (s) => s.replace('  env: []', '  env: [TF_VAR_dbpass]'));
   commitAll(r.repo, 'the server is here');
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
   await app.listen({ host: '127.0.0.1', port });

@@ -66,11 +66,9 @@ const agent = async () =>
 
 test('set-up: a config repo made by init, a database, a server for the agent, a code host', async () => {
   d = await testDatabase();
-  r = await localConfigRepo();
   host = await forgeStandin(TOKENS);
   port = await freePort();
-  r.edit('coder-git.yaml', (s) => s.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`));
-  commitAll(r.repo, 'the server is here');
+  r = await localConfigRepo({ accessUrl: `http://127.0.0.1:${port}` });
   app = await buildServer({ database: d, logger: false, heartbeatMs: 1000 });
   await app.listen({ host: '127.0.0.1', port });
   const tarball = packedTarball();
